@@ -1,0 +1,207 @@
+//! The command line (SPEC §2): clap definitions and dispatch to `commands::*`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::commands;
+use crate::exit;
+
+const ABOUT: &str = "Switch Bitcoin ASIC miners on and off with the energy you have to spare.
+
+Each `run` is one control cycle: read the config, poll energy, pools and miners, evaluate
+your start/stop rules, apply safety limits, send commands, and remember what the next run
+needs in a SQLite file. Run it from a systemd timer or cron every few minutes.";
+
+const EXIT_CODES: &str = "Exit codes:
+  0   cycle completed; every input was read and every command succeeded
+  1   cycle completed degraded: an input or a command failed (the report says which)
+  2   usage error
+  3   fatal: the state database or its lock cannot be used
+  75  skipped: another invocation holds the run lock
+  78  the configuration or a rule file is invalid";
+
+#[derive(Debug, Parser)]
+#[command(name = "edge-mining", version, about = ABOUT, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// The YAML config file [default: $CONFIGURATION_DIRECTORY/config.yaml under systemd]
+    #[arg(short, long, global = true, env = "EDGE_MINING_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// More log output (-v info, -vv debug); RUST_LOG also works
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only errors in the log
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Evaluate as if it were this instant (RFC 3339), for simulation and tests
+    #[arg(long, global = true, value_name = "RFC3339")]
+    pub now: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Output {
+    #[default]
+    Text,
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one control cycle: poll, decide, act, record, report
+    Run(RunArgs),
+    /// Check the config and every rule file without touching devices or state
+    Validate,
+    /// Poll and print the decisional context(s) the rules would see (no commands)
+    Context(ContextArgs),
+    /// Evaluate and unit-test rules offline
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Inspect and control miners by hand
+    #[command(subcommand)]
+    Miner(MinerCommand),
+    /// Show the persisted action log
+    History(HistoryArgs),
+    /// Inspect or reset persisted state
+    #[command(subcommand)]
+    State(StateCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Decide and report, but send no command and persist no decision state
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Only this unit (repeatable)
+    #[arg(long = "unit", value_name = "ID")]
+    pub units: Vec<String>,
+    /// Only this miner (repeatable)
+    #[arg(long = "miner", value_name = "ID")]
+    pub miners: Vec<String>,
+    /// Report format
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// Write Prometheus metrics to this file (atomically)
+    #[arg(long, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ContextArgs {
+    #[arg(long = "unit", value_name = "ID")]
+    pub unit: Option<String>,
+    #[arg(long = "miner", value_name = "ID")]
+    pub miner: Option<String>,
+    #[arg(long, value_enum, default_value_t = Output::Json)]
+    pub output: Output,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Evaluate rules against a context file (JSON or YAML) and print the decision
+    Eval(RulesEvalArgs),
+    /// Run rule unit tests; exit 0 when all pass, 1 otherwise
+    Test {
+        /// Test files (each names a policy or rule lists, and cases)
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RulesEvalArgs {
+    /// A context, as printed by `context --miner ID`
+    #[arg(long)]
+    pub context: PathBuf,
+    /// An Edge Mining policy file
+    #[arg(long, conflicts_with_all = ["start", "stop"])]
+    pub policy: Option<PathBuf>,
+    /// Rule-list files of start rules
+    #[arg(long, num_args = 1..)]
+    pub start: Vec<PathBuf>,
+    /// Rule-list files of stop rules
+    #[arg(long, num_args = 1..)]
+    pub stop: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MinerCommand {
+    /// List the configured miners, their controllers and units
+    List,
+    /// Poll miners and show what they report, and which controller said it
+    Status { id: Option<String> },
+    /// Show each miner's features: provider, priority, and which one is used
+    Features { id: Option<String> },
+    /// Start mining now (mining control, else power on); recorded in history
+    Start { id: String },
+    /// Stop mining now (mining control, else power off); recorded in history
+    Stop { id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// How far back, e.g. 24h or 7d
+    #[arg(long, default_value = "7d")]
+    pub since: String,
+    #[arg(long = "miner", value_name = "ID")]
+    pub miner: Option<String>,
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// Summarise the state database
+    Show,
+    /// Reset state: with no flag, cache, backoff and timers (history is kept)
+    Clear {
+        #[arg(long)]
+        cache: bool,
+        #[arg(long)]
+        backoff: bool,
+        #[arg(long)]
+        timers: bool,
+    },
+}
+
+/// Parses the command line, runs the command, and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() { exit::USAGE } else { exit::OK };
+            let _ = err.print();
+            return code;
+        }
+    };
+    init_logging(cli.verbose, cli.quiet);
+    match commands::dispatch(&cli) {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("edge-mining: {}", failure.message);
+            failure.code
+        }
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        _ => "debug",
+    };
+    let mut builder = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level));
+    if std::env::var_os("JOURNAL_STREAM").is_some() {
+        builder.format_timestamp(None);
+    }
+    let _ = builder.try_init();
+}

@@ -1,0 +1,43 @@
+//! `context`: poll and print the decisional contexts the rules would see. Sends no command
+//! and writes no state.
+
+use serde_json::{Value, json};
+
+use crate::cli::{Cli, ContextArgs, Output};
+use crate::cycle::scope::Scope;
+use crate::cycle::{Clock, poll};
+use crate::exit::{self, Failure};
+use crate::state::Store;
+
+pub fn context(cli: &Cli, args: &ContextArgs) -> Result<i32, Failure> {
+    let loaded = super::load_config(cli)?;
+    let clock = Clock::new(&loaded, super::parse_now(cli)?)?;
+    let units: Vec<String> = args.unit.iter().cloned().collect();
+    let miners: Vec<String> = args.miner.iter().cloned().collect();
+    let scope = Scope::select(&loaded.config, &units, &miners).map_err(|m| Failure::new(exit::USAGE, m))?;
+    let store = Store::for_reading(&loaded.config.state).map_err(|m| Failure::new(exit::FATAL, m))?;
+    let world = crate::state::load_sim(&store.conn).map_err(|e| Failure::new(exit::FATAL, e.to_string()))?;
+    let controllers = crate::devices::build(&loaded.config, &world);
+    let inputs = poll::poll(&loaded.config, &scope, &controllers, &world, &clock.call(&loaded));
+    let evaluation = crate::cycle::decide(&loaded, &scope, &inputs, &store, &clock)?;
+    for error in &evaluation.errors {
+        eprintln!("failed input: {error}");
+    }
+    let mut contexts: Vec<Value> = Vec::new();
+    for unit in &evaluation.units {
+        for miner in &unit.miners {
+            if args.miner.as_ref().is_none_or(|id| id == &miner.id) {
+                contexts.push(json!({"unit": unit.id, "miner": miner.id, "context": miner.context}));
+            }
+        }
+    }
+    let document = match (&args.miner, contexts.len()) {
+        (Some(_), 1) => contexts.remove(0)["context"].take(),
+        _ => Value::Array(contexts),
+    };
+    match args.output {
+        Output::Yaml => print!("{}", serde_yaml::to_string(&document).unwrap_or_default()),
+        _ => println!("{}", serde_json::to_string_pretty(&document).unwrap_or_default()),
+    }
+    Ok(if evaluation.errors.is_empty() { exit::OK } else { exit::DEGRADED })
+}

@@ -1,0 +1,65 @@
+//! `history`: the persisted action log, oldest first.
+
+use serde_json::json;
+
+use crate::cli::{Cli, HistoryArgs, Output};
+use crate::cycle::Clock;
+use crate::duration::Span;
+use crate::exit::{self, Failure};
+use crate::state::Store;
+
+pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<i32, Failure> {
+    let loaded = super::load_config(cli)?;
+    let clock = Clock::new(&loaded, super::parse_now(cli)?)?;
+    let since = Span::parse(&args.since).map_err(|m| Failure::new(exit::USAGE, m))?;
+    let store = Store::for_reading(&loaded.config.state).map_err(|m| Failure::new(exit::FATAL, m))?;
+    let rows = crate::state::history(&store.conn, clock.now - since.as_secs_i64(), args.miner.as_deref())
+        .map_err(|e| Failure::new(exit::FATAL, e.to_string()))?;
+    match args.output {
+        Output::Json | Output::Yaml => {
+            let documents: Vec<_> = rows
+                .iter()
+                .map(|row| {
+                    json!({
+                        "at": clock.format(row.at),
+                        "unit": row.unit,
+                        "miner": row.miner,
+                        "decision": row.decision,
+                        "reason": {"kind": row.reason_kind, "name": row.reason_name},
+                        "action": row.action,
+                        "controller": row.controller,
+                        "feature": row.feature,
+                        "manual": row.manual,
+                        "ok": row.ok,
+                        "error": row.error,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&documents).unwrap_or_default());
+        }
+        Output::Text => {
+            if rows.is_empty() {
+                println!("no actions in the last {since}");
+            }
+            for row in &rows {
+                let result = match row.ok {
+                    Some(true) => "ok".to_string(),
+                    Some(false) => format!("FAILED: {}", row.error.as_deref().unwrap_or("")),
+                    None => "outcome unknown (interrupted)".to_string(),
+                };
+                let why = row.reason_name.as_deref().map_or(String::new(), |n| format!(" ({} `{n}`)", row.reason_kind));
+                println!(
+                    "{}  {:<10} {:<12} {:<12} via {:<14} {}{}{why}",
+                    clock.format(row.at),
+                    row.unit.as_deref().unwrap_or("-"),
+                    row.miner,
+                    row.action,
+                    row.controller.as_deref().unwrap_or("-"),
+                    result,
+                    if row.manual { " [manual]" } else { "" },
+                );
+            }
+        }
+    }
+    Ok(exit::OK)
+}

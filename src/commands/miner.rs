@@ -1,0 +1,168 @@
+//! `miner list|status|features|start|stop`: inspection and manual control.
+
+use crate::cli::{Cli, MinerCommand};
+use crate::config::Loaded;
+use crate::config::model::{Miner, StopMode};
+use crate::core::binding::candidates;
+use crate::core::feature::FeatureType;
+use crate::core::status::MinerStatus;
+use crate::cycle::act::{Command, execute, plan};
+use crate::cycle::outcome::{Reason, ReasonKind};
+use crate::cycle::poll::{miner_bindings, poll_miner};
+use crate::cycle::{Clock, open_locked};
+use crate::exit::{self, Failure};
+use crate::rules::model::Decision;
+use crate::state::Store;
+
+pub fn miner(cli: &Cli, command: &MinerCommand) -> Result<i32, Failure> {
+    let loaded = super::load_config(cli)?;
+    match command {
+        MinerCommand::List => list(&loaded),
+        MinerCommand::Features { id } => features(&loaded, id.as_deref()),
+        MinerCommand::Status { id } => status(cli, &loaded, id.as_deref()),
+        MinerCommand::Start { id } => control(cli, &loaded, id, Decision::StartMining),
+        MinerCommand::Stop { id } => control(cli, &loaded, id, Decision::StopMining),
+    }
+}
+
+fn selected<'a>(loaded: &'a Loaded, id: Option<&str>) -> Result<Vec<&'a Miner>, Failure> {
+    let miners: Vec<&Miner> = loaded.config.miners.iter().filter(|m| id.is_none_or(|id| m.id == id)).collect();
+    match (id, miners.is_empty()) {
+        (Some(id), true) => Err(Failure::new(exit::USAGE, format!("unknown miner `{id}`"))),
+        _ => Ok(miners),
+    }
+}
+
+fn list(loaded: &Loaded) -> Result<i32, Failure> {
+    for miner in &loaded.config.miners {
+        let units: Vec<&str> =
+            loaded.config.units.iter().filter(|u| u.miners.contains(&miner.id)).map(|u| u.id.as_str()).collect();
+        println!(
+            "{:<14} {:<8} controllers: {:<28} units: {}",
+            miner.id,
+            if miner.active { "active" } else { "inactive" },
+            miner.controllers.join(", "),
+            if units.is_empty() { "-".to_string() } else { units.join(", ") }
+        );
+    }
+    Ok(exit::OK)
+}
+
+fn features(loaded: &Loaded, id: Option<&str>) -> Result<i32, Failure> {
+    for miner in selected(loaded, id)? {
+        println!("{}", miner.id);
+        let bindings = miner_bindings(&loaded.config, miner);
+        for feature in FeatureType::ALL {
+            let all: Vec<_> = bindings.iter().filter(|b| b.feature == feature).collect();
+            if all.is_empty() {
+                continue;
+            }
+            let used = candidates(&bindings, feature).first().map(|b| b.controller.clone());
+            let providers: Vec<String> = all
+                .iter()
+                .map(|b| {
+                    let mark = if Some(&b.controller) == used.as_ref() { "*" } else { "" };
+                    let off = if b.enabled { "" } else { " disabled" };
+                    format!("{mark}{} (priority {}{off})", b.controller, b.priority)
+                })
+                .collect();
+            println!("  {:<32} {}", feature.name(), providers.join(", "));
+        }
+    }
+    println!("(* = the provider used; the others take over when it fails)");
+    Ok(exit::OK)
+}
+
+fn status(cli: &Cli, loaded: &Loaded, id: Option<&str>) -> Result<i32, Failure> {
+    let clock = Clock::new(loaded, super::parse_now(cli)?)?;
+    let store = Store::for_reading(&loaded.config.state).map_err(|m| Failure::new(exit::FATAL, m))?;
+    let world = crate::state::load_sim(&store.conn).map_err(|e| Failure::new(exit::FATAL, e.to_string()))?;
+    let controllers = crate::devices::build(&loaded.config, &world);
+    let call = clock.call(loaded);
+    let miners = selected(loaded, id)?;
+    let states = crate::parallel::map(&miners, loaded.config.settings.concurrency, |m| {
+        poll_miner(&loaded.config, m, &controllers, &call)
+    });
+    let mut code = exit::OK;
+    for (miner, state) in miners.iter().zip(states) {
+        let reading = &state.reading;
+        let num = |v: Option<f64>, unit: &str| v.map_or("-".to_string(), |v| format!("{v:.2} {unit}"));
+        println!("{}: {}", miner.id, state.status);
+        println!("  hashrate     {}", num(reading.hashrate, "TH/s"));
+        println!("  power        {}", num(reading.power, "W"));
+        if let Some(boards) = &reading.hashboards {
+            for board in boards {
+                println!(
+                    "  board {}      chip {} board {} {} {}",
+                    board.index,
+                    num(board.chip_temperature, "°C"),
+                    num(board.board_temperature, "°C"),
+                    num(board.voltage, "V"),
+                    num(board.frequency, "MHz")
+                );
+            }
+        }
+        if let Some(fans) = &reading.internal_fans {
+            println!("  fans         {fans:?} RPM");
+        }
+        if let Some(uptime) = reading.uptime {
+            println!("  uptime       {uptime} s");
+        }
+        for (field, controller) in &state.sources {
+            println!("  source       {field} <- {controller}");
+        }
+        for (controller, reason) in &state.failures {
+            println!("  FAILED       {controller}: {reason}");
+            code = exit::DEGRADED;
+        }
+    }
+    Ok(code)
+}
+
+fn control(cli: &Cli, loaded: &Loaded, id: &str, decision: Decision) -> Result<i32, Failure> {
+    let miner = selected(loaded, Some(id))?[0];
+    let clock = Clock::new(loaded, super::parse_now(cli)?)?;
+    let (_lock, mut store) = open_locked(loaded)?;
+    let world = crate::state::load_sim(&store.conn).map_err(|e| Failure::new(exit::FATAL, e.to_string()))?;
+    let controllers = crate::devices::build(&loaded.config, &world);
+    let call = clock.call(loaded);
+    let state = poll_miner(&loaded.config, miner, &controllers, &call);
+    let unit = loaded.config.units.iter().find(|u| u.miners.contains(&miner.id));
+    let stop_mode = unit.map_or(StopMode::Sleep, |u| u.stop_mode);
+    // A manual command always goes out: plan as if the miner were in the opposite state.
+    let assumed = if decision == Decision::StartMining { MinerStatus::Off } else { MinerStatus::On };
+    let bindings = miner_bindings(&loaded.config, miner);
+    let (kind, controller) = plan(decision, assumed, state.reading.relay_on, &bindings, stop_mode)
+        .map_err(|m| Failure::new(exit::DEGRADED, format!("miner `{id}`: {m}")))?
+        .ok_or_else(|| Failure::new(exit::DEGRADED, "nothing to do"))?;
+    let command = Command {
+        unit: unit.map(|u| u.id.clone()),
+        miner: miner.id.clone(),
+        kind,
+        controller,
+        decision,
+        reason: Reason { kind: ReasonKind::None, name: Some("manual".into()) },
+    };
+    let outcome = execute(&mut store, &loaded.config, std::slice::from_ref(&command), &controllers, &call, true)
+        .map_err(|m| Failure::new(exit::FATAL, m))?;
+    if world.changed() {
+        store.transaction(|c| crate::state::save_sim(c, &world)).map_err(|m| Failure::new(exit::FATAL, m))?;
+    }
+    match outcome.first() {
+        Some(action) if action.ok => {
+            println!("{}: {} via {}: ok", miner.id, action.kind, command.controller);
+            Ok(exit::OK)
+        }
+        Some(action) => Err(Failure::new(
+            exit::DEGRADED,
+            format!(
+                "{}: {} via {} failed: {}",
+                miner.id,
+                action.kind,
+                command.controller,
+                action.error.as_deref().unwrap_or("")
+            ),
+        )),
+        None => Err(Failure::new(exit::DEGRADED, "no command was sent")),
+    }
+}

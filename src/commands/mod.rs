@@ -1,0 +1,64 @@
+//! One module per command; each returns the process exit code.
+
+mod context;
+mod history;
+mod miner;
+mod rules;
+mod run;
+mod state;
+mod validate;
+
+use std::path::PathBuf;
+
+use jiff::Timestamp;
+
+use crate::cli::{Cli, Command};
+use crate::config::Loaded;
+use crate::exit::{self, Failure};
+
+pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
+    match &cli.command {
+        Command::Run(args) => run::run(cli, args),
+        Command::Validate => validate::validate(cli),
+        Command::Context(args) => context::context(cli, args),
+        Command::Rules(command) => rules::rules(command),
+        Command::Miner(command) => miner::miner(cli, command),
+        Command::History(args) => history::history(cli, args),
+        Command::State(command) => state::state(cli, command),
+    }
+}
+
+/// The config file: `-c`, `$EDGE_MINING_CONFIG`, or `config.yaml` in systemd's configuration directory.
+pub fn config_path(cli: &Cli) -> Result<PathBuf, Failure> {
+    if let Some(path) = &cli.config {
+        return Ok(path.clone());
+    }
+    if let Some(dir) = std::env::var_os("CONFIGURATION_DIRECTORY") {
+        return Ok(PathBuf::from(dir).join("config.yaml"));
+    }
+    Err(Failure::new(exit::USAGE, "no config file: pass -c PATH (or set EDGE_MINING_CONFIG)"))
+}
+
+/// Loads the config; every problem is printed with its position, and the exit code is 78.
+pub fn load_config(cli: &Cli) -> Result<Loaded, Failure> {
+    let path = config_path(cli)?;
+    match crate::config::load(&path) {
+        Ok(loaded) => {
+            for warning in &loaded.warnings {
+                log::warn!("{warning}");
+            }
+            Ok(loaded)
+        }
+        Err(problems) => {
+            for problem in &problems {
+                eprintln!("{problem}");
+            }
+            let errors = problems.iter().filter(|p| p.is_error()).count();
+            Err(Failure::new(exit::CONFIG, format!("{} is invalid ({errors} error(s))", path.display())))
+        }
+    }
+}
+
+pub fn parse_now(cli: &Cli) -> Result<Option<Timestamp>, Failure> {
+    cli.now.as_deref().map(crate::core::time::parse_instant).transpose().map_err(|m| Failure::new(exit::USAGE, m))
+}

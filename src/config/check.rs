@@ -1,0 +1,251 @@
+//! Cross-reference checks: ids unique and defined, feature bindings possible, types built,
+//! units complete, rule files valid. Each problem is located in the config file.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use crate::config::model::*;
+use crate::config::parse::Sections;
+use crate::core::binding::bind;
+use crate::devices::capabilities;
+use crate::diag::Diagnostic;
+use crate::rules::model::RuleSet;
+use crate::yaml::{Document, index_path, key_path};
+
+pub struct Checker<'a> {
+    doc: &'a Document,
+    dir: &'a Path,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Checker<'a> {
+    pub fn new(doc: &'a Document, dir: &'a Path) -> Checker<'a> {
+        Checker { doc, dir, diagnostics: Vec::new() }
+    }
+
+    fn error(&mut self, path: &str, message: impl Into<String>) {
+        self.diagnostics.push(Diagnostic::error(self.doc.locate(path), path, message));
+    }
+
+    /// Assembles the config and checks everything that needs more than one section.
+    pub fn config(&mut self, sections: Sections) -> Config {
+        let state = sections
+            .state
+            .map(|s| crate::paths::resolve(self.dir, Path::new(&s)))
+            .unwrap_or_else(crate::config::default_state_path);
+        let mut settings = sections.settings;
+        settings.metrics_file = settings.metrics_file.map(|f| crate::paths::resolve(self.dir, &f));
+        let config = Config {
+            file: self.doc.file.clone(),
+            state,
+            settings,
+            services: sections.services,
+            energy_sources: sections.energy_sources,
+            controllers: sections.controllers,
+            miners: sections.miners,
+            trackers: sections.trackers,
+            notifiers: sections.notifiers,
+            units: sections.units,
+        };
+        self.settings(&config.settings);
+        self.unique_ids(&config);
+        self.unsupported_types(&config);
+        self.services(&config);
+        self.miners(&config);
+        self.units(&config);
+        config
+    }
+
+    fn settings(&mut self, settings: &Settings) {
+        if let Err(message) = crate::core::time::time_zone(settings.timezone.as_deref()) {
+            self.error("settings.timezone", message);
+        }
+        if settings.concurrency == 0 {
+            self.error("settings.concurrency", "must be at least 1");
+        }
+        if settings.latitude.is_some_and(|l| !(-90.0..=90.0).contains(&l)) {
+            self.error("settings.latitude", "must be between -90 and 90");
+        }
+        if settings.longitude.is_some_and(|l| !(-180.0..=180.0).contains(&l)) {
+            self.error("settings.longitude", "must be between -180 and 180");
+        }
+        if settings.timeout.0.is_zero() || settings.deadline.0.is_zero() {
+            self.error("settings", "`timeout` and `deadline` must be longer than zero");
+        }
+    }
+
+    fn unique_ids(&mut self, config: &Config) {
+        let sections: [(&str, Vec<&str>); 7] = [
+            ("services", config.services.iter().map(|c| c.id.as_str()).collect()),
+            ("energy_sources", config.energy_sources.iter().map(|c| c.id.as_str()).collect()),
+            ("controllers", config.controllers.iter().map(|c| c.id.as_str()).collect()),
+            ("miners", config.miners.iter().map(|c| c.id.as_str()).collect()),
+            ("trackers", config.trackers.iter().map(|c| c.id.as_str()).collect()),
+            ("notifiers", config.notifiers.iter().map(|c| c.id.as_str()).collect()),
+            ("units", config.units.iter().map(|c| c.id.as_str()).collect()),
+        ];
+        for (section, ids) in sections {
+            let mut seen = HashSet::new();
+            for (index, id) in ids.iter().enumerate() {
+                if !seen.insert(*id) {
+                    self.error(
+                        &key_path(&index_path(section, index), "id"),
+                        format!("duplicate id `{id}` in {section}"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Types accepted by the schema whose clients this build does not have yet.
+    fn unsupported_types(&mut self, config: &Config) {
+        for (index, controller) in config.controllers.iter().enumerate() {
+            if let Some(name) = crate::devices::unsupported(&controller.kind) {
+                self.error(&key_path(&index_path("controllers", index), "type"), not_yet("controller", name));
+            }
+        }
+        for (index, source) in config.energy_sources.iter().enumerate() {
+            let path = index_path("energy_sources", index);
+            if let Some(name) = crate::energy::unsupported_monitor(&source.monitor) {
+                self.error(&key_path(&key_path(&path, "monitor"), "type"), not_yet("energy monitor", name));
+            }
+            if let Some(name) = source.forecast.as_ref().and_then(crate::energy::unsupported_forecast) {
+                self.error(&key_path(&key_path(&path, "forecast"), "type"), not_yet("forecast", name));
+            }
+        }
+        for (index, tracker) in config.trackers.iter().enumerate() {
+            if let Some(name) = crate::trackers::unsupported(&tracker.kind) {
+                self.error(&key_path(&index_path("trackers", index), "type"), not_yet("tracker", name));
+            }
+        }
+        for (index, notifier) in config.notifiers.iter().enumerate() {
+            let name = match notifier.kind {
+                NotifierKind::Telegram(_) => "telegram",
+                NotifierKind::Webhook(_) => "webhook",
+            };
+            self.error(&key_path(&index_path("notifiers", index), "type"), not_yet("notifier", name));
+        }
+    }
+
+    fn services(&mut self, config: &Config) {
+        let known: Vec<&str> = config.services.iter().map(|s| s.id.as_str()).collect();
+        let mut references: Vec<(String, &str)> = Vec::new();
+        for (index, controller) in config.controllers.iter().enumerate() {
+            if let ControllerKind::HomeAssistant(ha) = &controller.kind {
+                references.push((key_path(&index_path("controllers", index), "service"), &ha.service));
+            }
+        }
+        for (index, source) in config.energy_sources.iter().enumerate() {
+            let path = index_path("energy_sources", index);
+            if let MonitorKind::HomeAssistant(ha) = &source.monitor {
+                references.push((format!("{path}.monitor.service"), &ha.service));
+            }
+            if let Some(ForecastKind::HomeAssistant(ha)) = &source.forecast {
+                references.push((format!("{path}.forecast.service"), &ha.service));
+            }
+        }
+        for (path, service) in references {
+            if !known.contains(&service) {
+                self.error(&path, format!("unknown service `{service}`"));
+            }
+        }
+        for (index, service) in config.services.iter().enumerate() {
+            let ServiceKind::HomeAssistant(ha) = &service.kind;
+            if ha.token.as_ref().is_none_or(|t| t.is_empty()) {
+                self.error(&index_path("services", index), "a home_assistant service needs `token` or `token_file`");
+            }
+        }
+    }
+
+    fn miners(&mut self, config: &Config) {
+        let supported = |id: &str| config.controllers.iter().find(|c| c.id == id).map(|c| capabilities(&c.kind));
+        for (index, miner) in config.miners.iter().enumerate() {
+            let path = index_path("miners", index);
+            if miner.controllers.is_empty() && miner.features.is_empty() {
+                self.error(&path, format!("miner `{}` has no `controllers`", miner.id));
+            }
+            if let Err(problems) = bind(&miner.controllers, &miner.features, supported) {
+                for (inner, message) in problems {
+                    self.error(&format!("{path}.{inner}"), message);
+                }
+            }
+        }
+    }
+
+    fn units(&mut self, config: &Config) {
+        let ids = |list: Vec<&str>| list.into_iter().map(str::to_string).collect::<HashSet<String>>();
+        let sources = ids(config.energy_sources.iter().map(|s| s.id.as_str()).collect());
+        let miners = ids(config.miners.iter().map(|m| m.id.as_str()).collect());
+        let trackers = ids(config.trackers.iter().map(|t| t.id.as_str()).collect());
+        let notifiers = ids(config.notifiers.iter().map(|n| n.id.as_str()).collect());
+        for (index, unit) in config.units.iter().enumerate() {
+            let path = index_path("units", index);
+            if !sources.contains(&unit.energy_source) {
+                self.error(
+                    &key_path(&path, "energy_source"),
+                    format!("unknown energy source `{}`", unit.energy_source),
+                );
+            }
+            if let Some(tracker) = unit.tracker.as_ref().filter(|t| !trackers.contains(*t)) {
+                self.error(&key_path(&path, "tracker"), format!("unknown tracker `{tracker}`"));
+            }
+            for (i, miner) in unit.miners.iter().enumerate() {
+                if !miners.contains(miner) {
+                    self.error(&index_path(&key_path(&path, "miners"), i), format!("unknown miner `{miner}`"));
+                }
+            }
+            for (i, notifier) in unit.notifiers.iter().enumerate() {
+                if !notifiers.contains(notifier) {
+                    self.error(&index_path(&key_path(&path, "notifiers"), i), format!("unknown notifier `{notifier}`"));
+                }
+            }
+            if unit.policy.is_none() && unit.rules.is_none() {
+                self.error(&path, format!("unit `{}` needs `policy` or `rules`", unit.id));
+            }
+            if unit.stop_mode == StopMode::SleepThenPowerOff && unit.power_off_after.is_none() {
+                self.error(
+                    &key_path(&path, "power_off_after"),
+                    "`stop_mode: sleep_then_power_off` needs `power_off_after`",
+                );
+            }
+        }
+    }
+
+    /// Loads every unit's rules; rule-file problems keep their own file positions.
+    pub fn rule_sets(&mut self, config: &Config) -> Vec<(String, RuleSet)> {
+        let mut sets = Vec::new();
+        for (index, unit) in config.units.iter().enumerate() {
+            let path = index_path("units", index);
+            let source = match crate::rules::unit_rule_source(unit, self.dir) {
+                Ok(Some(source)) => source,
+                Ok(None) => continue,
+                Err(message) => {
+                    let key = if unit.policy.is_some() && unit.rules.is_none() { "policy" } else { "rules" };
+                    self.error(&key_path(&path, key), message);
+                    continue;
+                }
+            };
+            if let crate::rules::RuleSource::Policy(file) = &source
+                && !file.is_file()
+            {
+                self.error(&key_path(&path, "policy"), format!("policy file {} does not exist", file.display()));
+                continue;
+            }
+            let (set, found) = crate::rules::load_rule_set(&source);
+            self.diagnostics.extend(found);
+            if let Some(set) = set {
+                sets.push((unit.id.clone(), set));
+            }
+        }
+        sets
+    }
+}
+
+fn not_yet(what: &str, name: &str) -> String {
+    format!("{what} type `{name}` is not supported yet by this build of edge-mining")
+}
+
+/// The folder of the config file, for resolving relative paths.
+pub fn config_dir(file: &Path) -> PathBuf {
+    file.parent().map(Path::to_path_buf).unwrap_or_default()
+}

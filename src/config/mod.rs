@@ -1,0 +1,71 @@
+//! Loading the configuration file: YAML → interpolation → typed sections → checks.
+//!
+//! `load` returns either a usable `Config` (with warnings) or every problem found, each
+//! with `file:line:column`, so `validate` can print them all at once.
+
+pub mod check;
+pub mod interpolate;
+pub mod model;
+pub mod parse;
+pub mod planned;
+pub mod secret;
+
+use std::path::{Path, PathBuf};
+
+use crate::diag::{Diagnostic, Location, has_errors};
+use crate::yaml::Document;
+pub use model::Config;
+
+/// A loaded config, with the rule sets of its units and any warnings.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    pub rules: Vec<(String, crate::rules::model::RuleSet)>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Loads and checks `file`, including every rule file its units name.
+pub fn load(file: &Path) -> Result<Loaded, Vec<Diagnostic>> {
+    let text = std::fs::read_to_string(file).map_err(|err| {
+        vec![Diagnostic::error(Location::new(file, 1, 1), "", format!("cannot read config file: {err}"))]
+    })?;
+    let mut doc = Document::parse(file, &text).map_err(|d| vec![d])?;
+    let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut diagnostics = interpolate_document(&mut doc, &dir);
+    let mut parser = parse::SectionParser::new(&doc);
+    let sections = parser.parse();
+    diagnostics.append(&mut parser.diagnostics);
+    let mut checker = check::Checker::new(&doc, &dir);
+    let config = checker.config(sections);
+    let rules = checker.rule_sets(&config);
+    diagnostics.append(&mut checker.diagnostics);
+    if has_errors(&diagnostics) {
+        return Err(diagnostics);
+    }
+    Ok(Loaded { config, rules, warnings: diagnostics })
+}
+
+fn interpolate_document(doc: &mut Document, dir: &Path) -> Vec<Diagnostic> {
+    let var = |name: &str| std::env::var(name).ok();
+    let env = interpolate::Environment {
+        var: &var,
+        config_dir: dir,
+        credentials_dir: std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from),
+    };
+    let problems = interpolate::interpolate(&mut doc.value, "", &env);
+    problems.into_iter().map(|(path, message)| Diagnostic::error(doc.locate(&path), &path, message)).collect()
+}
+
+/// The state database path when the config names none (SPEC §3).
+pub fn default_state_path() -> PathBuf {
+    if let Some(dir) = std::env::var_os("STATE_DIRECTORY") {
+        // systemd may pass several directories separated by ':'; the first is ours.
+        let first = dir.to_string_lossy().split(':').next().unwrap_or_default().to_string();
+        return PathBuf::from(first).join("edge-mining.db");
+    }
+    if let Some(dir) = std::env::var_os("XDG_STATE_HOME") {
+        return PathBuf::from(dir).join("edge-mining").join("state.db");
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    home.join(".local/state/edge-mining/state.db")
+}

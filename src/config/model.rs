@@ -1,0 +1,286 @@
+//! The typed configuration: one struct per section and one struct per component `type`.
+//!
+//! Tagged components (`controllers`, `trackers`, energy `monitor`…) are enums whose variants
+//! hold the struct of that type; `config::parse` picks the variant from the `type` key.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::config::planned;
+use crate::core::feature::FeatureType;
+use crate::devices::simulated::SimulatedControllerConfig;
+use crate::duration::Span;
+use crate::energy::simulated::SimulatedMonitorConfig;
+
+/// The whole configuration file, validated and with every reference resolved.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub file: PathBuf,
+    pub state: PathBuf,
+    pub settings: Settings,
+    pub services: Vec<Component<ServiceKind>>,
+    pub energy_sources: Vec<EnergySource>,
+    pub controllers: Vec<Component<ControllerKind>>,
+    pub miners: Vec<Miner>,
+    pub trackers: Vec<Component<TrackerKind>>,
+    pub notifiers: Vec<Component<NotifierKind>>,
+    pub units: Vec<Unit>,
+}
+
+/// A component with an id and the struct of its `type`.
+#[derive(Debug, Clone)]
+pub struct Component<K> {
+    pub id: String,
+    pub kind: K,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub timezone: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    #[serde(default = "default_timeout")]
+    pub timeout: Span,
+    #[serde(default = "default_deadline")]
+    pub deadline: Span,
+    #[serde(default = "default_retention")]
+    pub retention: Span,
+    pub metrics_file: Option<PathBuf>,
+}
+
+fn default_concurrency() -> usize {
+    256
+}
+fn default_timeout() -> Span {
+    Span::secs(5)
+}
+fn default_deadline() -> Span {
+    Span::secs(45)
+}
+fn default_retention() -> Span {
+    Span::secs(90 * 86_400)
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            timezone: None,
+            latitude: None,
+            longitude: None,
+            concurrency: default_concurrency(),
+            timeout: default_timeout(),
+            deadline: default_deadline(),
+            retention: default_retention(),
+            metrics_file: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum ServiceKind {
+    HomeAssistant(planned::HomeAssistantService),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnergySourceType {
+    Solar,
+    Wind,
+    Grid,
+    Hydro,
+    Other,
+}
+
+impl EnergySourceType {
+    pub fn name(self) -> &'static str {
+        match self {
+            EnergySourceType::Solar => "solar",
+            EnergySourceType::Wind => "wind",
+            EnergySourceType::Grid => "grid",
+            EnergySourceType::Hydro => "hydro",
+            EnergySourceType::Other => "other",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct EnergySource {
+    pub id: String,
+    pub name: Option<String>,
+    pub source_type: EnergySourceType,
+    pub nominal_power_max: Option<f64>,
+    pub storage_capacity: Option<f64>,
+    pub monitor: MonitorKind,
+    pub forecast: Option<ForecastKind>,
+}
+
+/// The untagged part of an energy source; `monitor` and `forecast` are parsed by type.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnergySourceFields {
+    pub id: String,
+    pub name: Option<String>,
+    #[serde(rename = "type")]
+    pub source_type: EnergySourceType,
+    pub nominal_power_max: Option<f64>,
+    pub storage_capacity: Option<f64>,
+    pub monitor: serde_yaml::Value,
+    pub forecast: Option<serde_yaml::Value>,
+}
+
+// Config enums are built once per run; boxing their variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum MonitorKind {
+    Simulated(SimulatedMonitorConfig),
+    HomeAssistant(planned::HomeAssistantMonitor),
+    Http(planned::HttpMonitor),
+}
+
+#[derive(Debug, Clone)]
+pub enum ForecastKind {
+    Simulated(planned::Empty),
+    HomeAssistant(planned::HomeAssistantForecast),
+    ForecastSolar(planned::ForecastSolar),
+}
+
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum ControllerKind {
+    Simulated(SimulatedControllerConfig),
+    Cgminer(planned::CgminerController),
+    Whatsminer(planned::CgminerController),
+    Avalon(planned::CgminerController),
+    Luxos(planned::LuxosController),
+    Antminer(planned::WebCgminerController),
+    BraiinsOs(planned::WebCgminerController),
+    Bitaxe(planned::UrlController),
+    Shelly(planned::ShellyController),
+    Tasmota(planned::TasmotaController),
+    HomeAssistant(planned::HomeAssistantController),
+    Http(planned::HttpController),
+}
+
+#[derive(Debug, Clone)]
+pub enum TrackerKind {
+    Simulated(planned::Empty),
+    Ocean(planned::OceanTracker),
+    BraiinsPool(planned::BraiinsPoolTracker),
+}
+
+#[derive(Debug, Clone)]
+pub enum NotifierKind {
+    Telegram(planned::TelegramNotifier),
+    Webhook(planned::WebhookNotifier),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Miner {
+    pub id: String,
+    pub name: Option<String>,
+    pub model: Option<String>,
+    pub power_max: Option<f64>,
+    pub hashrate_max: Option<f64>,
+    #[serde(default = "yes")]
+    pub active: bool,
+    pub worker: Option<String>,
+    #[serde(default)]
+    pub controllers: Vec<String>,
+    #[serde(default)]
+    pub features: Vec<FeatureOverride>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureOverride {
+    #[serde(rename = "type")]
+    pub feature: FeatureType,
+    pub controller: String,
+    pub priority: Option<i64>,
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unit {
+    pub id: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    pub energy_source: String,
+    pub tracker: Option<String>,
+    #[serde(default)]
+    pub miners: Vec<String>,
+    #[serde(default)]
+    pub notifiers: Vec<String>,
+    pub policy: Option<PathBuf>,
+    pub rules: Option<RuleFiles>,
+    #[serde(default)]
+    pub safety: Safety,
+    #[serde(default)]
+    pub guards: Guards,
+    #[serde(default)]
+    pub stop_mode: StopMode,
+    pub power_off_after: Option<Span>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFiles {
+    #[serde(default)]
+    pub start: Vec<String>,
+    #[serde(default)]
+    pub stop: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Safety {
+    pub max_chip_temperature: Option<f64>,
+    pub max_inlet_temperature: Option<f64>,
+    pub min_battery_soc: Option<f64>,
+    pub max_grid_import: Option<f64>,
+    pub stale_energy_after: Option<Span>,
+    pub stale_pool_after: Option<Span>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Guards {
+    pub min_on: Option<Span>,
+    pub min_off: Option<Span>,
+    pub max_switches_per_day: Option<u32>,
+    #[serde(default = "default_verify_after")]
+    pub verify_after: Span,
+}
+
+fn default_verify_after() -> Span {
+    Span::secs(180)
+}
+
+impl Default for Guards {
+    fn default() -> Guards {
+        Guards { min_on: None, min_off: None, max_switches_per_day: None, verify_after: default_verify_after() }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopMode {
+    #[default]
+    Sleep,
+    PowerOff,
+    SleepThenPowerOff,
+}
+
+/// Extra HTTP headers a component sends.
+pub type Headers = BTreeMap<String, String>;

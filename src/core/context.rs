@@ -1,0 +1,248 @@
+//! The decisional context (SPEC §8): one JSON tree per miner per cycle, in the shape
+//! Edge Mining rules read, built from plain inputs. `complete` adds the derived fields and
+//! is shared with `rules eval`, so a captured context evaluates exactly as in a run.
+
+use serde_json::{Map, Value, json};
+
+use crate::config::model::{EnergySource, Miner};
+use crate::core::reading::{EnergyReading, ForecastReading, MinerState};
+use crate::core::sun::SunPosition;
+
+/// Facts from the persisted history about a miner's switching (the `control` section).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ControlFacts {
+    pub on_for: Option<i64>,
+    pub off_for: Option<i64>,
+    pub switches_today: u32,
+    pub last_action: Option<String>,
+    pub last_action_at: Option<String>,
+    pub pending: bool,
+}
+
+/// Everything one miner's context is made of.
+pub struct ContextInputs<'a> {
+    pub now: i64,
+    /// The cycle's instant as RFC 3339 in the configured zone.
+    pub timestamp: String,
+    pub source: &'a EnergySource,
+    pub energy: Option<&'a EnergyReading>,
+    pub forecast: Option<&'a ForecastReading>,
+    pub sun: Option<SunPosition>,
+    pub miner: &'a Miner,
+    pub state: &'a MinerState,
+    pub performance: Option<Value>,
+    pub control: &'a ControlFacts,
+    pub format_instant: &'a dyn Fn(i64) -> String,
+}
+
+pub fn build(inputs: &ContextInputs) -> Value {
+    let mut context = Map::new();
+    context.insert("timestamp".into(), Value::String(inputs.timestamp.clone()));
+    context.insert("energy_source".into(), energy_source(inputs.source));
+    if let Some(energy) = inputs.energy {
+        context.insert("energy_state".into(), energy_state(energy, inputs));
+    }
+    if let Some(forecast) = inputs.forecast {
+        context.insert("forecast".into(), forecast_section(forecast, inputs.now, inputs.format_instant));
+    }
+    if let Some(sun) = inputs.sun {
+        context.insert("sun".into(), serde_json::to_value(sun).unwrap_or(Value::Null));
+    }
+    context.insert("miner".into(), miner_section(inputs.miner));
+    context.insert("miner_state".into(), miner_state(inputs.state));
+    if let Some(performance) = &inputs.performance {
+        context.insert("mining_performance".into(), performance.clone());
+    }
+    context.insert("control".into(), control_section(inputs.control));
+    let mut context = Value::Object(context);
+    complete(&mut context);
+    context
+}
+
+/// Drops nulls so that a missing value is missing, not `null`, in printed contexts.
+fn object(pairs: Vec<(&str, Value)>) -> Value {
+    Value::Object(pairs.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+fn number(value: Option<f64>) -> Value {
+    value.filter(|v| v.is_finite()).map_or(Value::Null, |v| json!(round3(v)))
+}
+
+fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
+
+fn energy_source(source: &EnergySource) -> Value {
+    object(vec![
+        ("id", json!(source.id)),
+        ("name", json!(source.name.clone().unwrap_or_else(|| source.id.clone()))),
+        ("type", json!(source.source_type.name())),
+        ("nominal_power_max", number(source.nominal_power_max)),
+        ("storage", source.storage_capacity.map_or(Value::Null, |c| json!({"nominal_capacity": c}))),
+    ])
+}
+
+fn energy_state(energy: &EnergyReading, inputs: &ContextInputs) -> Value {
+    let battery = object(vec![
+        ("state_of_charge", number(energy.battery_soc.map(|soc| soc.clamp(0.0, 100.0)))),
+        ("remaining_capacity", number(energy.battery_remaining)),
+        ("current_power", number(energy.battery_power)),
+    ]);
+    object(vec![
+        ("production", number(energy.production)),
+        ("consumption", energy.consumption.map_or(Value::Null, |c| json!({"current_power": round3(c)}))),
+        ("battery", if battery.as_object().is_some_and(Map::is_empty) { Value::Null } else { battery }),
+        ("grid", energy.grid.map_or(Value::Null, |g| json!({"current_power": round3(g)}))),
+        ("age", json!((inputs.now - energy.at).max(0))),
+        ("timestamp", json!((inputs.format_instant)(energy.at))),
+    ])
+}
+
+fn forecast_section(forecast: &ForecastReading, now: i64, format: &dyn Fn(i64) -> String) -> Value {
+    object(vec![
+        ("next_hour_power", number(forecast.next_hour_power)),
+        ("avg_next_4_hours_power", number(forecast.avg_next_4_hours_power)),
+        ("next_hour_energy", number(forecast.next_hour_energy)),
+        ("age", json!((now - forecast.at).max(0))),
+        ("timestamp", json!(format(forecast.at))),
+    ])
+}
+
+fn miner_section(miner: &Miner) -> Value {
+    object(vec![
+        ("id", json!(miner.id)),
+        ("name", json!(miner.name.clone().unwrap_or_else(|| miner.id.clone()))),
+        ("model", miner.model.as_ref().map_or(Value::Null, |m| json!(m))),
+        ("power_max", number(miner.power_max)),
+        ("hashrate_max", number(miner.hashrate_max)),
+        ("active", json!(miner.active)),
+    ])
+}
+
+fn miner_state(state: &MinerState) -> Value {
+    let reading = &state.reading;
+    let wrap = |v: Option<f64>| v.filter(|v| v.is_finite()).map_or(Value::Null, |v| json!({"value": round3(v)}));
+    object(vec![
+        ("status", json!(state.status.name())),
+        (
+            "hash_rate",
+            reading
+                .hashrate
+                .filter(|v| v.is_finite())
+                .map_or(Value::Null, |v| json!({"value": round3(v), "unit": "TH/s"})),
+        ),
+        ("power_consumption", number(reading.power)),
+        ("inlet_temperature", wrap(reading.inlet_temperature)),
+        ("outlet_temperature", wrap(reading.outlet_temperature)),
+        ("internal_fan_speed", reading.internal_fans.as_ref().map_or(Value::Null, |fans| json!(fans))),
+        ("external_fan_speed", wrap(reading.external_fan)),
+        ("hashboards", reading.hashboards.as_ref().map_or(Value::Null, |boards| json!(boards))),
+        ("blocks_found", reading.blocks_found.map_or(Value::Null, |b| json!(b))),
+        ("system_uptime", reading.uptime.map_or(Value::Null, |u| json!(u))),
+        ("sources", if state.sources.is_empty() { Value::Null } else { json!(state.sources) }),
+    ])
+}
+
+fn control_section(control: &ControlFacts) -> Value {
+    object(vec![
+        ("on_for", control.on_for.map_or(Value::Null, |s| json!(s))),
+        ("off_for", control.off_for.map_or(Value::Null, |s| json!(s))),
+        ("switches_today", json!(control.switches_today)),
+        ("last_action", control.last_action.as_ref().map_or(Value::Null, |a| json!(a))),
+        ("last_action_at", control.last_action_at.as_ref().map_or(Value::Null, |a| json!(a))),
+        ("pending", json!(control.pending)),
+    ])
+}
+
+/// Computes the derived fields from the base fields present (SPEC §7.6, §8).
+pub fn complete(context: &mut Value) {
+    if let Some(energy) = context.get_mut("energy_state") {
+        derive_energy(energy);
+    }
+    if let Some(state) = context.get_mut("miner_state") {
+        derive_temperatures(state);
+    }
+}
+
+fn get_f64(value: &Value, path: &[&str]) -> Option<f64> {
+    path.iter().try_fold(value, |v, key| v.get(key))?.as_f64()
+}
+
+fn derive_energy(energy: &mut Value) {
+    let surplus = match (get_f64(energy, &["production"]), get_f64(energy, &["consumption", "current_power"])) {
+        (Some(production), Some(consumption)) => Some(round3(production - consumption)),
+        _ => None,
+    };
+    if let (Some(surplus), Some(map)) = (surplus, energy.as_object_mut()) {
+        map.insert("surplus_power".into(), json!(surplus));
+    }
+    split_sign(energy, "battery", "charging_power", "discharging_power");
+    split_sign(energy, "grid", "importing_power", "exporting_power");
+}
+
+/// `current_power` → its positive part and its negated negative part.
+fn split_sign(energy: &mut Value, section: &str, positive: &str, negative: &str) {
+    let Some(map) = energy.get_mut(section).and_then(Value::as_object_mut) else { return };
+    let Some(current) = map.get("current_power").and_then(Value::as_f64) else { return };
+    map.insert(positive.into(), json!(round3(current.max(0.0))));
+    map.insert(negative.into(), json!(round3((-current).max(0.0))));
+}
+
+fn derive_temperatures(state: &mut Value) {
+    let Some(boards) = state.get("hashboards").and_then(Value::as_array) else { return };
+    let collect =
+        |key: &str| -> Vec<f64> { boards.iter().filter_map(|b| b.get(key).and_then(Value::as_f64)).collect() };
+    let chips = collect("chip_temperature");
+    let board_temps = collect("board_temperature");
+    let Some(map) = state.as_object_mut() else { return };
+    for (name, values) in [("chip", chips), ("board", board_temps)] {
+        if values.is_empty() {
+            continue;
+        }
+        let max = values.iter().copied().fold(f64::MIN, f64::max);
+        let avg = (values.iter().sum::<f64>() / values.len() as f64 * 10.0).round() / 10.0;
+        map.insert(format!("max_{name}_temperature"), json!({"value": max}));
+        map.insert(format!("avg_{name}_temperature"), json!({"value": avg}));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derives_energy_fields_from_base_fields() {
+        let mut context = json!({"energy_state": {
+            "production": 4200.0, "consumption": {"current_power": 700.0},
+            "battery": {"current_power": -300.0}, "grid": {"current_power": -1200.0}}});
+        complete(&mut context);
+        let energy = &context["energy_state"];
+        assert_eq!(energy["surplus_power"], json!(3500.0));
+        assert_eq!(energy["battery"]["charging_power"], json!(0.0));
+        assert_eq!(energy["battery"]["discharging_power"], json!(300.0));
+        assert_eq!(energy["grid"]["importing_power"], json!(0.0));
+        assert_eq!(energy["grid"]["exporting_power"], json!(1200.0));
+    }
+
+    #[test]
+    fn derives_temperature_aggregates() {
+        let mut context = json!({"miner_state": {"hashboards": [
+            {"index": 0, "chip_temperature": 70.0, "board_temperature": 60.0},
+            {"index": 1, "chip_temperature": 75.5},
+            {"index": 2, "chip_temperature": 72.0, "board_temperature": 61.0}]}});
+        complete(&mut context);
+        let state = &context["miner_state"];
+        assert_eq!(state["max_chip_temperature"]["value"], json!(75.5));
+        assert_eq!(state["avg_chip_temperature"]["value"], json!(72.5));
+        assert_eq!(state["max_board_temperature"]["value"], json!(61.0));
+        assert_eq!(state["avg_board_temperature"]["value"], json!(60.5));
+    }
+
+    #[test]
+    fn missing_base_fields_leave_derived_fields_missing() {
+        let mut context = json!({"energy_state": {"production": 100.0}, "miner_state": {"status": "off"}});
+        complete(&mut context);
+        assert!(context["energy_state"].get("surplus_power").is_none());
+        assert!(context["miner_state"].get("max_chip_temperature").is_none());
+    }
+}

@@ -1,0 +1,12 @@
+//! The pure core: domain types, bindings, the decisional context. No I/O here.
+
+pub mod binding;
+pub mod context;
+pub mod feature;
+pub mod performance;
+pub mod reading;
+pub mod safety;
+pub mod schema;
+pub mod status;
+pub mod sun;
+pub mod time;

@@ -1,0 +1,111 @@
+//! The mining-performance domain (SPEC §6.1): what a pool reports, in Edge Mining's names.
+//! Hashrates in TH/s, amounts in satoshi.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct HashRate {
+    pub value: f64,
+    pub unit: &'static str,
+}
+
+impl HashRate {
+    pub fn terahashes(value: f64) -> HashRate {
+        HashRate { value: (value * 1000.0).round() / 1000.0, unit: "TH/s" }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PoolWorkerStats {
+    pub worker_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hashrate: Option<HashRate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_share_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_shares: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale_shares: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected_shares: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PoolStats {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_hashrate: Option<HashRate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub average_hashrate_24h: Option<HashRate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub average_hashrate_7d: Option<HashRate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unpaid_balance: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimated_next_payout: Option<i64>,
+    pub workers: Vec<PoolWorkerStats>,
+    pub timestamp: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayoutFrequency {
+    Unknown,
+    PerBlock,
+    Hourly,
+    Daily,
+    Threshold,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PayoutSchedule {
+    pub frequency: PayoutFrequency,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_payout_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MiningPerformanceSnapshot {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_hashrate: Option<HashRate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool_stats: Option<PoolStats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payout_schedule: Option<PayoutSchedule>,
+    pub timestamp: String,
+}
+
+/// A snapshot as a tracker delivered it, with when it was fetched (unix seconds).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackedSnapshot {
+    pub tracker: String,
+    pub snapshot: MiningPerformanceSnapshot,
+    pub fetched_at: i64,
+    pub stale: bool,
+}
+
+/// The `mining_performance` section for one miner: the snapshot, its freshness, and the
+/// pool's view of the miner's own worker when the miner declares `worker:`.
+pub fn to_context(tracked: &TrackedSnapshot, now: i64, worker: Option<&str>) -> Value {
+    let mut value = serde_json::to_value(&tracked.snapshot).unwrap_or_else(|_| json!({}));
+    if let Some(map) = value.as_object_mut() {
+        map.insert("stale".into(), json!(tracked.stale));
+        map.insert("age".into(), json!((now - tracked.fetched_at).max(0)));
+        map.insert("tracker".into(), json!(tracked.tracker));
+        let own = worker.and_then(|name| {
+            tracked
+                .snapshot
+                .pool_stats
+                .as_ref()?
+                .workers
+                .iter()
+                .find(|w| w.worker_name == name || w.worker_name.ends_with(&format!(".{name}")))
+        });
+        if let Some(own) = own {
+            map.insert("worker".into(), serde_json::to_value(own).unwrap_or(Value::Null));
+        }
+    }
+    value
+}

@@ -1,0 +1,98 @@
+//! What one poll learned: a miner's readings, an energy monitor's readings, a forecast.
+//! Quantities are in base units: TH/s, W, Wh, °C, %, seconds.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::core::status::MinerStatus;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Hashboard {
+    pub index: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chip_temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub board_temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voltage: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frequency: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash_rate: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nominal_hash_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DeviceInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serial_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub firmware_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub firmware_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mac_address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hashboard_count: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chip_count: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fan_count: Option<u32>,
+}
+
+/// Everything a controller answered about a miner; `None` is "not read".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MinerReading {
+    pub status: Option<MinerStatus>,
+    /// The relay of a power-control provider: `Some(false)` means the miner has no power.
+    pub relay_on: Option<bool>,
+    pub hashrate: Option<f64>,
+    pub power: Option<f64>,
+    pub hashboards: Option<Vec<Hashboard>>,
+    pub inlet_temperature: Option<f64>,
+    pub outlet_temperature: Option<f64>,
+    pub internal_fans: Option<Vec<f64>>,
+    pub external_fan: Option<f64>,
+    pub uptime: Option<u64>,
+    pub blocks_found: Option<u64>,
+    pub max_power: Option<f64>,
+    pub max_hashrate: Option<f64>,
+    pub device_info: Option<DeviceInfo>,
+}
+
+/// A miner's merged reading with, for each field, the controller that provided it.
+#[derive(Debug, Clone, Default)]
+pub struct MinerState {
+    pub status: MinerStatus,
+    pub reading: MinerReading,
+    pub sources: BTreeMap<String, String>,
+    /// Inputs that failed while polling this miner: (controller, reason).
+    pub failures: Vec<(String, String)>,
+}
+
+/// An energy monitor's reading. Signs: grid + importing, battery + charging.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnergyReading {
+    pub production: Option<f64>,
+    pub consumption: Option<f64>,
+    pub grid: Option<f64>,
+    pub battery_soc: Option<f64>,
+    pub battery_power: Option<f64>,
+    pub battery_remaining: Option<f64>,
+    /// Unix seconds when the values were read.
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ForecastReading {
+    pub next_hour_power: Option<f64>,
+    pub avg_next_4_hours_power: Option<f64>,
+    pub next_hour_energy: Option<f64>,
+    pub at: i64,
+}

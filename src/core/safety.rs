@@ -1,0 +1,66 @@
+//! Safety limits (SPEC §7.5 step 1): read off the context, before and above the rules.
+
+use serde_json::Value;
+
+use crate::config::model::Safety;
+
+/// A limit on one reading: (name, configured limit, where the reading is, unit, is a maximum).
+type Limit<'a> = (&'a str, Option<f64>, &'a str, &'a str, bool);
+
+/// The first limit the context violates, named as in the config, with the reading.
+pub fn violated(safety: &Safety, context: &Value) -> Option<String> {
+    let number = |pointer: &str| context.pointer(pointer).and_then(Value::as_f64);
+    let limits: [Limit; 4] = [
+        ("max_chip_temperature", safety.max_chip_temperature, "/miner_state/max_chip_temperature/value", "°C", true),
+        ("max_inlet_temperature", safety.max_inlet_temperature, "/miner_state/inlet_temperature/value", "°C", true),
+        ("min_battery_soc", safety.min_battery_soc, "/energy_state/battery/state_of_charge", "%", false),
+        ("max_grid_import", safety.max_grid_import, "/energy_state/grid/importing_power", "W", true),
+    ];
+    for (name, limit, pointer, unit, is_max) in limits {
+        if let (Some(limit), Some(value)) = (limit, number(pointer))
+            && (if is_max { value > limit } else { value < limit })
+        {
+            let sign = if is_max { ">" } else { "<" };
+            return Some(format!("{name} ({value} {unit} {sign} {limit} {unit})"));
+        }
+    }
+    let ages = [
+        ("stale_energy_after", safety.stale_energy_after, "/energy_state/age", "no energy reading"),
+        ("stale_pool_after", safety.stale_pool_after, "/mining_performance/age", "no pool data"),
+    ];
+    for (name, limit, pointer, missing) in ages {
+        let Some(limit) = limit else { continue };
+        match number(pointer) {
+            None => return Some(format!("{name} ({missing})")),
+            Some(age) if age > limit.as_secs_f64() => return Some(format!("{name} ({age} s old)")),
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::duration::Span;
+    use serde_json::json;
+
+    #[test]
+    fn names_the_limit_that_is_violated() {
+        let safety = Safety { max_chip_temperature: Some(85.0), min_battery_soc: Some(20.0), ..Safety::default() };
+        let hot = json!({"miner_state": {"max_chip_temperature": {"value": 91.0}}});
+        assert!(violated(&safety, &hot).unwrap().starts_with("max_chip_temperature"));
+        let low = json!({"energy_state": {"battery": {"state_of_charge": 12.0}}});
+        assert!(violated(&safety, &low).unwrap().starts_with("min_battery_soc"));
+        let fine = json!({"miner_state": {"max_chip_temperature": {"value": 70.0}}, "energy_state": {"battery": {"state_of_charge": 60.0}}});
+        assert_eq!(violated(&safety, &fine), None);
+    }
+
+    #[test]
+    fn stale_or_missing_inputs_violate_their_limits() {
+        let safety = Safety { stale_energy_after: Some(Span::secs(600)), ..Safety::default() };
+        assert!(violated(&safety, &json!({})).unwrap().contains("no energy reading"));
+        assert!(violated(&safety, &json!({"energy_state": {"age": 900}})).is_some());
+        assert!(violated(&safety, &json!({"energy_state": {"age": 60}})).is_none());
+    }
+}

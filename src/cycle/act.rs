@@ -1,0 +1,198 @@
+//! Act: turn decisions into commands (MINING → POWER fallback, stop modes), record each
+//! command before sending it, send them in parallel, and record the outcomes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::config::Config;
+use crate::config::model::StopMode;
+use crate::core::binding::{Binding, resolve};
+use crate::core::feature::FeatureType;
+use crate::core::status::MinerStatus;
+use crate::cycle::outcome::{ActionOutcome, Reason};
+use crate::devices::{Call, Controller};
+use crate::rules::model::Decision;
+use crate::state::{ActionRow, Store, finish_action, insert_action};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandKind {
+    StartMining,
+    StopMining,
+    PowerOn,
+    PowerOff,
+}
+
+impl CommandKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            CommandKind::StartMining => "start_mining",
+            CommandKind::StopMining => "stop_mining",
+            CommandKind::PowerOn => "power_on",
+            CommandKind::PowerOff => "power_off",
+        }
+    }
+
+    fn feature(self) -> FeatureType {
+        match self {
+            CommandKind::StartMining | CommandKind::StopMining => FeatureType::MiningControl,
+            CommandKind::PowerOn | CommandKind::PowerOff => FeatureType::PowerControl,
+        }
+    }
+}
+
+/// One command to one miner, and why.
+#[derive(Debug, Clone)]
+pub struct Command {
+    pub unit: Option<String>,
+    pub miner: String,
+    pub kind: CommandKind,
+    pub controller: String,
+    pub decision: Decision,
+    pub reason: Reason,
+}
+
+/// What a decision means for a miner in a given state; `Ok(None)` when nothing is to be done.
+pub fn plan(
+    decision: Decision,
+    status: MinerStatus,
+    relay_on: Option<bool>,
+    bindings: &[Binding],
+    stop_mode: StopMode,
+) -> Result<Option<(CommandKind, String)>, String> {
+    let mining = resolve(bindings, FeatureType::MiningControl).map(|b| b.controller.clone());
+    let power = resolve(bindings, FeatureType::PowerControl).map(|b| b.controller.clone());
+    let choice = match decision {
+        Decision::MaintainState => return Ok(None),
+        Decision::StartMining if matches!(status, MinerStatus::On | MinerStatus::Starting) => return Ok(None),
+        Decision::StopMining if !matches!(status, MinerStatus::On | MinerStatus::Starting) => return Ok(None),
+        Decision::StartMining => match (relay_on, mining, power) {
+            (Some(false), _, Some(plug)) => (CommandKind::PowerOn, plug),
+            (_, Some(controller), _) => (CommandKind::StartMining, controller),
+            (_, None, Some(plug)) => (CommandKind::PowerOn, plug),
+            (_, None, None) => return Err("the miner has neither mining_control nor power_control".into()),
+        },
+        Decision::StopMining => match (stop_mode, mining, power) {
+            (StopMode::PowerOff, _, Some(plug)) => (CommandKind::PowerOff, plug),
+            (_, Some(controller), _) => (CommandKind::StopMining, controller),
+            (_, None, Some(plug)) => (CommandKind::PowerOff, plug),
+            (_, None, None) => return Err("the miner has neither mining_control nor power_control".into()),
+        },
+    };
+    Ok(Some(choice))
+}
+
+/// Sends one command through its controller.
+pub fn send(
+    command: &Command,
+    controllers: &BTreeMap<String, Box<dyn Controller + '_>>,
+    call: &Call,
+) -> Result<(), String> {
+    let controller = controllers
+        .get(&command.controller)
+        .ok_or_else(|| format!("controller `{}` is not available in this build", command.controller))?;
+    if call.budget().is_none() {
+        return Err("cycle deadline reached before the command".into());
+    }
+    let missing = || format!("controller `{}` cannot {}", command.controller, command.kind.name());
+    let result = match command.kind {
+        CommandKind::StartMining => controller.mining_control().ok_or_else(missing)?.start_mining(call),
+        CommandKind::StopMining => controller.mining_control().ok_or_else(missing)?.stop_mining(call),
+        CommandKind::PowerOn => controller.power_control().ok_or_else(missing)?.power_on(call),
+        CommandKind::PowerOff => controller.power_control().ok_or_else(missing)?.power_off(call),
+    };
+    result.map_err(|e| e.0)
+}
+
+/// Records, sends and settles commands. Each row is written before its command leaves, so a
+/// crash mid-send leaves a row with an unknown outcome rather than no row at all.
+pub fn execute(
+    store: &mut Store,
+    config: &Config,
+    commands: &[Command],
+    controllers: &BTreeMap<String, Box<dyn Controller + '_>>,
+    call: &Call,
+    manual: bool,
+) -> Result<Vec<ActionOutcome>, String> {
+    let ids = store.transaction(|conn| {
+        commands
+            .iter()
+            .map(|command| insert_action(conn, &row(command, call.now, manual)))
+            .collect::<rusqlite::Result<Vec<i64>>>()
+    })?;
+    let results =
+        crate::parallel::map(commands, config.settings.concurrency, |command| send(command, controllers, call));
+    store.transaction(|conn| {
+        for (id, result) in ids.iter().zip(&results) {
+            finish_action(conn, *id, result.is_ok(), result.as_ref().err().map(String::as_str))?;
+        }
+        Ok(())
+    })?;
+    Ok(commands
+        .iter()
+        .zip(results)
+        .map(|(command, result)| ActionOutcome {
+            kind: command.kind.name().to_string(),
+            controller: Some(command.controller.clone()),
+            feature: Some(command.kind.feature().name().to_string()),
+            ok: result.is_ok(),
+            error: result.err(),
+        })
+        .collect())
+}
+
+fn row(command: &Command, at: i64, manual: bool) -> ActionRow {
+    ActionRow {
+        at,
+        unit: command.unit.clone(),
+        miner: command.miner.clone(),
+        decision: command.decision.name().to_string(),
+        reason_kind: command.reason.kind.name().to_string(),
+        reason_name: command.reason.name.clone(),
+        action: command.kind.name().to_string(),
+        controller: Some(command.controller.clone()),
+        feature: Some(command.kind.feature().name().to_string()),
+        manual,
+        ok: None,
+        error: None,
+    }
+}
+
+/// Keeps the first command per miner: never two commands to one miner in one cycle.
+pub fn one_per_miner(commands: Vec<Command>) -> Vec<Command> {
+    let mut seen = BTreeSet::new();
+    commands.into_iter().filter(|c| seen.insert(c.miner.clone())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use FeatureType::*;
+
+    fn binding(feature: FeatureType, controller: &str) -> Binding {
+        Binding { feature, controller: controller.into(), priority: 50, enabled: true }
+    }
+
+    #[test]
+    fn start_prefers_mining_control_and_powers_an_unpowered_miner_first() {
+        let both = [binding(MiningControl, "asic"), binding(PowerControl, "plug")];
+        let start = |status, relay| plan(Decision::StartMining, status, relay, &both, StopMode::Sleep).unwrap();
+        assert_eq!(start(MinerStatus::Off, Some(true)), Some((CommandKind::StartMining, "asic".into())));
+        assert_eq!(start(MinerStatus::Off, Some(false)), Some((CommandKind::PowerOn, "plug".into())));
+        assert_eq!(start(MinerStatus::On, Some(true)), None);
+        let plug_only = [binding(PowerControl, "plug")];
+        let planned = plan(Decision::StartMining, MinerStatus::Off, None, &plug_only, StopMode::Sleep).unwrap();
+        assert_eq!(planned, Some((CommandKind::PowerOn, "plug".into())));
+    }
+
+    #[test]
+    fn stop_follows_the_stop_mode_with_fallback() {
+        let both = [binding(MiningControl, "asic"), binding(PowerControl, "plug")];
+        let stop = |mode| plan(Decision::StopMining, MinerStatus::On, Some(true), &both, mode).unwrap();
+        assert_eq!(stop(StopMode::Sleep), Some((CommandKind::StopMining, "asic".into())));
+        assert_eq!(stop(StopMode::PowerOff), Some((CommandKind::PowerOff, "plug".into())));
+        let asic_only = [binding(MiningControl, "asic")];
+        let planned = plan(Decision::StopMining, MinerStatus::On, None, &asic_only, StopMode::PowerOff).unwrap();
+        assert_eq!(planned, Some((CommandKind::StopMining, "asic".into())));
+        assert_eq!(plan(Decision::StopMining, MinerStatus::Off, None, &both, StopMode::Sleep).unwrap(), None);
+        assert!(plan(Decision::StopMining, MinerStatus::On, None, &[], StopMode::Sleep).is_err());
+    }
+}

@@ -1,0 +1,160 @@
+//! Context and decide: build each miner's decisional context, evaluate its unit's rules,
+//! and apply the safety limits. Pure over the polled inputs.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::config::Config;
+use crate::config::model::{Miner, Unit};
+use crate::core::context::{ContextInputs, ControlFacts, build};
+use crate::core::performance::to_context;
+use crate::core::reading::MinerState;
+use crate::core::status::MinerStatus;
+use crate::core::{safety, sun};
+use crate::cycle::outcome::{MinerOutcome, Reason, ReasonKind, UnitOutcome};
+use crate::cycle::poll::Inputs;
+use crate::cycle::scope::Scope;
+use crate::rules::decide::{Timers, decide};
+use crate::rules::model::{Decision, RuleSet};
+
+/// What evaluation needs besides the polled inputs.
+pub struct Knowledge<'a> {
+    pub now: i64,
+    pub format_instant: &'a dyn Fn(i64) -> String,
+    pub rules: &'a [(String, RuleSet)],
+    pub timers: &'a BTreeMap<(String, String), Timers>,
+    pub control: &'a BTreeMap<String, ControlFacts>,
+}
+
+/// Decisions for every unit, plus the `for:` timers to keep.
+pub struct Evaluation {
+    pub units: Vec<UnitOutcome>,
+    pub timers: Vec<(String, String, Timers)>,
+    pub errors: Vec<String>,
+}
+
+pub fn evaluate(config: &Config, scope: &Scope, inputs: &Inputs, knowledge: &Knowledge) -> Evaluation {
+    let mut evaluation = Evaluation { units: Vec::new(), timers: Vec::new(), errors: input_errors(inputs) };
+    for unit in &scope.units {
+        let outcome = evaluate_unit(config, unit, scope, inputs, knowledge, &mut evaluation.timers);
+        evaluation.units.push(outcome);
+    }
+    evaluation
+}
+
+/// One line per failed input, naming it and why.
+fn input_errors(inputs: &Inputs) -> Vec<String> {
+    let mut errors = Vec::new();
+    for (id, result) in &inputs.energy {
+        if let Err(reason) = result {
+            errors.push(format!("energy source `{id}`: {reason}"));
+        }
+    }
+    for (id, result) in &inputs.forecast {
+        if let Err(reason) = result {
+            errors.push(format!("forecast of `{id}`: {reason}"));
+        }
+    }
+    for (id, result) in &inputs.performance {
+        if let Err(reason) = result {
+            errors.push(format!("tracker `{id}`: {reason}"));
+        }
+    }
+    for (id, state) in &inputs.miners {
+        for (controller, reason) in &state.failures {
+            errors.push(format!("miner `{id}` via controller `{controller}`: {reason}"));
+        }
+    }
+    errors
+}
+
+fn evaluate_unit(
+    config: &Config,
+    unit: &Unit,
+    scope: &Scope,
+    inputs: &Inputs,
+    knowledge: &Knowledge,
+    timers_out: &mut Vec<(String, String, Timers)>,
+) -> UnitOutcome {
+    let source = config.energy_sources.iter().find(|s| s.id == unit.energy_source);
+    let energy = inputs.energy.get(&unit.energy_source).and_then(|r| r.as_ref().ok());
+    let forecast = inputs.forecast.get(&unit.energy_source).and_then(|r| r.as_ref().ok());
+    let tracked = unit.tracker.as_ref().and_then(|t| inputs.performance.get(t)).and_then(|r| r.as_ref().ok());
+    let sun = match (config.settings.latitude, config.settings.longitude) {
+        (Some(lat), Some(lon)) => Some(sun::position(lat, lon, knowledge.now)),
+        _ => None,
+    };
+    let rules = knowledge.rules.iter().find(|(id, _)| id == &unit.id).map(|(_, set)| set);
+    let mut outcome =
+        UnitOutcome { id: unit.id.clone(), energy: None, forecast: None, tracker: None, miners: Vec::new() };
+    let Some(source) = source else { return outcome };
+    let unknown = MinerState::default();
+    let no_control = ControlFacts::default();
+    for miner in scope.unit_miners(unit) {
+        let state = inputs.miners.get(&miner.id).unwrap_or(&unknown);
+        let context = build(&ContextInputs {
+            now: knowledge.now,
+            timestamp: (knowledge.format_instant)(knowledge.now),
+            source,
+            energy,
+            forecast,
+            sun,
+            miner,
+            state,
+            performance: tracked.map(|t| to_context(t, knowledge.now, miner.worker.as_deref())),
+            control: knowledge.control.get(&miner.id).unwrap_or(&no_control),
+            format_instant: knowledge.format_instant,
+        });
+        let previous = knowledge.timers.get(&(unit.id.clone(), miner.id.clone())).cloned().unwrap_or_default();
+        let miner_outcome = decide_miner(unit, miner, state, context, rules, knowledge.now, &previous, timers_out);
+        outcome.miners.push(miner_outcome);
+    }
+    if let Some(first) = outcome.miners.first() {
+        outcome.energy = first.context.get("energy_state").cloned();
+        outcome.forecast = first.context.get("forecast").cloned();
+    }
+    outcome.tracker =
+        tracked.map(|t| json!({"id": t.tracker, "stale": t.stale, "age": (knowledge.now - t.fetched_at).max(0)}));
+    outcome
+}
+
+#[allow(clippy::too_many_arguments)]
+fn decide_miner(
+    unit: &Unit,
+    miner: &Miner,
+    state: &MinerState,
+    context: Value,
+    rules: Option<&RuleSet>,
+    now: i64,
+    previous: &Timers,
+    timers_out: &mut Vec<(String, String, Timers)>,
+) -> MinerOutcome {
+    let empty = RuleSet::default();
+    let verdict = decide(rules.unwrap_or(&empty), &context, state.status, now, previous);
+    timers_out.push((unit.id.clone(), miner.id.clone(), verdict.timers.clone()));
+    let mut decision = verdict.decision;
+    let mut reason = match &verdict.rule {
+        Some(rule) => Reason { kind: ReasonKind::Rule, name: Some(rule.clone()) },
+        None => Reason::none(),
+    };
+    if let Some(limit) = safety::violated(&unit.safety, &context) {
+        let running = matches!(state.status, MinerStatus::On | MinerStatus::Starting);
+        if running || decision == Decision::StartMining {
+            decision = if running { Decision::StopMining } else { Decision::MaintainState };
+            reason = Reason { kind: ReasonKind::Safety, name: Some(limit) };
+        }
+    }
+    MinerOutcome {
+        id: miner.id.clone(),
+        status: state.status.name().to_string(),
+        hash_rate: state.reading.hashrate,
+        power: state.reading.power,
+        decision,
+        reason,
+        action: None,
+        errors: state.failures.iter().map(|(c, r)| format!("controller `{c}`: {r}")).collect(),
+        context,
+        waiting: verdict.waiting,
+    }
+}

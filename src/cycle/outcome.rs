@@ -1,0 +1,91 @@
+//! What a cycle produced: per unit and miner, the decision, its reason and the action taken.
+//! Serialises to the stable `--output json` document (SPEC §11).
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::rules::model::Decision;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonKind {
+    Rule,
+    Safety,
+    Guard,
+    None,
+}
+
+impl ReasonKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ReasonKind::Rule => "rule",
+            ReasonKind::Safety => "safety",
+            ReasonKind::Guard => "guard",
+            ReasonKind::None => "none",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reason {
+    pub kind: ReasonKind,
+    pub name: Option<String>,
+}
+
+impl Reason {
+    pub fn none() -> Reason {
+        Reason { kind: ReasonKind::None, name: None }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActionOutcome {
+    /// `start_mining`, `stop_mining`, `power_on` or `power_off`.
+    pub kind: String,
+    pub controller: Option<String>,
+    pub feature: Option<String>,
+    pub ok: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MinerOutcome {
+    pub id: String,
+    pub status: String,
+    pub hash_rate: Option<f64>,
+    pub power: Option<f64>,
+    pub decision: Decision,
+    pub reason: Reason,
+    pub action: Option<ActionOutcome>,
+    pub errors: Vec<String>,
+    #[serde(skip)]
+    pub context: Value,
+    /// Rules waiting on `for:`: (name, seconds left), shown in the text report.
+    #[serde(skip)]
+    pub waiting: Vec<(String, i64)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitOutcome {
+    pub id: String,
+    pub energy: Option<Value>,
+    pub forecast: Option<Value>,
+    pub tracker: Option<Value>,
+    pub miners: Vec<MinerOutcome>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// The version of this document's shape.
+    pub version: u32,
+    pub started_at: String,
+    pub finished_at: String,
+    pub dry_run: bool,
+    pub exit_code: i32,
+    pub units: Vec<UnitOutcome>,
+    /// Failed inputs and other problems, one line each.
+    pub errors: Vec<String>,
+    /// The `for:` timers to persist: (unit, miner, timers). Internal, not printed.
+    #[serde(skip)]
+    pub timers: Vec<(String, String, crate::rules::decide::Timers)>,
+}

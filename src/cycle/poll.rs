@@ -1,0 +1,257 @@
+//! Poll: read every input the selected units need, in parallel, under one deadline.
+//!
+//! Each miner is read feature by feature from its best provider; when a provider fails,
+//! the next candidate for the same feature is tried in the same cycle (runtime failover).
+
+use std::collections::BTreeMap;
+
+use crate::config::Config;
+use crate::config::model::{EnergySource, Miner};
+use crate::core::binding::{Binding, bind, candidates};
+use crate::core::feature::FeatureType;
+use crate::core::performance::TrackedSnapshot;
+use crate::core::reading::{EnergyReading, ForecastReading, MinerReading, MinerState};
+use crate::core::status::{MinerStatus, derive_status};
+use crate::cycle::scope::Scope;
+use crate::devices::{Call, Controller, capabilities};
+use crate::sim::SimWorld;
+
+/// Everything the poll stage read (or why it could not).
+#[derive(Debug, Default)]
+pub struct Inputs {
+    pub energy: BTreeMap<String, Result<EnergyReading, String>>,
+    pub forecast: BTreeMap<String, Result<ForecastReading, String>>,
+    pub performance: BTreeMap<String, Result<TrackedSnapshot, String>>,
+    pub miners: BTreeMap<String, MinerState>,
+}
+
+enum Job<'a> {
+    Energy(&'a EnergySource),
+    Forecast(&'a EnergySource),
+    Tracker(&'a str),
+    Miner(&'a Miner),
+}
+
+enum Answer {
+    Energy(String, Result<EnergyReading, String>),
+    Forecast(String, Result<ForecastReading, String>),
+    Tracker(String, Result<TrackedSnapshot, String>),
+    Miner(String, MinerState),
+}
+
+pub fn poll(
+    config: &Config,
+    scope: &Scope,
+    controllers: &BTreeMap<String, Box<dyn Controller + '_>>,
+    world: &SimWorld,
+    call: &Call,
+) -> Inputs {
+    let mut jobs: Vec<Job> = Vec::new();
+    jobs.extend(scope.sources.iter().map(|s| Job::Energy(s)));
+    jobs.extend(scope.sources.iter().filter(|s| s.forecast.is_some()).map(|s| Job::Forecast(s)));
+    jobs.extend(scope.trackers.iter().map(|t| Job::Tracker(t.as_str())));
+    jobs.extend(scope.miners.iter().map(|m| Job::Miner(m)));
+    let answers =
+        crate::parallel::map(&jobs, config.settings.concurrency, |job| run_job(config, job, controllers, world, call));
+    let mut inputs = Inputs::default();
+    for answer in answers {
+        match answer {
+            Answer::Energy(id, result) => drop(inputs.energy.insert(id, result)),
+            Answer::Forecast(id, result) => drop(inputs.forecast.insert(id, result)),
+            Answer::Tracker(id, result) => drop(inputs.performance.insert(id, result)),
+            Answer::Miner(id, state) => drop(inputs.miners.insert(id, state)),
+        }
+    }
+    inputs
+}
+
+fn run_job(
+    config: &Config,
+    job: &Job,
+    controllers: &BTreeMap<String, Box<dyn Controller + '_>>,
+    world: &SimWorld,
+    call: &Call,
+) -> Answer {
+    match job {
+        Job::Energy(source) => {
+            let result = match crate::energy::build_monitor(config, source, world) {
+                Some(monitor) => monitor.read(call).map_err(|e| e.0),
+                None => Err(unsupported("energy monitor")),
+            };
+            Answer::Energy(source.id.clone(), result)
+        }
+        Job::Forecast(source) => {
+            let result = match crate::energy::build_forecast(config, source) {
+                Some(provider) => provider.read(call).map_err(|e| e.0),
+                None => Err(unsupported("forecast")),
+            };
+            Answer::Forecast(source.id.clone(), result)
+        }
+        Job::Tracker(id) => {
+            let result = match crate::trackers::build(config, id, world) {
+                Some(tracker) => tracker
+                    .snapshot(call)
+                    .map(|snapshot| TrackedSnapshot {
+                        tracker: id.to_string(),
+                        snapshot,
+                        fetched_at: call.now,
+                        stale: false,
+                    })
+                    .map_err(|e| e.0),
+                None => Err(unsupported("tracker")),
+            };
+            Answer::Tracker(id.to_string(), result)
+        }
+        Job::Miner(miner) => Answer::Miner(miner.id.clone(), poll_miner(config, miner, controllers, call)),
+    }
+}
+
+fn unsupported(what: &str) -> String {
+    format!("{what} type is not supported by this build")
+}
+
+/// The bindings of a miner (the config was validated, so binding cannot fail here).
+pub fn miner_bindings(config: &Config, miner: &Miner) -> Vec<Binding> {
+    let supported = |id: &str| config.controllers.iter().find(|c| c.id == id).map(|c| capabilities(&c.kind));
+    bind(&miner.controllers, &miner.features, supported).unwrap_or_default()
+}
+
+/// Reads one miner: its plug first (an open relay means `off`, nothing else to read), then
+/// every readable feature from its best provider, failing over to the next on error.
+pub fn poll_miner(
+    config: &Config,
+    miner: &Miner,
+    controllers: &BTreeMap<String, Box<dyn Controller + '_>>,
+    call: &Call,
+) -> MinerState {
+    let bindings = miner_bindings(config, miner);
+    let mut state = MinerState::default();
+    let mut merged = MinerReading::default();
+    let mut failed: Vec<String> = Vec::new();
+    if let Some(plug) = candidates(&bindings, FeatureType::PowerControl).first() {
+        match read(controllers, &plug.controller, &[FeatureType::PowerControl], call) {
+            Ok(reading) if reading.relay_on == Some(false) => {
+                state.status = MinerStatus::Off;
+                state.reading.relay_on = Some(false);
+                state.sources.insert("status".into(), plug.controller.clone());
+                return state;
+            }
+            Ok(reading) => merged.relay_on = reading.relay_on,
+            Err(reason) => {
+                state.failures.push((plug.controller.clone(), reason));
+                failed.push(plug.controller.clone());
+            }
+        }
+    }
+    let mut pending: Vec<FeatureType> =
+        FeatureType::READABLE.into_iter().filter(|feature| !candidates(&bindings, *feature).is_empty()).collect();
+    let mut tried: BTreeMap<FeatureType, usize> = BTreeMap::new();
+    while !pending.is_empty() {
+        // This round: each pending feature's next untried, not failed provider.
+        let mut round: BTreeMap<String, Vec<FeatureType>> = BTreeMap::new();
+        for feature in &pending {
+            let options = candidates(&bindings, *feature);
+            let start = tried.get(feature).copied().unwrap_or(0);
+            if let Some((offset, binding)) =
+                options.iter().enumerate().skip(start).find(|(_, b)| !failed.contains(&b.controller))
+            {
+                tried.insert(*feature, offset + 1);
+                round.entry(binding.controller.clone()).or_default().push(*feature);
+            }
+        }
+        if round.is_empty() {
+            break;
+        }
+        for (controller, features) in round {
+            match read(controllers, &controller, &features, call) {
+                Ok(reading) => {
+                    for feature in features {
+                        if take(feature, &reading, &mut merged) {
+                            record_sources(feature, &controller, &mut state);
+                            pending.retain(|f| *f != feature);
+                        }
+                    }
+                }
+                Err(reason) => {
+                    state.failures.push((controller.clone(), reason));
+                    failed.push(controller);
+                }
+            }
+        }
+    }
+    state.status = merged.status.unwrap_or_else(|| derive_status(merged.hashrate, merged.power));
+    if merged.status.is_none() && merged.hashrate.is_some() {
+        let source = state.sources.get("hash_rate").cloned().unwrap_or_default();
+        state.sources.insert("status".into(), source);
+    }
+    state.reading = merged;
+    state
+}
+
+fn read(
+    controllers: &BTreeMap<String, Box<dyn Controller + '_>>,
+    id: &str,
+    features: &[FeatureType],
+    call: &Call,
+) -> Result<MinerReading, String> {
+    let monitor = controllers
+        .get(id)
+        .and_then(|c| c.monitor())
+        .ok_or_else(|| format!("controller `{id}` cannot be read by this build"))?;
+    if call.budget().is_none() {
+        return Err("cycle deadline reached before the request".into());
+    }
+    monitor.read(features, call).map_err(|e| e.0)
+}
+
+/// Copies the fields a feature provides; false when the reading lacks them.
+fn take(feature: FeatureType, from: &MinerReading, into: &mut MinerReading) -> bool {
+    fn copy<T: Clone>(from: &Option<T>, into: &mut Option<T>) -> bool {
+        if from.is_some() {
+            *into = from.clone();
+        }
+        from.is_some()
+    }
+    use FeatureType::*;
+    match feature {
+        StatusMonitoring => copy(&from.status, &mut into.status),
+        HashrateMonitoring => copy(&from.hashrate, &mut into.hashrate),
+        PowerMonitoring => copy(&from.power, &mut into.power),
+        HashboardMonitoring => copy(&from.hashboards, &mut into.hashboards),
+        InletTemperatureMonitoring => copy(&from.inlet_temperature, &mut into.inlet_temperature),
+        OutletTemperatureMonitoring => copy(&from.outlet_temperature, &mut into.outlet_temperature),
+        FanSpeedInternalMonitoring => copy(&from.internal_fans, &mut into.internal_fans),
+        FanSpeedExternalMonitoring => copy(&from.external_fan, &mut into.external_fan),
+        OperationalMonitoring => {
+            let uptime = copy(&from.uptime, &mut into.uptime);
+            copy(&from.blocks_found, &mut into.blocks_found) || uptime
+        }
+        MaxPowerDetection => copy(&from.max_power, &mut into.max_power),
+        MaxHashrateDetection => copy(&from.max_hashrate, &mut into.max_hashrate),
+        DeviceInfoDetection => copy(&from.device_info, &mut into.device_info),
+        MiningControl | PowerControl | InternalFanControl | ExternalFanControl => false,
+    }
+}
+
+/// The context fields a feature fills, for `miner_state.sources`.
+fn record_sources(feature: FeatureType, controller: &str, state: &mut MinerState) {
+    use FeatureType::*;
+    let fields: &[&str] = match feature {
+        StatusMonitoring => &["status"],
+        HashrateMonitoring => &["hash_rate"],
+        PowerMonitoring => &["power_consumption"],
+        HashboardMonitoring => &["hashboards"],
+        InletTemperatureMonitoring => &["inlet_temperature"],
+        OutletTemperatureMonitoring => &["outlet_temperature"],
+        FanSpeedInternalMonitoring => &["internal_fan_speed"],
+        FanSpeedExternalMonitoring => &["external_fan_speed"],
+        OperationalMonitoring => &["system_uptime", "blocks_found"],
+        MaxPowerDetection => &["power_max"],
+        MaxHashrateDetection => &["hashrate_max"],
+        DeviceInfoDetection => &["device_info"],
+        _ => &[],
+    };
+    for field in fields {
+        state.sources.insert(field.to_string(), controller.to_string());
+    }
+}

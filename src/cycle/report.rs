@@ -1,0 +1,104 @@
+//! Report: the run's outcome as a document, as text for people, as JSON for machines.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::cycle::Clock;
+use crate::cycle::evaluate::Evaluation;
+use crate::cycle::outcome::{MinerOutcome, ReasonKind, RunReport, UnitOutcome};
+use crate::exit;
+
+/// Builds the report and its exit code: 1 when any input or command failed, or when the
+/// database had to be recreated.
+pub fn assemble(clock: &Clock, dry_run: bool, evaluation: Evaluation, recovered_from: Option<&Path>) -> RunReport {
+    let mut errors = evaluation.errors;
+    if let Some(aside) = recovered_from {
+        errors.push(format!("state database was corrupt: moved to {} and started afresh", aside.display()));
+    }
+    let command_failed =
+        evaluation.units.iter().flat_map(|u| &u.miners).any(|m| m.action.as_ref().is_some_and(|a| !a.ok));
+    let exit_code = if errors.is_empty() && !command_failed { exit::OK } else { exit::DEGRADED };
+    let finished = clock.now + clock.started.elapsed().as_secs() as i64;
+    RunReport {
+        version: 1,
+        started_at: clock.format(clock.now),
+        finished_at: clock.format(finished),
+        dry_run,
+        exit_code,
+        units: evaluation.units,
+        errors,
+        timers: evaluation.timers,
+    }
+}
+
+pub fn json(report: &RunReport) -> String {
+    serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+pub fn text(report: &RunReport) -> String {
+    let mut out = String::new();
+    let dry = if report.dry_run { " (dry run: no commands sent)" } else { "" };
+    let _ = writeln!(out, "edge-mining cycle at {}{dry}", report.started_at);
+    for unit in &report.units {
+        let _ = writeln!(out, "unit {}: {}", unit.id, energy_summary(unit));
+        for miner in &unit.miners {
+            let _ = writeln!(out, "  {}", miner_line(miner));
+        }
+        if unit.miners.is_empty() {
+            let _ = writeln!(out, "  (no active miners)");
+        }
+    }
+    if !report.errors.is_empty() {
+        let _ = writeln!(out, "failed inputs:");
+        for error in &report.errors {
+            let _ = writeln!(out, "  {error}");
+        }
+    }
+    out
+}
+
+fn energy_summary(unit: &UnitOutcome) -> String {
+    let Some(energy) = &unit.energy else { return "no energy reading".into() };
+    let watts = |pointer: &str| energy.pointer(pointer).and_then(Value::as_f64).map(|w| format!("{w:.0} W"));
+    let mut parts = Vec::new();
+    if let Some(p) = watts("/production") {
+        parts.push(format!("production {p}"));
+    }
+    if let Some(c) = watts("/consumption/current_power") {
+        parts.push(format!("house {c}"));
+    }
+    if let Some(s) = watts("/surplus_power") {
+        parts.push(format!("surplus {s}"));
+    }
+    if let Some(soc) = energy.pointer("/battery/state_of_charge").and_then(Value::as_f64) {
+        parts.push(format!("battery {soc:.0} %"));
+    }
+    if let Some(g) = watts("/grid/current_power") {
+        parts.push(format!("grid {g}"));
+    }
+    parts.join(", ")
+}
+
+fn miner_line(miner: &MinerOutcome) -> String {
+    let rate = miner.hash_rate.map_or("-".to_string(), |h| format!("{h:.2} TH/s"));
+    let power = miner.power.map_or("-".to_string(), |p| format!("{p:.0} W"));
+    let mut line = format!("{:<14} {:<9} {:>12} {:>8}  {}", miner.id, miner.status, rate, power, miner.decision.name());
+    match (&miner.reason.kind, &miner.reason.name) {
+        (ReasonKind::None, _) | (_, None) => line.push_str(" (no rule matched)"),
+        (kind, Some(name)) => {
+            let _ = write!(line, " ({} `{name}`)", kind.name());
+        }
+    }
+    for (rule, left) in &miner.waiting {
+        let _ = write!(line, " [rule `{rule}` holds, fires in {left} s]");
+    }
+    if let Some(action) = &miner.action {
+        let via = action.controller.as_deref().unwrap_or("?");
+        let result =
+            if action.ok { "ok".to_string() } else { format!("FAILED: {}", action.error.as_deref().unwrap_or("")) };
+        let _ = write!(line, " -> {} via {via}: {result}", action.kind);
+    }
+    line
+}

@@ -1,0 +1,178 @@
+//! Miner controllers: the feature traits they implement, which features each config type
+//! provides, and building the controllers of a config. One file per controller type.
+
+pub mod simulated;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crate::config::model::{Config, ControllerKind};
+use crate::core::feature::FeatureType;
+use crate::core::reading::MinerReading;
+use crate::sim::SimWorld;
+
+/// The limits and clock of one call to a device.
+#[derive(Debug, Clone, Copy)]
+pub struct Call {
+    /// The cycle's instant (unix seconds; `--now` drives it).
+    pub now: i64,
+    /// No call may run past this.
+    pub deadline: Instant,
+    /// Bound on one request (connect, send, complete reply).
+    pub timeout: Duration,
+}
+
+impl Call {
+    /// The time a request may take: its timeout, cut short by the deadline.
+    pub fn budget(&self) -> Option<Duration> {
+        let left = self.deadline.checked_duration_since(Instant::now())?;
+        Some(left.min(self.timeout)).filter(|d| !d.is_zero())
+    }
+}
+
+/// Why a device call failed, in words for the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceError(pub String);
+
+impl std::fmt::Display for DeviceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Reads monitoring and info features in one poll.
+pub trait Monitor {
+    fn read(&self, wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError>;
+}
+
+/// Start and stop mining in software (pause/resume, sleep/wake).
+pub trait MiningControl {
+    fn start_mining(&self, call: &Call) -> Result<(), DeviceError>;
+    fn stop_mining(&self, call: &Call) -> Result<(), DeviceError>;
+}
+
+/// Switch the miner's power (a smart plug or relay).
+pub trait PowerControl {
+    fn power_on(&self, call: &Call) -> Result<(), DeviceError>;
+    fn power_off(&self, call: &Call) -> Result<(), DeviceError>;
+}
+
+/// A configured controller: the traits of the features its type provides.
+pub trait Controller: Send + Sync {
+    fn monitor(&self) -> Option<&dyn Monitor>;
+    fn mining_control(&self) -> Option<&dyn MiningControl> {
+        None
+    }
+    fn power_control(&self) -> Option<&dyn PowerControl> {
+        None
+    }
+}
+
+/// The features a controller of this config can provide (SPEC §4.4).
+pub fn capabilities(kind: &ControllerKind) -> Vec<FeatureType> {
+    use FeatureType::*;
+    let cgminer = [
+        HashrateMonitoring,
+        StatusMonitoring,
+        HashboardMonitoring,
+        FanSpeedInternalMonitoring,
+        OperationalMonitoring,
+        DeviceInfoDetection,
+    ];
+    let with = |extra: &[FeatureType]| -> Vec<FeatureType> { cgminer.iter().chain(extra).copied().collect() };
+    match kind {
+        ControllerKind::Simulated(_) => FeatureType::ALL.to_vec(),
+        ControllerKind::Cgminer(_) => with(&[PowerMonitoring]),
+        ControllerKind::Antminer(_) => with(&[MiningControl, MaxHashrateDetection]),
+        ControllerKind::BraiinsOs(_) => with(&[MiningControl, PowerMonitoring, MaxPowerDetection]),
+        ControllerKind::Luxos(_) => with(&[MiningControl, PowerMonitoring]),
+        ControllerKind::Avalon(_) => with(&[MiningControl]),
+        ControllerKind::Whatsminer(_) => with(&[PowerMonitoring, MaxPowerDetection]),
+        ControllerKind::Bitaxe(_) => vec![
+            HashrateMonitoring,
+            PowerMonitoring,
+            StatusMonitoring,
+            HashboardMonitoring,
+            FanSpeedInternalMonitoring,
+            OperationalMonitoring,
+            DeviceInfoDetection,
+        ],
+        ControllerKind::Shelly(_) | ControllerKind::Tasmota(_) => vec![PowerControl, PowerMonitoring, StatusMonitoring],
+        ControllerKind::HomeAssistant(ha) => {
+            let roles: [(bool, &[FeatureType]); 7] = [
+                (ha.switch.is_some(), &[PowerControl, StatusMonitoring]),
+                (ha.mining_switch.is_some(), &[MiningControl, StatusMonitoring]),
+                (ha.power.is_some(), &[PowerMonitoring]),
+                (ha.hashrate.is_some(), &[HashrateMonitoring]),
+                (ha.inlet_temperature.is_some(), &[InletTemperatureMonitoring]),
+                (ha.outlet_temperature.is_some(), &[OutletTemperatureMonitoring]),
+                (ha.external_fan.is_some(), &[FanSpeedExternalMonitoring, ExternalFanControl]),
+            ];
+            dedup(roles.iter().filter(|(on, _)| *on).flat_map(|(_, f)| f.iter().copied()))
+        }
+        ControllerKind::Http(http) => {
+            let roles: [(bool, &[FeatureType]); 5] = [
+                (http.status.is_some(), &[StatusMonitoring]),
+                (http.power.is_some(), &[PowerMonitoring]),
+                (http.hashrate.is_some(), &[HashrateMonitoring]),
+                (http.inlet_temperature.is_some(), &[InletTemperatureMonitoring]),
+                (http.start.is_some() && http.stop.is_some(), &[MiningControl]),
+            ];
+            let mut features = dedup(roles.iter().filter(|(on, _)| *on).flat_map(|(_, f)| f.iter().copied()));
+            if http.power_on.is_some() && http.power_off.is_some() {
+                features.push(PowerControl);
+            }
+            features
+        }
+    }
+}
+
+fn dedup(features: impl Iterator<Item = FeatureType>) -> Vec<FeatureType> {
+    let mut out: Vec<FeatureType> = Vec::new();
+    for feature in features {
+        if !out.contains(&feature) {
+            out.push(feature);
+        }
+    }
+    out
+}
+
+/// The type name of a controller this build cannot drive yet, if it is one.
+pub fn unsupported(kind: &ControllerKind) -> Option<&'static str> {
+    match kind {
+        ControllerKind::Simulated(_) => None,
+        ControllerKind::Cgminer(_) => Some("cgminer"),
+        ControllerKind::Whatsminer(_) => Some("whatsminer"),
+        ControllerKind::Avalon(_) => Some("avalon"),
+        ControllerKind::Luxos(_) => Some("luxos"),
+        ControllerKind::Antminer(_) => Some("antminer"),
+        ControllerKind::BraiinsOs(_) => Some("braiins_os"),
+        ControllerKind::Bitaxe(_) => Some("bitaxe"),
+        ControllerKind::Shelly(_) => Some("shelly"),
+        ControllerKind::Tasmota(_) => Some("tasmota"),
+        ControllerKind::HomeAssistant(_) => Some("home_assistant"),
+        ControllerKind::Http(_) => Some("http"),
+    }
+}
+
+/// Builds every controller of the config, by id.
+pub fn build<'a>(config: &'a Config, world: &'a SimWorld) -> BTreeMap<String, Box<dyn Controller + 'a>> {
+    let mut controllers: BTreeMap<String, Box<dyn Controller + 'a>> = BTreeMap::new();
+    for controller in &config.controllers {
+        let built: Box<dyn Controller + 'a> = match &controller.kind {
+            ControllerKind::Simulated(settings) => {
+                Box::new(simulated::SimulatedMiner::new(&controller.id, settings, owner(config, &controller.id), world))
+            }
+            _ => continue,
+        };
+        controllers.insert(controller.id.clone(), built);
+    }
+    controllers
+}
+
+/// The first miner that uses a controller (its nominal values are the simulation's defaults).
+fn owner<'a>(config: &'a Config, controller: &str) -> Option<&'a crate::config::model::Miner> {
+    config.miners.iter().find(|m| {
+        m.controllers.iter().any(|c| c == controller) || m.features.iter().any(|f| f.controller == controller)
+    })
+}

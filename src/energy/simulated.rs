@@ -1,0 +1,203 @@
+//! The simulated energy source: a PV curve from the sun's elevation with passing clouds,
+//! a house load, and a battery whose charge is integrated between invocations.
+
+use serde::Deserialize;
+
+use crate::config::model::EnergySource;
+use crate::core::reading::{EnergyReading, ForecastReading};
+use crate::core::sun;
+use crate::devices::{Call, DeviceError};
+use crate::energy::{EnergyMonitor, ForecastProvider};
+use crate::sim::{SimBattery, SimWorld, noise};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulatedMonitorConfig {
+    /// PV peak in W; default the source's `nominal_power_max`, else 5000.
+    pub peak_power: Option<f64>,
+    /// Household load in W (without the miners); default 400.
+    pub house_load: Option<f64>,
+    /// Battery size in Wh; default the source's `storage_capacity`, else none.
+    pub battery_capacity: Option<f64>,
+}
+
+/// The battery neither charges nor discharges faster than this (W).
+const BATTERY_MAX_POWER: f64 = 5000.0;
+/// Charge kept in reserve: the battery does not discharge below it (%).
+const BATTERY_RESERVE: f64 = 10.0;
+/// Longest step integrated at once; longer gaps are taken as this.
+const MAX_STEP: i64 = 3600;
+
+/// PV output at an instant: clear-sky from the sun's elevation, dimmed by clouds.
+fn pv_power(peak: f64, (latitude, longitude): (f64, f64), at: i64) -> f64 {
+    let elevation = sun::position(latitude, longitude, at).elevation;
+    if elevation <= 0.0 {
+        return 0.0;
+    }
+    let clear_sky = elevation.to_radians().sin().powf(1.2);
+    let cloud = 0.8 + 0.2 * noise((at / 900) as u64);
+    (peak * clear_sky * cloud).round()
+}
+
+fn house_load(base: f64, at: i64) -> f64 {
+    (base * (0.9 + 0.2 * noise((at / 600) as u64 ^ 0xABCD))).round()
+}
+
+pub struct SimulatedMonitor<'a> {
+    source: String,
+    peak: f64,
+    house_load: f64,
+    capacity: f64,
+    location: (f64, f64),
+    loads: Vec<(String, f64)>,
+    world: &'a SimWorld,
+}
+
+impl<'a> SimulatedMonitor<'a> {
+    pub fn new(
+        source: &EnergySource,
+        config: &SimulatedMonitorConfig,
+        location: (f64, f64),
+        loads: Vec<(String, f64)>,
+        world: &'a SimWorld,
+    ) -> Self {
+        SimulatedMonitor {
+            source: source.id.clone(),
+            peak: config.peak_power.or(source.nominal_power_max).unwrap_or(5000.0),
+            house_load: config.house_load.unwrap_or(400.0),
+            capacity: config.battery_capacity.or(source.storage_capacity).unwrap_or(0.0),
+            location,
+            loads,
+            world,
+        }
+    }
+
+    fn miners_power(&self, now: i64) -> f64 {
+        self.loads.iter().filter(|(id, _)| self.world.device(id).hashing(now)).map(|(_, watts)| watts).sum()
+    }
+
+    /// Integrates the battery from its last step to `now`; returns (soc, battery power).
+    fn battery(&self, now: i64, net: f64) -> (f64, f64) {
+        let previous = self.world.battery(&self.source).unwrap_or(SimBattery { soc: 50.0, at: now });
+        let step = (now - previous.at).clamp(0, MAX_STEP) as f64 / 3600.0;
+        let power = if net > 0.0 && previous.soc < 100.0 {
+            net.min(BATTERY_MAX_POWER)
+        } else if net < 0.0 && previous.soc > BATTERY_RESERVE {
+            net.max(-BATTERY_MAX_POWER)
+        } else {
+            0.0
+        };
+        let soc = (previous.soc + power * step / self.capacity * 100.0).clamp(0.0, 100.0);
+        // A clock that went backwards keeps the later instant, so time never runs twice.
+        self.world.set_battery(&self.source, SimBattery { soc, at: now.max(previous.at) });
+        (soc, power)
+    }
+}
+
+impl EnergyMonitor for SimulatedMonitor<'_> {
+    fn read(&self, call: &Call) -> Result<EnergyReading, DeviceError> {
+        let now = call.now;
+        let production = pv_power(self.peak, self.location, now);
+        let consumption = house_load(self.house_load, now);
+        let net = production - consumption - self.miners_power(now);
+        let (soc, battery_power) = if self.capacity > 0.0 { self.battery(now, net) } else { (f64::NAN, 0.0) };
+        let has_battery = self.capacity > 0.0;
+        Ok(EnergyReading {
+            production: Some(production),
+            consumption: Some(consumption),
+            grid: Some((battery_power - net).round()),
+            battery_soc: has_battery.then(|| (soc * 10.0).round() / 10.0),
+            battery_power: has_battery.then_some(battery_power.round()),
+            battery_remaining: has_battery.then(|| (soc / 100.0 * self.capacity).round()),
+            at: now,
+        })
+    }
+}
+
+/// A forecast that knows the simulated PV curve (without the clouds).
+pub struct SimulatedForecast {
+    peak: f64,
+    location: (f64, f64),
+}
+
+impl SimulatedForecast {
+    pub fn new(source: &EnergySource, config: &SimulatedMonitorConfig, location: (f64, f64)) -> Self {
+        SimulatedForecast { peak: config.peak_power.or(source.nominal_power_max).unwrap_or(5000.0), location }
+    }
+
+    fn average(&self, from: i64, to: i64) -> f64 {
+        let samples: Vec<f64> =
+            (0..12).map(|i| pv_power(self.peak, self.location, from + (to - from) * i / 12)).collect();
+        (samples.iter().sum::<f64>() / samples.len() as f64 / 0.9).round()
+    }
+}
+
+impl ForecastProvider for SimulatedForecast {
+    fn read(&self, call: &Call) -> Result<ForecastReading, DeviceError> {
+        let now = call.now;
+        Ok(ForecastReading {
+            next_hour_power: Some(self.average(now + 3600, now + 7200)),
+            avg_next_4_hours_power: Some(self.average(now, now + 4 * 3600)),
+            next_hour_energy: Some(self.average(now + 3600, now + 7200)),
+            at: now,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn call(now: i64) -> Call {
+        Call { now, deadline: Instant::now() + Duration::from_secs(5), timeout: Duration::from_secs(5) }
+    }
+
+    fn at(text: &str) -> i64 {
+        crate::core::time::parse_instant(text).unwrap().as_second()
+    }
+
+    fn source() -> EnergySource {
+        EnergySource {
+            id: "roof".into(),
+            name: None,
+            source_type: crate::config::model::EnergySourceType::Solar,
+            nominal_power_max: Some(6000.0),
+            storage_capacity: Some(10_000.0),
+            monitor: crate::config::model::MonitorKind::Simulated(SimulatedMonitorConfig::default()),
+            forecast: None,
+        }
+    }
+
+    #[test]
+    fn pv_follows_the_day() {
+        let milan = (45.46, 9.19);
+        assert_eq!(pv_power(6000.0, milan, at("2026-06-21T01:00:00Z")), 0.0);
+        let noon = pv_power(6000.0, milan, at("2026-06-21T11:30:00Z"));
+        assert!(noon > 4000.0, "{noon}");
+        assert!(pv_power(6000.0, milan, at("2026-06-21T06:00:00Z")) < noon);
+    }
+
+    #[test]
+    fn battery_charges_with_surplus_across_reads() {
+        let world = SimWorld::default();
+        let monitor =
+            SimulatedMonitor::new(&source(), &SimulatedMonitorConfig::default(), (45.46, 9.19), vec![], &world);
+        let first = monitor.read(&call(at("2026-06-21T10:00:00Z"))).unwrap();
+        assert_eq!(first.battery_soc, Some(50.0));
+        let later = monitor.read(&call(at("2026-06-21T10:30:00Z"))).unwrap();
+        assert!(later.battery_soc.unwrap() > 50.0, "{later:?}");
+        assert!(later.battery_power.unwrap() > 0.0);
+    }
+
+    #[test]
+    fn clock_going_back_does_not_integrate_backwards() {
+        let world = SimWorld::default();
+        let monitor =
+            SimulatedMonitor::new(&source(), &SimulatedMonitorConfig::default(), (45.46, 9.19), vec![], &world);
+        monitor.read(&call(at("2026-06-21T12:00:00Z"))).unwrap();
+        let soc = world.battery("roof").unwrap().soc;
+        monitor.read(&call(at("2026-06-21T08:00:00Z"))).unwrap();
+        assert_eq!(world.battery("roof").unwrap().soc, soc);
+    }
+}

@@ -1,0 +1,20 @@
+//! edge-mining: a single-shot controller that switches Bitcoin ASIC miners on and off with
+//! the energy a home or a site has to spare. See the README for the map of modules.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod core;
+pub mod cycle;
+pub mod devices;
+pub mod diag;
+pub mod duration;
+pub mod energy;
+pub mod exit;
+pub mod parallel;
+pub mod paths;
+pub mod rules;
+pub mod sim;
+pub mod state;
+pub mod trackers;
+pub mod yaml;

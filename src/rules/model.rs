@@ -1,0 +1,207 @@
+//! The rule model: rule sets, rules, condition trees, operators and field paths.
+
+use std::fmt;
+
+use regex::Regex;
+use serde_json::Value;
+
+use crate::duration::Span;
+
+/// Which list a rule belongs to: start rules run for idle miners, stop rules for running ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    Start,
+    Stop,
+}
+
+impl RuleKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            RuleKind::Start => "start",
+            RuleKind::Stop => "stop",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: Option<String>,
+    pub name: String,
+    pub conditions: Condition,
+    pub priority: i64,
+    pub enabled: bool,
+    /// Our extension: the conditions must have held this long before the rule fires.
+    pub hold_for: Option<Span>,
+}
+
+impl Rule {
+    /// The key its `for:` timer is stored under (per unit and miner).
+    pub fn timer_key(&self, kind: RuleKind) -> String {
+        format!("{}:{}", kind.name(), self.id.as_deref().unwrap_or(&self.name))
+    }
+}
+
+/// The start and stop rules of one unit, each sorted by priority (descending, stable).
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    pub name: Option<String>,
+    pub start: Vec<Rule>,
+    pub stop: Vec<Rule>,
+}
+
+impl RuleSet {
+    pub fn new(name: Option<String>, mut start: Vec<Rule>, mut stop: Vec<Rule>) -> RuleSet {
+        start.sort_by_key(|rule| std::cmp::Reverse(rule.priority));
+        stop.sort_by_key(|rule| std::cmp::Reverse(rule.priority));
+        RuleSet { name, start, stop }
+    }
+
+    pub fn rules(&self, kind: RuleKind) -> &[Rule] {
+        match kind {
+            RuleKind::Start => &self.start,
+            RuleKind::Stop => &self.stop,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Condition {
+    Leaf(Leaf),
+    AllOf(Vec<Condition>),
+    AnyOf(Vec<Condition>),
+    Not(Box<Condition>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Leaf {
+    pub field: FieldPath,
+    pub operator: Operator,
+    pub operand: Operand,
+    /// The pattern of a `regex` leaf with a literal value, compiled once (None: invalid).
+    pub pattern: Option<Regex>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Operand {
+    Value(Value),
+    Ref(FieldPath),
+}
+
+/// A dot path into the context, split once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldPath {
+    pub text: String,
+    pub segments: Vec<String>,
+}
+
+impl FieldPath {
+    /// Paths are ASCII letters, digits, `_` and `.`, with no empty segment.
+    pub fn parse(text: &str) -> Result<FieldPath, String> {
+        let valid = !text.is_empty()
+            && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+            && text.split('.').all(|segment| !segment.is_empty());
+        if !valid {
+            return Err(format!("invalid field path `{text}`: use dot-separated names of letters, digits and `_`"));
+        }
+        Ok(FieldPath { text: text.to_string(), segments: text.split('.').map(str::to_string).collect() })
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operator {
+    Eq,
+    Ne,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+    In,
+    NotIn,
+    Contains,
+    StartsWith,
+    EndsWith,
+    Regex,
+}
+
+impl Operator {
+    pub const ALL: [Operator; 12] = [
+        Operator::Eq,
+        Operator::Ne,
+        Operator::Gt,
+        Operator::Gte,
+        Operator::Lt,
+        Operator::Lte,
+        Operator::In,
+        Operator::NotIn,
+        Operator::Contains,
+        Operator::StartsWith,
+        Operator::EndsWith,
+        Operator::Regex,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Operator::Eq => "eq",
+            Operator::Ne => "ne",
+            Operator::Gt => "gt",
+            Operator::Gte => "gte",
+            Operator::Lt => "lt",
+            Operator::Lte => "lte",
+            Operator::In => "in",
+            Operator::NotIn => "not_in",
+            Operator::Contains => "contains",
+            Operator::StartsWith => "starts_with",
+            Operator::EndsWith => "ends_with",
+            Operator::Regex => "regex",
+        }
+    }
+
+    /// Operator names are case-insensitive.
+    pub fn parse(text: &str) -> Result<Operator, String> {
+        let wanted = text.trim().to_ascii_lowercase();
+        Operator::ALL.into_iter().find(|op| op.name() == wanted).ok_or_else(|| {
+            let names: Vec<&str> = Operator::ALL.iter().map(|op| op.name()).collect();
+            format!("unknown operator `{text}`; expected one of: {}", names.join(", "))
+        })
+    }
+}
+
+impl fmt::Display for Operator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What the policy decides for one miner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    StartMining,
+    StopMining,
+    MaintainState,
+}
+
+impl Decision {
+    pub fn name(self) -> &'static str {
+        match self {
+            Decision::StartMining => "start_mining",
+            Decision::StopMining => "stop_mining",
+            Decision::MaintainState => "maintain_state",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Decision> {
+        match text {
+            "start_mining" => Some(Decision::StartMining),
+            "stop_mining" => Some(Decision::StopMining),
+            "maintain_state" => Some(Decision::MaintainState),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! Typed reads and writes of the state tables. Every statement binds its parameters.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::rules::decide::Timers;
+use crate::sim::{Phase, SimBattery, SimDevice, SimWorld};
+
+pub fn load_sim(conn: &Connection) -> rusqlite::Result<SimWorld> {
+    let mut devices = BTreeMap::new();
+    let mut statement = conn.prepare("SELECT id, phase, since, settles_at, relay_on FROM sim_device")?;
+    let rows = statement.query_map([], |r| {
+        let phase = Phase::parse(&r.get::<_, String>(1)?).unwrap_or(Phase::Off);
+        let device = SimDevice { phase, since: r.get(2)?, settles_at: r.get(3)?, relay_on: r.get(4)? };
+        Ok((r.get::<_, String>(0)?, device))
+    })?;
+    for row in rows {
+        let (id, device) = row?;
+        devices.insert(id, device);
+    }
+    let mut batteries = BTreeMap::new();
+    let mut statement = conn.prepare("SELECT source, soc, at FROM sim_battery")?;
+    for row in statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?, r.get::<_, i64>(2)?)))? {
+        let (source, soc, at) = row?;
+        let soc = if soc.is_finite() { soc.clamp(0.0, 100.0) } else { 50.0 };
+        batteries.insert(source, SimBattery { soc, at });
+    }
+    Ok(SimWorld::new(devices, batteries))
+}
+
+pub fn save_sim(conn: &Connection, world: &SimWorld) -> rusqlite::Result<()> {
+    let mut device = conn.prepare_cached(
+        "INSERT INTO sim_device (id, phase, since, settles_at, relay_on) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (id) DO UPDATE SET phase = ?2, since = ?3, settles_at = ?4, relay_on = ?5",
+    )?;
+    for (id, state) in world.devices() {
+        device.execute(params![id, state.phase.name(), state.since, state.settles_at, state.relay_on])?;
+    }
+    let mut battery = conn.prepare_cached(
+        "INSERT INTO sim_battery (source, soc, at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (source) DO UPDATE SET soc = ?2, at = ?3",
+    )?;
+    for (source, state) in world.batteries() {
+        battery.execute(params![source, state.soc, state.at])?;
+    }
+    Ok(())
+}
+
+/// Every `for:` timer, by (unit, miner).
+pub fn load_timers(conn: &Connection) -> rusqlite::Result<BTreeMap<(String, String), Timers>> {
+    let mut timers: BTreeMap<(String, String), Timers> = BTreeMap::new();
+    let mut statement = conn.prepare("SELECT unit, miner, rule, since FROM rule_timer")?;
+    let rows = statement.query_map([], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
+    })?;
+    for row in rows {
+        let (unit, miner, rule, since) = row?;
+        timers.entry((unit, miner)).or_default().insert(rule, since);
+    }
+    Ok(timers)
+}
+
+/// Replaces a miner's timers in a unit with `timers`.
+pub fn save_timers(conn: &Connection, unit: &str, miner: &str, timers: &Timers) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM rule_timer WHERE unit = ?1 AND miner = ?2")?.execute(params![unit, miner])?;
+    let mut insert =
+        conn.prepare_cached("INSERT INTO rule_timer (unit, miner, rule, since) VALUES (?1, ?2, ?3, ?4)")?;
+    for (rule, since) in timers {
+        insert.execute(params![unit, miner, rule, since])?;
+    }
+    Ok(())
+}
+
+/// One row of the action log.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ActionRow {
+    pub at: i64,
+    pub unit: Option<String>,
+    pub miner: String,
+    pub decision: String,
+    pub reason_kind: String,
+    pub reason_name: Option<String>,
+    pub action: String,
+    pub controller: Option<String>,
+    pub feature: Option<String>,
+    pub manual: bool,
+    /// None while the command is in flight (a crash leaves it so: sent, outcome unknown).
+    pub ok: Option<bool>,
+    pub error: Option<String>,
+}
+
+/// Records a command before it is sent; returns its row id.
+pub fn insert_action(conn: &Connection, row: &ActionRow) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO action (at, unit, miner, decision, reason_kind, reason_name, action, controller, feature, manual, ok, error)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        row.at,
+        row.unit,
+        row.miner,
+        row.decision,
+        row.reason_kind,
+        row.reason_name,
+        row.action,
+        row.controller,
+        row.feature,
+        row.manual,
+        row.ok,
+        row.error
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Stores a sent command's outcome.
+pub fn finish_action(conn: &Connection, id: i64, ok: bool, error: Option<&str>) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE action SET ok = ?2, error = ?3 WHERE id = ?1")?.execute(params![id, ok, error])?;
+    Ok(())
+}
+
+/// The action log since `since` (unix seconds), oldest first, optionally for one miner.
+pub fn history(conn: &Connection, since: i64, miner: Option<&str>) -> rusqlite::Result<Vec<ActionRow>> {
+    let mut statement = conn.prepare(
+        "SELECT at, unit, miner, decision, reason_kind, reason_name, action, controller, feature, manual, ok, error
+         FROM action WHERE at >= ?1 AND (?2 IS NULL OR miner = ?2) ORDER BY at, id",
+    )?;
+    let rows = statement.query_map(params![since, miner], |r| {
+        Ok(ActionRow {
+            at: r.get(0)?,
+            unit: r.get(1)?,
+            miner: r.get(2)?,
+            decision: r.get(3)?,
+            reason_kind: r.get(4)?,
+            reason_name: r.get(5)?,
+            action: r.get(6)?,
+            controller: r.get(7)?,
+            feature: r.get(8)?,
+            manual: r.get(9)?,
+            ok: r.get(10)?,
+            error: r.get(11)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// The last observed status of each miner and since when (unix seconds).
+pub fn load_observed(conn: &Connection) -> rusqlite::Result<BTreeMap<String, (String, i64)>> {
+    let mut statement = conn.prepare("SELECT miner, status, since FROM observed")?;
+    let rows =
+        statement.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get::<_, String>(1)?, r.get::<_, i64>(2)?))))?;
+    rows.collect()
+}
+
+/// Remembers a miner's status; `since` only moves when the status changes.
+pub fn observe(conn: &Connection, miner: &str, status: &str, now: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO observed (miner, status, since) VALUES (?1, ?2, ?3)
+         ON CONFLICT (miner) DO UPDATE SET since = CASE WHEN status = ?2 THEN since ELSE ?3 END, status = ?2",
+    )?
+    .execute(params![miner, status, now])?;
+    Ok(())
+}
+
+/// Per miner: successful commands since `day_start`, and the last command (action, at).
+pub struct CommandStats {
+    pub today: u32,
+    pub last: Option<(String, i64)>,
+}
+
+pub fn command_stats(conn: &Connection, miner: &str, day_start: i64) -> rusqlite::Result<CommandStats> {
+    let today: u32 = conn
+        .prepare_cached("SELECT COUNT(*) FROM action WHERE miner = ?1 AND at >= ?2 AND ok = 1")?
+        .query_row(params![miner, day_start], |r| r.get(0))?;
+    let last = conn
+        .prepare_cached("SELECT action, at FROM action WHERE miner = ?1 AND ok = 1 ORDER BY at DESC, id DESC LIMIT 1")?
+        .query_row(params![miner], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+        .optional()?;
+    Ok(CommandStats { today, last })
+}
+
+pub fn begin_run(conn: &Connection, started_at: i64, dry_run: bool) -> rusqlite::Result<i64> {
+    conn.prepare_cached("INSERT INTO run (started_at, dry_run) VALUES (?1, ?2)")?
+        .execute(params![started_at, dry_run])?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub struct RunSummary {
+    pub finished_at: i64,
+    pub exit_code: i32,
+    pub miners: usize,
+    pub commands: usize,
+    pub failures: usize,
+}
+
+pub fn finish_run(conn: &Connection, id: i64, summary: &RunSummary) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE run SET finished_at = ?2, exit_code = ?3, miners = ?4, commands = ?5, failures = ?6 WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        summary.finished_at,
+        summary.exit_code,
+        summary.miners as i64,
+        summary.commands as i64,
+        summary.failures as i64
+    ])?;
+    Ok(())
+}
+
+/// Deletes history older than `before` (unix seconds).
+pub fn prune(conn: &Connection, before: i64) -> rusqlite::Result<usize> {
+    let actions = conn.prepare_cached("DELETE FROM action WHERE at < ?1")?.execute(params![before])?;
+    let runs = conn.prepare_cached("DELETE FROM run WHERE started_at < ?1")?.execute(params![before])?;
+    Ok(actions + runs)
+}
+
+/// Row counts per table, for `state show`.
+pub fn table_counts(conn: &Connection) -> rusqlite::Result<Vec<(String, i64)>> {
+    let tables = ["action", "run", "rule_timer", "observed", "sim_device", "sim_battery", "http_cache", "backoff"];
+    tables
+        .iter()
+        .map(|table| {
+            let count: i64 = conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
+            Ok((table.to_string(), count))
+        })
+        .collect()
+}
+
+/// Empties the named tables (names come from our own list, never from input).
+pub fn clear_tables(conn: &Connection, tables: &[&'static str]) -> rusqlite::Result<usize> {
+    let mut removed = 0;
+    for table in tables {
+        removed += conn.execute(&format!("DELETE FROM {table}"), [])?;
+    }
+    Ok(removed)
+}
+
+/// The last few runs, newest first: (started_at, finished_at, exit_code, dry_run, commands, failures).
+pub type RunRow = (i64, Option<i64>, Option<i32>, bool, i64, i64);
+
+pub fn recent_runs(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<RunRow>> {
+    let mut statement = conn.prepare(
+        "SELECT started_at, finished_at, exit_code, dry_run, commands, failures FROM run ORDER BY id DESC LIMIT ?1",
+    )?;
+    let rows = statement
+        .query_map(params![limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
+    rows.collect()
+}

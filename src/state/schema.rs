@@ -1,0 +1,73 @@
+//! The database schema, migrated forward by `PRAGMA user_version`.
+//!
+//! Each entry of `MIGRATIONS` takes the schema from version N to N+1. Never edit an entry
+//! that has shipped; append a new one.
+
+pub const MIGRATIONS: &[&str] = &[
+    // 1: simulated world, rule timers, action log, run history, observed status, HTTP cache.
+    "
+    CREATE TABLE sim_device (
+        id TEXT PRIMARY KEY,
+        phase TEXT NOT NULL,
+        since INTEGER NOT NULL,
+        settles_at INTEGER NOT NULL,
+        relay_on INTEGER NOT NULL
+    );
+    CREATE TABLE sim_battery (
+        source TEXT PRIMARY KEY,
+        soc REAL NOT NULL,
+        at INTEGER NOT NULL
+    );
+    CREATE TABLE rule_timer (
+        unit TEXT NOT NULL,
+        miner TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        since INTEGER NOT NULL,
+        PRIMARY KEY (unit, miner, rule)
+    );
+    CREATE TABLE action (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        unit TEXT,
+        miner TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        reason_kind TEXT NOT NULL,
+        reason_name TEXT,
+        action TEXT NOT NULL,
+        controller TEXT,
+        feature TEXT,
+        manual INTEGER NOT NULL DEFAULT 0,
+        ok INTEGER,
+        error TEXT
+    );
+    CREATE INDEX action_at ON action (at);
+    CREATE INDEX action_miner_at ON action (miner, at);
+    CREATE TABLE run (
+        id INTEGER PRIMARY KEY,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        exit_code INTEGER,
+        dry_run INTEGER NOT NULL,
+        miners INTEGER NOT NULL DEFAULT 0,
+        commands INTEGER NOT NULL DEFAULT 0,
+        failures INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX run_started_at ON run (started_at);
+    CREATE TABLE observed (
+        miner TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        since INTEGER NOT NULL
+    );
+    CREATE TABLE http_cache (
+        url TEXT PRIMARY KEY,
+        fetched_at INTEGER NOT NULL,
+        body BLOB NOT NULL
+    );
+    CREATE TABLE backoff (
+        host TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        next_allowed_at INTEGER NOT NULL,
+        reason TEXT
+    );
+    ",
+];

@@ -1,0 +1,194 @@
+//! YAML front end: the one place that parses YAML.
+//!
+//! A document is parsed twice over the same text: `serde_yaml` gives the values the
+//! typed config is built from, and `saphyr-parser` gives the position of every key and
+//! list item, so that any problem found later can be reported as `file:line:column`.
+//! Keeping both behind this module lets a maintained fork replace either in one place.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use saphyr_parser::{Event, Parser, Span};
+
+use crate::diag::{Diagnostic, Location};
+
+pub use serde_yaml::{Mapping, Value};
+
+/// A parsed YAML file: its values and where each node starts.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub file: PathBuf,
+    pub value: Value,
+    positions: HashMap<String, (usize, usize)>,
+}
+
+impl Document {
+    /// Parses `text`, read from `file`. A syntax error becomes a diagnostic with its position.
+    pub fn parse(file: &Path, text: &str) -> Result<Document, Diagnostic> {
+        let value: Value = serde_yaml::from_str(text).map_err(|err| {
+            let (line, column) = err.location().map_or((1, 1), |l| (l.line(), l.column()));
+            Diagnostic::error(
+                Location::new(file, line, column),
+                "",
+                format!("invalid YAML: {}", strip_location(&err.to_string())),
+            )
+        })?;
+        let value = if value.is_null() { Value::Mapping(Mapping::new()) } else { value };
+        Ok(Document { file: file.to_path_buf(), value, positions: index_positions(text) })
+    }
+
+    /// The position of `path` (`controllers[2].adress`), or of its nearest ancestor that has one.
+    pub fn locate(&self, path: &str) -> Location {
+        let mut candidate = path;
+        loop {
+            if let Some(&(line, column)) = self.positions.get(candidate) {
+                return Location::new(&self.file, line, column);
+            }
+            match parent_path(candidate) {
+                Some(parent) => candidate = parent,
+                None => return Location::new(&self.file, 1, 1),
+            }
+        }
+    }
+}
+
+/// Drops serde_yaml's own " at line L column C" suffix: the caller reports the position.
+fn strip_location(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(index) => message[..index].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// `a.b[2].c` → `a.b[2]` → `a.b` → `a` → none.
+pub fn parent_path(path: &str) -> Option<&str> {
+    if path.is_empty() {
+        return None;
+    }
+    let cut = path.rfind(['.', '[']).unwrap_or(0);
+    Some(&path[..cut])
+}
+
+/// Joins a mapping key onto a path.
+pub fn key_path(parent: &str, key: &str) -> String {
+    if parent.is_empty() { key.to_string() } else { format!("{parent}.{key}") }
+}
+
+/// Joins a sequence index onto a path.
+pub fn index_path(parent: &str, index: usize) -> String {
+    format!("{parent}[{index}]")
+}
+
+enum Frame {
+    Mapping { path: String, pending_key: Option<String> },
+    Sequence { path: String, next: usize },
+}
+
+/// Walks the event stream and records the start of every key and list item by path.
+fn index_positions(text: &str) -> HashMap<String, (usize, usize)> {
+    let mut positions = HashMap::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut parser = Parser::new_from_str(text);
+    while let Some(Ok((event, span))) = parser.next_event() {
+        let is_start = matches!(event, Event::MappingStart(..) | Event::SequenceStart(..));
+        match event {
+            Event::MappingEnd | Event::SequenceEnd => {
+                stack.pop();
+                finish_value(&mut stack);
+            }
+            Event::Scalar(ref text, ..) if expects_key(&stack) => {
+                if let Some(Frame::Mapping { path, pending_key }) = stack.last_mut() {
+                    let full = key_path(path, text);
+                    record(&mut positions, &full, span);
+                    *pending_key = Some(full);
+                }
+            }
+            Event::Scalar(..) | Event::Alias(..) | Event::MappingStart(..) | Event::SequenceStart(..) => {
+                let node_path = value_path(&mut stack);
+                if let Some(node_path) = &node_path {
+                    record(&mut positions, node_path, span);
+                }
+                if is_start {
+                    let path = node_path.unwrap_or_default();
+                    stack.push(match event {
+                        Event::MappingStart(..) => Frame::Mapping { path, pending_key: None },
+                        _ => Frame::Sequence { path, next: 0 },
+                    });
+                } else {
+                    finish_value(&mut stack);
+                }
+            }
+            _ => {}
+        }
+    }
+    positions
+}
+
+fn expects_key(stack: &[Frame]) -> bool {
+    matches!(stack.last(), Some(Frame::Mapping { pending_key: None, .. }))
+}
+
+/// The path of the value about to start, advancing a sequence's index.
+fn value_path(stack: &mut [Frame]) -> Option<String> {
+    match stack.last_mut() {
+        None => Some(String::new()),
+        Some(Frame::Mapping { pending_key, .. }) => pending_key.clone(),
+        Some(Frame::Sequence { path, next }) => {
+            *next += 1;
+            Some(index_path(path, *next - 1))
+        }
+    }
+}
+
+/// After a value completes, its mapping waits for the next key.
+fn finish_value(stack: &mut [Frame]) {
+    if let Some(Frame::Mapping { pending_key, .. }) = stack.last_mut() {
+        *pending_key = None;
+    }
+}
+
+fn record(positions: &mut HashMap<String, (usize, usize)>, path: &str, span: Span) {
+    positions.entry(path.to_string()).or_insert((span.start.line(), span.start.col() + 1));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locates_keys_and_items() {
+        let text = "version: 1\ncontrollers:\n  - id: a\n    type: simulated\n  - id: b\n    adress: x\n";
+        let doc = Document::parse(Path::new("c.yaml"), text).unwrap();
+        let at = |p: &str| {
+            let l = doc.locate(p);
+            (l.line, l.column)
+        };
+        assert_eq!(at("version"), (1, 1));
+        assert_eq!(at("controllers[1]"), (5, 5));
+        assert_eq!(at("controllers[1].adress"), (6, 5));
+        assert_eq!(at("controllers[1].missing"), (6, 5).min(at("controllers[1]")));
+        assert_eq!(at("nothing.here"), (1, 1));
+    }
+
+    #[test]
+    fn flow_style_is_indexed() {
+        let doc = Document::parse(Path::new("c.yaml"), "a: {b: [1, {c: 2}]}\n").unwrap();
+        let l = doc.locate("a.b[1].c");
+        assert_eq!((l.line, l.column), (1, 13));
+    }
+
+    #[test]
+    fn syntax_error_has_position() {
+        let err = Document::parse(Path::new("c.yaml"), "a: [1, 2\nb: 3\n").unwrap_err();
+        assert!(err.location.line >= 1);
+        assert!(err.message.contains("invalid YAML"));
+    }
+
+    #[test]
+    fn parent_paths() {
+        assert_eq!(parent_path("a.b[2].c"), Some("a.b[2]"));
+        assert_eq!(parent_path("a.b[2]"), Some("a.b"));
+        assert_eq!(parent_path("a"), Some(""));
+        assert_eq!(parent_path(""), None);
+    }
+}
