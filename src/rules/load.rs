@@ -33,10 +33,7 @@ pub fn load_file(file: &Path) -> (Option<RuleFile>, Vec<Diagnostic>) {
             return (None, vec![Diagnostic::error(location, "", format!("cannot read rule file: {err}"))]);
         }
     };
-    match Document::parse(file, &text) {
-        Ok(doc) => parse_document(&doc),
-        Err(diag) => (None, vec![diag]),
-    }
+    parse_text(file, &text)
 }
 
 pub fn parse_document(doc: &Document) -> (Option<RuleFile>, Vec<Diagnostic>) {
@@ -44,6 +41,26 @@ pub fn parse_document(doc: &Document) -> (Option<RuleFile>, Vec<Diagnostic>) {
     let file = loader.file(&doc.value);
     let ok = !crate::diag::has_errors(&loader.diagnostics);
     (file.filter(|_| ok), loader.diagnostics)
+}
+
+/// Parses one condition tree from YAML text (for tools and tests); errors carry positions.
+pub fn parse_condition(text: &str) -> Result<Condition, Vec<Diagnostic>> {
+    let doc = Document::parse(Path::new("<condition>"), text).map_err(|d| vec![d])?;
+    let mut loader = Loader { doc: &doc, diagnostics: Vec::new(), rule: String::new() };
+    let condition = loader.condition(&doc.value, "", true);
+    let errors: Vec<Diagnostic> = loader.diagnostics.into_iter().filter(Diagnostic::is_error).collect();
+    match condition {
+        Some(condition) if errors.is_empty() => Ok(condition),
+        _ => Err(errors),
+    }
+}
+
+/// Parses a rule file's text as if read from `file`.
+pub fn parse_text(file: &Path, text: &str) -> (Option<RuleFile>, Vec<Diagnostic>) {
+    match Document::parse(file, text) {
+        Ok(doc) => parse_document(&doc),
+        Err(diag) => (None, vec![diag]),
+    }
 }
 
 struct Loader<'a> {
