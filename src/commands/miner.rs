@@ -143,11 +143,9 @@ fn control(cli: &Cli, loaded: &Loaded, id: &str, decision: Decision) -> Result<i
         decision,
         reason: Reason { kind: ReasonKind::None, name: Some("manual".into()) },
     };
-    let outcome = execute(&mut store, &loaded.config, std::slice::from_ref(&command), &controllers, &call, true)
-        .map_err(|m| Failure::new(exit::FATAL, m))?;
-    if world.changed() {
-        store.transaction(|c| crate::state::save_sim(c, &world)).map_err(|m| Failure::new(exit::FATAL, m))?;
-    }
+    let outcome =
+        execute(&mut store, &loaded.config, std::slice::from_ref(&command), &controllers, &call, &world, true)
+            .map_err(|m| Failure::new(exit::FATAL, m))?;
     match outcome.first() {
         Some(action) if action.ok => {
             println!("{}: {} via {}: ok", miner.id, action.kind, command.controller);

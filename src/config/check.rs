@@ -99,44 +99,44 @@ impl<'a> Checker<'a> {
 
     /// Types accepted by the schema whose clients this build does not have yet.
     fn unsupported_types(&mut self, config: &Config) {
-        for (index, controller) in config.controllers.iter().enumerate() {
+        for controller in &config.controllers {
             if let Some(name) = crate::devices::unsupported(&controller.kind) {
-                self.error(&key_path(&index_path("controllers", index), "type"), not_yet("controller", name));
+                self.error(&key_path(&controller.at, "type"), not_yet("controller", name));
             }
         }
-        for (index, source) in config.energy_sources.iter().enumerate() {
-            let path = index_path("energy_sources", index);
+        for source in &config.energy_sources {
+            let path = &source.at;
             if let Some(name) = crate::energy::unsupported_monitor(&source.monitor) {
-                self.error(&key_path(&key_path(&path, "monitor"), "type"), not_yet("energy monitor", name));
+                self.error(&key_path(&key_path(path, "monitor"), "type"), not_yet("energy monitor", name));
             }
             if let Some(name) = source.forecast.as_ref().and_then(crate::energy::unsupported_forecast) {
-                self.error(&key_path(&key_path(&path, "forecast"), "type"), not_yet("forecast", name));
+                self.error(&key_path(&key_path(path, "forecast"), "type"), not_yet("forecast", name));
             }
         }
-        for (index, tracker) in config.trackers.iter().enumerate() {
+        for tracker in &config.trackers {
             if let Some(name) = crate::trackers::unsupported(&tracker.kind) {
-                self.error(&key_path(&index_path("trackers", index), "type"), not_yet("tracker", name));
+                self.error(&key_path(&tracker.at, "type"), not_yet("tracker", name));
             }
         }
-        for (index, notifier) in config.notifiers.iter().enumerate() {
+        for notifier in &config.notifiers {
             let name = match notifier.kind {
                 NotifierKind::Telegram(_) => "telegram",
                 NotifierKind::Webhook(_) => "webhook",
             };
-            self.error(&key_path(&index_path("notifiers", index), "type"), not_yet("notifier", name));
+            self.error(&key_path(&notifier.at, "type"), not_yet("notifier", name));
         }
     }
 
     fn services(&mut self, config: &Config) {
         let known: Vec<&str> = config.services.iter().map(|s| s.id.as_str()).collect();
         let mut references: Vec<(String, &str)> = Vec::new();
-        for (index, controller) in config.controllers.iter().enumerate() {
+        for controller in &config.controllers {
             if let ControllerKind::HomeAssistant(ha) = &controller.kind {
-                references.push((key_path(&index_path("controllers", index), "service"), &ha.service));
+                references.push((key_path(&controller.at, "service"), &ha.service));
             }
         }
-        for (index, source) in config.energy_sources.iter().enumerate() {
-            let path = index_path("energy_sources", index);
+        for source in &config.energy_sources {
+            let path = &source.at;
             if let MonitorKind::HomeAssistant(ha) = &source.monitor {
                 references.push((format!("{path}.monitor.service"), &ha.service));
             }
@@ -149,20 +149,20 @@ impl<'a> Checker<'a> {
                 self.error(&path, format!("unknown service `{service}`"));
             }
         }
-        for (index, service) in config.services.iter().enumerate() {
+        for service in &config.services {
             let ServiceKind::HomeAssistant(ha) = &service.kind;
             if ha.token.as_ref().is_none_or(|t| t.is_empty()) {
-                self.error(&index_path("services", index), "a home_assistant service needs `token` or `token_file`");
+                self.error(&service.at, "a home_assistant service needs `token` or `token_file`");
             }
         }
     }
 
     fn miners(&mut self, config: &Config) {
         let supported = |id: &str| config.controllers.iter().find(|c| c.id == id).map(|c| capabilities(&c.kind));
-        for (index, miner) in config.miners.iter().enumerate() {
-            let path = index_path("miners", index);
+        for miner in &config.miners {
+            let path = &miner.at;
             if miner.controllers.is_empty() && miner.features.is_empty() {
-                self.error(&path, format!("miner `{}` has no `controllers`", miner.id));
+                self.error(path, format!("miner `{}` has no `controllers`", miner.id));
             }
             if let Err(problems) = bind(&miner.controllers, &miner.features, supported) {
                 for (inner, message) in problems {
@@ -178,33 +178,30 @@ impl<'a> Checker<'a> {
         let miners = ids(config.miners.iter().map(|m| m.id.as_str()).collect());
         let trackers = ids(config.trackers.iter().map(|t| t.id.as_str()).collect());
         let notifiers = ids(config.notifiers.iter().map(|n| n.id.as_str()).collect());
-        for (index, unit) in config.units.iter().enumerate() {
-            let path = index_path("units", index);
+        for unit in &config.units {
+            let path = &unit.at;
             if !sources.contains(&unit.energy_source) {
-                self.error(
-                    &key_path(&path, "energy_source"),
-                    format!("unknown energy source `{}`", unit.energy_source),
-                );
+                self.error(&key_path(path, "energy_source"), format!("unknown energy source `{}`", unit.energy_source));
             }
             if let Some(tracker) = unit.tracker.as_ref().filter(|t| !trackers.contains(*t)) {
-                self.error(&key_path(&path, "tracker"), format!("unknown tracker `{tracker}`"));
+                self.error(&key_path(path, "tracker"), format!("unknown tracker `{tracker}`"));
             }
             for (i, miner) in unit.miners.iter().enumerate() {
                 if !miners.contains(miner) {
-                    self.error(&index_path(&key_path(&path, "miners"), i), format!("unknown miner `{miner}`"));
+                    self.error(&index_path(&key_path(path, "miners"), i), format!("unknown miner `{miner}`"));
                 }
             }
             for (i, notifier) in unit.notifiers.iter().enumerate() {
                 if !notifiers.contains(notifier) {
-                    self.error(&index_path(&key_path(&path, "notifiers"), i), format!("unknown notifier `{notifier}`"));
+                    self.error(&index_path(&key_path(path, "notifiers"), i), format!("unknown notifier `{notifier}`"));
                 }
             }
             if unit.policy.is_none() && unit.rules.is_none() {
-                self.error(&path, format!("unit `{}` needs `policy` or `rules`", unit.id));
+                self.error(path, format!("unit `{}` needs `policy` or `rules`", unit.id));
             }
             if unit.stop_mode == StopMode::SleepThenPowerOff && unit.power_off_after.is_none() {
                 self.error(
-                    &key_path(&path, "power_off_after"),
+                    &key_path(path, "power_off_after"),
                     "`stop_mode: sleep_then_power_off` needs `power_off_after`",
                 );
             }
@@ -214,21 +211,21 @@ impl<'a> Checker<'a> {
     /// Loads every unit's rules; rule-file problems keep their own file positions.
     pub fn rule_sets(&mut self, config: &Config) -> Vec<(String, RuleSet)> {
         let mut sets = Vec::new();
-        for (index, unit) in config.units.iter().enumerate() {
-            let path = index_path("units", index);
-            let source = match crate::rules::unit_rule_source(unit, self.dir) {
+        for unit in &config.units {
+            let path = &unit.at;
+            let source = match crate::rules::rule_source(unit.policy.as_deref(), unit.rules.as_ref(), self.dir) {
                 Ok(Some(source)) => source,
                 Ok(None) => continue,
                 Err(message) => {
                     let key = if unit.policy.is_some() && unit.rules.is_none() { "policy" } else { "rules" };
-                    self.error(&key_path(&path, key), message);
+                    self.error(&key_path(path, key), message);
                     continue;
                 }
             };
             if let crate::rules::RuleSource::Policy(file) = &source
                 && !file.is_file()
             {
-                self.error(&key_path(&path, "policy"), format!("policy file {} does not exist", file.display()));
+                self.error(&key_path(path, "policy"), format!("policy file {} does not exist", file.display()));
                 continue;
             }
             let (set, found) = crate::rules::load_rule_set(&source);

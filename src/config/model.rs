@@ -34,6 +34,8 @@ pub struct Config {
 pub struct Component<K> {
     pub id: String,
     pub kind: K,
+    /// Where it is in the config file (`controllers[2]`), for messages.
+    pub at: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -111,6 +113,8 @@ impl EnergySourceType {
 #[derive(Debug, Clone)]
 pub struct EnergySource {
     pub id: String,
+    /// Where it is in the config file, for messages.
+    pub at: String,
     pub name: Option<String>,
     pub source_type: EnergySourceType,
     pub nominal_power_max: Option<f64>,
@@ -183,6 +187,9 @@ pub enum NotifierKind {
 #[serde(deny_unknown_fields)]
 pub struct Miner {
     pub id: String,
+    /// Where it is in the config file (`miners[3]`), for messages.
+    #[serde(skip)]
+    pub at: String,
     pub name: Option<String>,
     pub model: Option<String>,
     pub power_max: Option<f64>,
@@ -214,6 +221,9 @@ pub struct FeatureOverride {
 #[serde(deny_unknown_fields)]
 pub struct Unit {
     pub id: String,
+    /// Where it is in the config file (`units[0]`), for messages.
+    #[serde(skip)]
+    pub at: String,
     #[serde(default = "yes")]
     pub enabled: bool,
     pub energy_source: String,

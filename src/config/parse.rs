@@ -76,10 +76,14 @@ impl<'a> SectionParser<'a> {
             services: self.components(&root, "services", &SERVICE_TYPES, service_kind),
             energy_sources: self.list(&root, "energy_sources", Self::energy_source),
             controllers: self.components(&root, "controllers", &CONTROLLER_TYPES, controller_kind),
-            miners: self.list(&root, "miners", |parser, path, value| parser.typed(path, value)),
+            miners: self.list(&root, "miners", |parser, path, value| {
+                parser.typed(path, value).map(|miner| Miner { at: path.to_string(), ..miner })
+            }),
             trackers: self.components(&root, "trackers", &TRACKER_TYPES, tracker_kind),
             notifiers: self.components(&root, "notifiers", &NOTIFIER_TYPES, notifier_kind),
-            units: self.list(&root, "units", |parser, path, value| parser.typed(path, value)),
+            units: self.list(&root, "units", |parser, path, value| {
+                parser.typed(path, value).map(|unit| Unit { at: path.to_string(), ..unit })
+            }),
         }
     }
 
@@ -154,7 +158,7 @@ impl<'a> SectionParser<'a> {
         self.list(root, section, |parser, path, value| {
             let (id, kind_name, body) = parser.split_tagged(path, value, types, true)?;
             let kind = kind_of(parser, path, &kind_name, body)?;
-            Some(Component { id: id.unwrap_or_default(), kind })
+            Some(Component { id: id.unwrap_or_default(), kind, at: path.to_string() })
         })
     }
 
@@ -232,6 +236,7 @@ impl<'a> SectionParser<'a> {
         };
         Some(EnergySource {
             id: fields.id,
+            at: path.to_string(),
             name: fields.name,
             source_type: fields.source_type,
             nominal_power_max: fields.nominal_power_max,

@@ -11,7 +11,8 @@ use crate::core::status::MinerStatus;
 use crate::cycle::outcome::{ActionOutcome, Reason};
 use crate::devices::{Call, Controller};
 use crate::rules::model::Decision;
-use crate::state::{ActionRow, Store, finish_action, insert_action};
+use crate::sim::SimWorld;
+use crate::state::{ActionRow, Store, finish_action, insert_action, save_sim};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommandKind {
@@ -103,13 +104,15 @@ pub fn send(
 }
 
 /// Records, sends and settles commands. Each row is written before its command leaves, so a
-/// crash mid-send leaves a row with an unknown outcome rather than no row at all.
+/// crash mid-send leaves a row with an unknown outcome rather than no row at all. The
+/// simulated world (whose "hardware" lives in the database) is saved with the outcomes.
 pub fn execute(
     store: &mut Store,
     config: &Config,
     commands: &[Command],
     controllers: &BTreeMap<String, Box<dyn Controller + '_>>,
     call: &Call,
+    world: &SimWorld,
     manual: bool,
 ) -> Result<Vec<ActionOutcome>, String> {
     let ids = store.transaction(|conn| {
@@ -124,7 +127,7 @@ pub fn execute(
         for (id, result) in ids.iter().zip(&results) {
             finish_action(conn, *id, result.is_ok(), result.as_ref().err().map(String::as_str))?;
         }
-        Ok(())
+        if world.changed() { save_sim(conn, world) } else { Ok(()) }
     })?;
     Ok(commands
         .iter()

@@ -106,7 +106,8 @@ pub fn run(loaded: &Loaded, options: &RunOptions) -> Result<RunReport, Failure> 
     let mut evaluation = decide(loaded, &scope, &inputs, &store, &clock)?;
     if !options.dry_run {
         let commands = commands(loaded, &scope, &inputs, &mut evaluation);
-        let outcomes = act::execute(&mut store, config, &commands, &controllers, &call, false).map_err(fatal)?;
+        let outcomes =
+            act::execute(&mut store, config, &commands, &controllers, &call, &world, false).map_err(fatal)?;
         attach(&mut evaluation, &commands, outcomes);
     }
     let report = report::assemble(&clock, options.dry_run, evaluation, store.recovered_from.as_deref());

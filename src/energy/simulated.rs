@@ -160,6 +160,7 @@ mod tests {
     fn source() -> EnergySource {
         EnergySource {
             id: "roof".into(),
+            at: "energy_sources[0]".into(),
             name: None,
             source_type: crate::config::model::EnergySourceType::Solar,
             nominal_power_max: Some(6000.0),

@@ -9,7 +9,7 @@ pub mod testing;
 
 use std::path::{Path, PathBuf};
 
-use crate::config::model::Unit;
+use crate::config::model::RuleFiles;
 use crate::diag::{Diagnostic, Location};
 use crate::rules::load::{RuleFile, load_file};
 use crate::rules::model::{Rule, RuleSet};
@@ -72,9 +72,14 @@ fn rules_of_lists(files: &[PathBuf], diagnostics: &mut Vec<Diagnostic>) -> Vec<R
     rules
 }
 
-/// The rule source of a unit, with globs expanded relative to `base`.
-pub fn unit_rule_source(unit: &Unit, base: &Path) -> Result<Option<RuleSource>, String> {
-    match (&unit.policy, &unit.rules) {
+/// A rule source from a `policy` file or `rules` lists (as in a unit or a test file), with
+/// globs expanded relative to `base`.
+pub fn rule_source(
+    policy: Option<&Path>,
+    rules: Option<&RuleFiles>,
+    base: &Path,
+) -> Result<Option<RuleSource>, String> {
+    match (policy, rules) {
         (Some(_), Some(_)) => Err("give either `policy` or `rules`, not both".to_string()),
         (None, None) => Ok(None),
         (Some(policy), None) => Ok(Some(RuleSource::Policy(base.join(policy)))),

@@ -104,21 +104,7 @@ fn load_test_file(file: &Path) -> Result<(RuleSet, Vec<Case>), Vec<String>> {
         vec![format!("{}: error: {path}: {}", doc.locate(&path), err.inner())]
     })?;
     let base = file.parent().unwrap_or(Path::new("."));
-    let unit_like = crate::config::model::Unit {
-        id: String::new(),
-        enabled: true,
-        energy_source: String::new(),
-        tracker: None,
-        miners: Vec::new(),
-        notifiers: Vec::new(),
-        policy: parsed.policy,
-        rules: parsed.rules,
-        safety: Default::default(),
-        guards: Default::default(),
-        stop_mode: Default::default(),
-        power_off_after: None,
-    };
-    let source: RuleSource = match crate::rules::unit_rule_source(&unit_like, base) {
+    let source: RuleSource = match crate::rules::rule_source(parsed.policy.as_deref(), parsed.rules.as_ref(), base) {
         Ok(Some(source)) => source,
         Ok(None) => return Err(vec![format!("{}: error: give `policy` or `rules` to test", file.display())]),
         Err(message) => return Err(vec![format!("{}: error: {message}", file.display())]),

@@ -1,0 +1,105 @@
+//! `rules test` and `rules eval` from the command line, as a GitOps CI job runs them.
+
+mod support;
+
+use support::{Sandbox, repo};
+
+fn rules_command(args: &[&str]) -> support::Run {
+    let output = std::process::Command::new(support::binary()).args(args).output().unwrap();
+    support::Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn the_shipped_rule_tests_pass() {
+    let files: Vec<String> = std::fs::read_dir(repo("rules/tests"))
+        .unwrap()
+        .map(|e| e.unwrap().path().to_string_lossy().into_owned())
+        .collect();
+    assert!(files.len() >= 2);
+    let mut args = vec!["rules", "test"];
+    args.extend(files.iter().map(String::as_str));
+    let run = rules_command(&args);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.stdout.contains(" passed, 0 failed"), "{}", run.stdout);
+}
+
+#[test]
+fn a_wrong_expectation_fails_with_a_readable_diff() {
+    let sandbox = Sandbox::new();
+    let policy = repo("rules/solar-policy.yaml");
+    let test = sandbox.write(
+        "wrong.yaml",
+        &format!(
+            "policy: {}\ntests:\n  - name: cloudy but expected to start\n    context:\n      miner: {{power_max: 3250}}\n      miner_state: {{status: off}}\n      energy_state: {{production: 1800, consumption: {{current_power: 400}}, battery: {{state_of_charge: 70}}}}\n    expect: start_mining\n    expect_rule: Surplus covers the miner\n",
+            policy.display()
+        ),
+    );
+    let run = rules_command(&["rules", "test", test.to_str().unwrap()]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.contains("FAIL cloudy but expected to start"), "{}", run.stdout);
+    assert!(run.stdout.contains("expected: start_mining (rule `Surplus covers the miner`)"));
+    assert!(run.stdout.contains("got:      maintain_state (no rule matched)"));
+    assert!(
+        run.stdout.contains("energy_state.surplus_power gte miner.power_max (= 3250): false (field is 1400.0)"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("0 passed, 1 failed"));
+}
+
+#[test]
+fn a_broken_rule_file_fails_the_test_run_with_its_position() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "rules.yaml",
+        "rules:\n  - name: broken\n    conditions: {field: energy_state.production, operator: around, value: 1}\n",
+    );
+    let test = sandbox.write("t.yaml", "rules: {start: [rules.yaml]}\ntests: []\n");
+    let run = rules_command(&["rules", "test", test.to_str().unwrap()]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.contains("rules.yaml:3:") && run.stdout.contains("unknown operator `around`"), "{}", run.stdout);
+}
+
+#[test]
+fn eval_reads_yaml_contexts_and_computes_derived_fields() {
+    let sandbox = Sandbox::new();
+    let context = sandbox.write(
+        "ctx.yaml",
+        "timestamp: 2026-06-01T14:00:00+02:00\nminer: {power_max: 3250}\nminer_state: {status: OFF}\nenergy_state: {production: 4200, consumption: {current_power: 500}, battery: {state_of_charge: 80}}\n",
+    );
+    let policy = repo("rules/solar-policy.yaml");
+    let run = rules_command(&[
+        "rules",
+        "eval",
+        "--context",
+        context.to_str().unwrap(),
+        "--policy",
+        policy.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let verdict: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        verdict,
+        serde_json::json!({"decision": "start_mining", "rule": "Surplus covers the miner", "status": "off"})
+    );
+}
+
+#[test]
+fn eval_with_rule_lists() {
+    let sandbox = Sandbox::new();
+    let context = sandbox.write(
+        "ctx.json",
+        r#"{"miner_state": {"status": "on"}, "energy_state": {"battery": {"state_of_charge": 10}}}"#,
+    );
+    let stop = repo("rules/stop/battery-protection.yaml");
+    let run =
+        rules_command(&["rules", "eval", "--context", context.to_str().unwrap(), "--stop", stop.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "stop_mining (rule `Battery protection`; miner status on)");
+}

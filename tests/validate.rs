@@ -1,0 +1,156 @@
+//! `validate`: every problem printed as file:line:column with its key path, exit 78.
+
+mod support;
+
+use support::Sandbox;
+
+const POLICY: &str = "name: p\nstart_rules: []\nstop_rules: []\n";
+
+/// A valid config to start from; each test breaks one thing.
+const GOOD: &str = "version: 1
+state: state.db
+energy_sources:
+  - id: roof
+    type: solar
+    monitor: {type: simulated}
+controllers:
+  - id: sim
+    type: simulated
+miners:
+  - id: s19
+    controllers: [sim]
+units:
+  - id: home
+    energy_source: roof
+    miners: [s19]
+    policy: policy.yaml
+";
+
+fn validate(config: &str) -> support::Run {
+    let sandbox = Sandbox::new();
+    sandbox.write("policy.yaml", POLICY);
+    sandbox.config(config);
+    let run = sandbox.run(&["validate"]);
+    // The sandbox is dropped here; the output is all we need.
+    run
+}
+
+fn config_line<'a>(run: &'a support::Run, needle: &str) -> &'a str {
+    run.stdout
+        .lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no line with {needle:?} in:\n{}", run.stdout))
+}
+
+#[test]
+fn the_good_config_is_valid() {
+    let run = validate(GOOD);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.stdout.contains("valid (1 miner(s), 1 unit(s)"));
+}
+
+#[test]
+fn every_kind_of_problem_is_located() {
+    let broken = GOOD
+        .replace("    type: simulated\nminers:", "    type: simulated\n  - id: spare\n    type: simulated\n    adress: 10.0.0.1\nminers:")
+        .replace("  - id: s19\n    controllers: [sim]", "  - id: s19\n    power_max: lots\n    controllers: [sim]\n  - id: s21\n    controllers: [ghost]\n    features:\n      - {type: hashrate_monitoring, controller: sim, priority: 150}\n  - id: s9\n    controllers: [plug]\n    features:\n      - {type: mining_control, controller: plug}")
+        .replace("controllers:\n  - id: sim\n", "controllers:\n  - id: plug\n    type: shelly\n    url: http://127.0.0.1:9\n  - id: sim\n")
+        .replace("    miners: [s19]", "    miners: [s19, nobody]");
+    let run = validate(&broken);
+    assert_eq!(run.code, 78, "{}", run.stdout);
+    let typo = config_line(&run, "adress");
+    assert!(typo.contains("config.yaml:15:5: error: controllers[2].adress: unknown key `adress`"), "{typo}");
+    assert!(typo.contains("allowed keys: id, type, power, hashrate, boot_time"), "{typo}");
+    let wrong_type = config_line(&run, "power_max");
+    assert!(wrong_type.contains("config.yaml:18:5: error: miners[0].power_max: invalid type"), "{wrong_type}");
+    let dangling = config_line(&run, "ghost");
+    assert!(
+        dangling.contains("config.yaml:21:19: error: miners[1].controllers[0]: unknown controller `ghost`"),
+        "{dangling}"
+    );
+    let priority = config_line(&run, "out of range");
+    assert!(priority.contains("config.yaml:23:9: error: miners[1].features[0]"), "{priority}");
+    assert!(priority.contains("priority 150 is out of range"), "{priority}");
+    let cannot = config_line(&run, "cannot provide");
+    assert!(
+        cannot.contains(
+            "config.yaml:27:9: error: miners[2].features[0]: controller `plug` cannot provide `mining_control`"
+        ),
+        "{cannot}"
+    );
+    let unknown_miner = config_line(&run, "nobody");
+    assert!(
+        unknown_miner.contains("config.yaml:31:19: error: units[0].miners[1]: unknown miner `nobody`"),
+        "{unknown_miner}"
+    );
+    let not_yet = config_line(&run, "shelly");
+    assert!(not_yet.contains("controllers[0].type: controller type `shelly` is not supported yet"), "{not_yet}");
+    assert!(run.stdout.trim_end().ends_with("invalid (8 error(s))"), "{}", run.stdout);
+}
+
+#[test]
+fn unknown_top_level_and_unit_keys_list_the_allowed_keys() {
+    let run = validate(
+        &GOOD
+            .replace("state: state.db", "state: state.db\nsetings: {}")
+            .replace("    policy: policy.yaml", "    policy: policy.yaml\n    gards: {min_on: 5m}"),
+    );
+    assert_eq!(run.code, 78);
+    let top = config_line(&run, "setings");
+    assert!(top.contains("config.yaml:3:1:") && top.contains("allowed keys: version, state, settings"), "{top}");
+    let unit = config_line(&run, "gards");
+    assert!(unit.contains("units[0].gards") && unit.contains("guards"), "{unit}");
+}
+
+#[test]
+fn environment_variables_and_secret_files() {
+    let sandbox = Sandbox::new();
+    sandbox.write("policy.yaml", POLICY);
+    sandbox.write("creds/ha-token", "s3cret-token\n");
+    sandbox.config(&GOOD.replace(
+        "version: 1",
+        "version: 1\nservices:\n  - {id: ha, type: home_assistant, url: \"${HA_URL}\", token_file: ha-token}",
+    ));
+    let mut command = support::command(sandbox.dir.path(), &sandbox.path("config.yaml"), &["validate"]);
+    command.env("HA_URL", "http://127.0.0.1:8123").env("CREDENTIALS_DIRECTORY", sandbox.path("creds"));
+    let output = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains("s3cret"));
+
+    let mut unset = support::command(sandbox.dir.path(), &sandbox.path("config.yaml"), &["validate"]);
+    unset.env_remove("HA_URL").env("CREDENTIALS_DIRECTORY", sandbox.path("creds"));
+    let output = unset.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(78));
+    assert!(stdout.contains("services[0].url: environment variable `HA_URL` is not set"), "{stdout}");
+}
+
+#[test]
+fn rule_file_problems_carry_their_own_file_and_rule() {
+    let sandbox = Sandbox::new();
+    sandbox.write("policy.yaml", "name: p\nstart_rules:\n  - name: typo\n    conditions: {field: energy_state.battery.soc, operator: gt, value: 50}\n");
+    sandbox.config(GOOD);
+    let run = sandbox.run(&["validate"]);
+    assert_eq!(run.code, 78, "{}", run.stdout);
+    let line = config_line(&run, "battery.soc");
+    assert!(line.contains("policy.yaml:4:18: error: start_rules[0].conditions.field: rule `typo`"), "{line}");
+    assert!(line.contains("state_of_charge"), "{line}");
+}
+
+#[test]
+fn yaml_syntax_errors_have_a_position() {
+    let run = validate("version: 1\nminers: [a, b\nunits: []\n");
+    assert_eq!(run.code, 78);
+    assert!(run.stdout.contains("config.yaml:") && run.stdout.contains("invalid YAML"), "{}", run.stdout);
+}
+
+#[test]
+fn run_refuses_an_invalid_config_with_78() {
+    let sandbox = Sandbox::new();
+    sandbox.write("policy.yaml", POLICY);
+    sandbox.config(&GOOD.replace("miners: [s19]", "miners: [ghost]"));
+    let run = sandbox.run(&["run"]);
+    assert_eq!(run.code, 78);
+    assert!(run.stderr.contains("units[0].miners[0]: unknown miner `ghost`"), "{}", run.stderr);
+}
