@@ -1,6 +1,7 @@
 //! edge-mining: a single-shot controller that switches Bitcoin ASIC miners on and off with
 //! the energy a home or a site has to spare. See the README for the map of modules.
 
+pub mod cgminer;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod diag;
 pub mod duration;
 pub mod energy;
 pub mod exit;
+pub mod http;
 pub mod parallel;
 pub mod paths;
 pub mod rules;

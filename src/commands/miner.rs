@@ -51,6 +51,11 @@ fn list(loaded: &Loaded) -> Result<i32, Failure> {
 fn features(loaded: &Loaded, id: Option<&str>) -> Result<i32, Failure> {
     for miner in selected(loaded, id)? {
         println!("{}", miner.id);
+        for controller in loaded.config.controllers.iter().filter(|c| miner.controllers.contains(&c.id)) {
+            if let Some(note) = crate::devices::note(&controller.kind) {
+                println!("  note: {}: {note}", controller.id);
+            }
+        }
         let bindings = miner_bindings(&loaded.config, miner);
         for feature in FeatureType::ALL {
             let all: Vec<_> = bindings.iter().filter(|b| b.feature == feature).collect();

@@ -10,6 +10,10 @@ use serde::Deserialize;
 
 use crate::config::planned;
 use crate::core::feature::FeatureType;
+use crate::devices::antminer::WebMinerConfig;
+use crate::devices::bitaxe::BitaxeConfig;
+use crate::devices::cgminer::CgminerConfig;
+use crate::devices::luxos::LuxosConfig;
 use crate::devices::simulated::SimulatedControllerConfig;
 use crate::duration::Span;
 use crate::energy::simulated::SimulatedMonitorConfig;
@@ -157,13 +161,13 @@ pub enum ForecastKind {
 #[derive(Debug, Clone)]
 pub enum ControllerKind {
     Simulated(SimulatedControllerConfig),
-    Cgminer(planned::CgminerController),
-    Whatsminer(planned::CgminerController),
-    Avalon(planned::CgminerController),
-    Luxos(planned::LuxosController),
-    Antminer(planned::WebCgminerController),
-    BraiinsOs(planned::WebCgminerController),
-    Bitaxe(planned::UrlController),
+    Cgminer(CgminerConfig),
+    Whatsminer(CgminerConfig),
+    Avalon(CgminerConfig),
+    Luxos(LuxosConfig),
+    Antminer(WebMinerConfig),
+    BraiinsOs(WebMinerConfig),
+    Bitaxe(BitaxeConfig),
     Shelly(planned::ShellyController),
     Tasmota(planned::TasmotaController),
     HomeAssistant(planned::HomeAssistantController),

@@ -27,50 +27,6 @@ pub struct HomeAssistantService {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CgminerController {
-    pub host: String,
-    #[serde(default = "cgminer_port")]
-    pub port: u16,
-    pub timeout: Option<Span>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LuxosController {
-    pub host: String,
-    #[serde(default = "cgminer_port")]
-    pub port: u16,
-    pub username: Option<String>,
-    pub password: Option<Secret>,
-    pub timeout: Option<Span>,
-}
-
-/// Antminer stock and Braiins OS: reads on 4028, control over the web interface.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebCgminerController {
-    pub host: String,
-    #[serde(default = "cgminer_port")]
-    pub port: u16,
-    pub web_url: Option<String>,
-    pub username: Option<String>,
-    pub password: Option<Secret>,
-    pub timeout: Option<Span>,
-}
-
-fn cgminer_port() -> u16 {
-    4028
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UrlController {
-    pub url: String,
-    pub timeout: Option<Span>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ShellyController {
     pub url: String,
     #[serde(default = "shelly_generation")]

@@ -138,6 +138,11 @@ fn decide_miner(
         Some(rule) => Reason { kind: ReasonKind::Rule, name: Some(rule.clone()) },
         None => Reason::none(),
     };
+    // A miner that could not be read at all is left alone: no command on a value never read.
+    if state.status == MinerStatus::Unknown && !state.failures.is_empty() {
+        decision = Decision::MaintainState;
+        reason = Reason { kind: ReasonKind::Guard, name: Some("miner unreadable".into()) };
+    }
     if let Some(limit) = safety::violated(&unit.safety, &context) {
         let running = matches!(state.status, MinerStatus::On | MinerStatus::Starting);
         if running || decision == Decision::StartMining {

@@ -1,7 +1,14 @@
 //! Miner controllers: the feature traits they implement, which features each config type
 //! provides, and building the controllers of a config. One file per controller type.
 
+pub mod antminer;
+pub mod avalon;
+pub mod bitaxe;
+pub mod braiins_os;
+pub mod cgminer;
+pub mod luxos;
 pub mod simulated;
+pub mod whatsminer;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -23,6 +30,11 @@ pub struct Call {
 }
 
 impl Call {
+    /// The same call with a controller's own `timeout`, if it sets one.
+    pub fn with_timeout(self, timeout: Option<crate::duration::Span>) -> Call {
+        Call { timeout: timeout.map_or(self.timeout, |t| t.0), ..self }
+    }
+
     /// The time a request may take: its timeout, cut short by the deadline.
     pub fn budget(&self) -> Option<Duration> {
         let left = self.deadline.checked_duration_since(Instant::now())?;
@@ -137,17 +149,26 @@ fn dedup(features: impl Iterator<Item = FeatureType>) -> Vec<FeatureType> {
     out
 }
 
+/// What a person should know about a controller type's features, if anything.
+pub fn note(kind: &ControllerKind) -> Option<&'static str> {
+    match kind {
+        ControllerKind::Whatsminer(_) => Some(whatsminer::NOTE),
+        ControllerKind::Bitaxe(_) => Some(bitaxe::NOTE),
+        _ => None,
+    }
+}
+
 /// The type name of a controller this build cannot drive yet, if it is one.
 pub fn unsupported(kind: &ControllerKind) -> Option<&'static str> {
     match kind {
-        ControllerKind::Simulated(_) => None,
-        ControllerKind::Cgminer(_) => Some("cgminer"),
-        ControllerKind::Whatsminer(_) => Some("whatsminer"),
-        ControllerKind::Avalon(_) => Some("avalon"),
-        ControllerKind::Luxos(_) => Some("luxos"),
-        ControllerKind::Antminer(_) => Some("antminer"),
-        ControllerKind::BraiinsOs(_) => Some("braiins_os"),
-        ControllerKind::Bitaxe(_) => Some("bitaxe"),
+        ControllerKind::Simulated(_)
+        | ControllerKind::Cgminer(_)
+        | ControllerKind::Whatsminer(_)
+        | ControllerKind::Avalon(_)
+        | ControllerKind::Luxos(_)
+        | ControllerKind::Antminer(_)
+        | ControllerKind::BraiinsOs(_)
+        | ControllerKind::Bitaxe(_) => None,
         ControllerKind::Shelly(_) => Some("shelly"),
         ControllerKind::Tasmota(_) => Some("tasmota"),
         ControllerKind::HomeAssistant(_) => Some("home_assistant"),
@@ -163,6 +184,13 @@ pub fn build<'a>(config: &'a Config, world: &'a SimWorld) -> BTreeMap<String, Bo
             ControllerKind::Simulated(settings) => {
                 Box::new(simulated::SimulatedMiner::new(&controller.id, settings, owner(config, &controller.id), world))
             }
+            ControllerKind::Cgminer(settings) => Box::new(cgminer::Cgminer::new(settings)),
+            ControllerKind::Whatsminer(settings) => Box::new(whatsminer::Whatsminer::new(settings)),
+            ControllerKind::Avalon(settings) => Box::new(avalon::Avalon::new(settings)),
+            ControllerKind::Luxos(settings) => Box::new(luxos::Luxos::new(settings)),
+            ControllerKind::Antminer(settings) => Box::new(antminer::Antminer::new(settings)),
+            ControllerKind::BraiinsOs(settings) => Box::new(braiins_os::BraiinsOs::new(settings)),
+            ControllerKind::Bitaxe(settings) => Box::new(bitaxe::Bitaxe::new(settings)),
             _ => continue,
         };
         controllers.insert(controller.id.clone(), built);

@@ -3,6 +3,10 @@
 
 #![allow(dead_code)]
 
+pub mod cgminer;
+pub mod http;
+pub mod replies;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -1,0 +1,92 @@
+//! The CGMiner API (TCP 4028): the one transport every CGMiner-family controller uses, the
+//! reply repairs, and the parsing of the standard replies into readings.
+
+pub mod readings;
+pub mod repair;
+pub mod reply;
+pub mod transport;
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::devices::{Call, DeviceError};
+use transport::{TransportError, exchange, request_line};
+
+/// A miner's CGMiner API endpoint.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub host: String,
+    pub port: u16,
+}
+
+impl Client {
+    pub fn new(host: &str, port: u16) -> Client {
+        Client { host: host.to_string(), port }
+    }
+
+    /// One command, its reply parsed and its STATUS checked.
+    pub fn command(&self, command: &str, parameter: Option<&str>, call: &Call) -> Result<Value, DeviceError> {
+        let reply = self.raw(command, parameter, call)?;
+        let value = repair::parse(&reply).map_err(|e| DeviceError(format!("`{command}`: {e}")))?;
+        reply::check_status(&value).map_err(|e| DeviceError(format!("`{command}`: {e}")))?;
+        Ok(value)
+    }
+
+    /// The raw reply bytes (for commands whose success may be a closed socket).
+    pub fn raw(&self, command: &str, parameter: Option<&str>, call: &Call) -> Result<Vec<u8>, DeviceError> {
+        let budget = call.budget().ok_or_else(|| DeviceError("cycle deadline reached before the request".into()))?;
+        exchange(&self.host, self.port, &request_line(command, parameter), budget)
+            .map_err(|e| DeviceError(format!("{}:{} `{command}`: {e}", self.host, self.port)))
+    }
+
+    /// Like `raw`, but keeps the transport error for callers that interpret it.
+    pub fn exchange(&self, command: &str, parameter: Option<&str>, call: &Call) -> Result<Vec<u8>, TransportError> {
+        let budget = call.budget().ok_or(TransportError::Timeout)?;
+        exchange(&self.host, self.port, &request_line(command, parameter), budget)
+    }
+
+    /// Read-only commands: one `a+b+c` request where the firmware allows it, else one
+    /// connection per command. Each reply comes back in its single-command shape. A failing
+    /// `required` command fails the read; a failing `optional` one is left out.
+    pub fn read(
+        &self,
+        required: &[&str],
+        optional: &[&str],
+        call: &Call,
+    ) -> Result<BTreeMap<String, Value>, DeviceError> {
+        let all: Vec<&str> = required.iter().chain(optional).copied().collect();
+        if all.len() > 1
+            && let Ok(replies) = self.multi(&all, call)
+        {
+            return Ok(replies);
+        }
+        let mut replies = BTreeMap::new();
+        for command in required {
+            replies.insert(command.to_string(), self.command(command, None, call)?);
+        }
+        for command in optional {
+            if let Ok(reply) = self.command(command, None, call) {
+                replies.insert(command.to_string(), reply);
+            }
+        }
+        Ok(replies)
+    }
+
+    fn multi(&self, commands: &[&str], call: &Call) -> Result<BTreeMap<String, Value>, DeviceError> {
+        let joined = commands.join("+");
+        let reply = self.raw(&joined, None, call)?;
+        let value = repair::parse(&reply).map_err(DeviceError)?;
+        let mut replies = BTreeMap::new();
+        for command in commands {
+            let part = value
+                .get(*command)
+                .and_then(Value::as_array)
+                .and_then(|parts| parts.first())
+                .ok_or_else(|| DeviceError(format!("multi-command reply lacks `{command}`")))?;
+            reply::check_status(part).map_err(DeviceError)?;
+            replies.insert(command.to_string(), part.clone());
+        }
+        Ok(replies)
+    }
+}

@@ -1,0 +1,145 @@
+//! `avalon`: Canaan Avalon (cgminer 4.11: Avalon Q, Nano, Mini, A-series) on 4028.
+//!
+//! `stats` packs its data into one bracketed `Key[value]` string (`MM ID0`), parsed here.
+//! Control is `ascset` softoff/softon; softon often closes the socket without a reply,
+//! which is success.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::cgminer::Client;
+use crate::cgminer::reply::section;
+use crate::cgminer::transport::TransportError;
+use crate::core::feature::FeatureType;
+use crate::core::reading::{Hashboard, MinerReading};
+use crate::core::status::MinerStatus;
+use crate::devices::cgminer::{CgminerConfig, hashing_status, read_standard};
+use crate::devices::{Call, Controller, DeviceError, MiningControl, Monitor};
+use crate::duration::Span;
+
+pub struct Avalon {
+    client: Client,
+    timeout: Option<Span>,
+}
+
+impl Avalon {
+    pub fn new(config: &CgminerConfig) -> Avalon {
+        Avalon { client: Client::new(&config.host, config.port), timeout: config.timeout }
+    }
+
+    fn ascset(&self, action: &str, call: &Call) -> Result<(), DeviceError> {
+        let call = call.with_timeout(self.timeout);
+        let parameter = format!("0,{action},1:{}", call.now);
+        match self.client.exchange("ascset", Some(&parameter), &call) {
+            Ok(reply) => {
+                let value = crate::cgminer::repair::parse(&reply).map_err(DeviceError)?;
+                crate::cgminer::reply::check_status(&value).map_err(|e| DeviceError(format!("ascset {action}: {e}")))
+            }
+            Err(TransportError::Empty) | Err(TransportError::Io(_)) if action == "softon" => Ok(()),
+            Err(err) => Err(DeviceError(format!("ascset {action}: {err}"))),
+        }
+    }
+}
+
+/// Parses `Key[value] Key[value]…` (values may hold spaces, never `]`).
+pub fn parse_bracketed(text: &str) -> BTreeMap<String, String> {
+    let mut fields = BTreeMap::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        let key = rest[..open].rsplit([' ', '{', ',']).next().unwrap_or_default().trim().to_string();
+        let Some(close) = rest[open..].find(']') else { break };
+        let value = rest[open + 1..open + close].trim().to_string();
+        if !key.is_empty() {
+            fields.insert(key, value);
+        }
+        rest = &rest[open + close + 1..];
+    }
+    fields
+}
+
+/// The `MM ID0…` string of a stats reply, wherever the firmware put it.
+fn mm_fields(stats: &Value) -> BTreeMap<String, String> {
+    section(stats, "STATS")
+        .iter()
+        .filter_map(Value::as_object)
+        .flat_map(|entry| entry.iter())
+        .filter(|(key, _)| key.starts_with("MM ID"))
+        .filter_map(|(_, value)| value.as_str())
+        .map(parse_bracketed)
+        .next()
+        .unwrap_or_default()
+}
+
+fn number(fields: &BTreeMap<String, String>, key: &str) -> Option<f64> {
+    fields.get(key)?.split_whitespace().next()?.trim_end_matches('%').parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// Soft-off (`SoftOFF` set, or `SYSTEMSTATU` saying idle) means the owner paused it.
+fn soft_off(fields: &BTreeMap<String, String>) -> bool {
+    let idle = fields.get("SYSTEMSTATU").is_some_and(|s| s.to_ascii_lowercase().contains("idle"));
+    idle || number(fields, "SoftOFF").is_some_and(|v| v > 0.0)
+}
+
+impl Monitor for Avalon {
+    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
+        let call = call.with_timeout(self.timeout);
+        let (mut reading, replies) = read_standard(&self.client, &[], &call)?;
+        let fields = replies.get("stats").map(mm_fields).unwrap_or_default();
+        let fans: Vec<f64> = (1..=4).filter_map(|i| number(&fields, &format!("Fan{i}"))).collect();
+        if !fans.is_empty() {
+            reading.internal_fans = Some(fans);
+        }
+        if !fields.is_empty() {
+            reading.hashboards = Some(vec![Hashboard {
+                index: 0,
+                chip_temperature: number(&fields, "TMax").filter(|t| *t > 0.0),
+                board_temperature: number(&fields, "HBOTemp").filter(|t| *t > 0.0),
+                voltage: None,
+                frequency: number(&fields, "Freq").filter(|f| *f > 0.0),
+                hash_rate: number(&fields, "GHSspd").map(|g| g / 1e3),
+                nominal_hash_rate: None,
+            }]);
+        }
+        reading.status = Some(if soft_off(&fields) { MinerStatus::Off } else { hashing_status(&reading) });
+        Ok(reading)
+    }
+}
+
+impl MiningControl for Avalon {
+    fn start_mining(&self, call: &Call) -> Result<(), DeviceError> {
+        self.ascset("softon", call)
+    }
+
+    fn stop_mining(&self, call: &Call) -> Result<(), DeviceError> {
+        self.ascset("softoff", call)
+    }
+}
+
+impl Controller for Avalon {
+    fn monitor(&self) -> Option<&dyn Monitor> {
+        Some(self)
+    }
+    fn mining_control(&self) -> Option<&dyn MiningControl> {
+        Some(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bracketed_fields() {
+        let fields = parse_bracketed(
+            "Ver[Q-1] SYSTEMSTATU[Work: In Idle, Hash Board: 1] TMax[71] Fan1[3000] PS[0 1222 4] GHSspd[55000.5]",
+        );
+        assert_eq!(fields["Ver"], "Q-1");
+        assert_eq!(fields["SYSTEMSTATU"], "Work: In Idle, Hash Board: 1");
+        assert_eq!(number(&fields, "TMax"), Some(71.0));
+        assert_eq!(number(&fields, "PS"), Some(0.0));
+        assert!(soft_off(&fields));
+        let working = parse_bracketed("SYSTEMSTATU[Work: In Work, Hash Board: 1] SoftOFF[0]");
+        assert!(!soft_off(&working));
+    }
+}

@@ -1,0 +1,225 @@
+//! `braiins_os`: Braiins OS. The REST API (≥ 25.07: log in for a token, then miner details,
+//! stats, hashboards, cooling, pause/resume) is tried first; when it answers 404 or refuses
+//! the connection, the firmware is older and 4028 is used (`pause`/`resume`).
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::cgminer::Client;
+use crate::core::feature::FeatureType;
+use crate::core::reading::{DeviceInfo, Hashboard, MinerReading};
+use crate::core::status::MinerStatus;
+use crate::devices::antminer::WebMinerConfig;
+use crate::devices::cgminer::{hashing_status, read_standard};
+use crate::devices::{Call, Controller, DeviceError, MiningControl, Monitor};
+use crate::duration::Span;
+use crate::http::{HttpError, Request, send};
+
+/// Braiins' `status` in miner details: 2 normal, 3 paused, 4 suspended.
+const STATUS_NORMAL: i64 = 2;
+
+pub struct BraiinsOs {
+    client: Client,
+    api: String,
+    username: String,
+    password: String,
+    timeout: Option<Span>,
+}
+
+/// Why the REST API could not be used.
+enum Rest {
+    /// Not there (older firmware): use 4028.
+    Absent,
+    Failed(String),
+}
+
+impl BraiinsOs {
+    pub fn new(config: &WebMinerConfig) -> BraiinsOs {
+        BraiinsOs {
+            client: Client::new(&config.host, config.port),
+            api: format!("{}/api/v1", config.web_url()),
+            username: config.username.clone().unwrap_or_else(|| "root".into()),
+            password: config.password.as_ref().map(|p| p.expose().to_string()).unwrap_or_default(),
+            timeout: config.timeout,
+        }
+    }
+
+    fn budget(call: &Call) -> Result<Duration, Rest> {
+        call.budget().ok_or_else(|| Rest::Failed("cycle deadline reached".into()))
+    }
+
+    fn request(&self, request: Request, call: &Call) -> Result<Value, Rest> {
+        let response = send(&request, Self::budget(call)?).map_err(|err| match err {
+            HttpError::Connection(_) => Rest::Absent,
+            other => Rest::Failed(format!("{}: {other}", request.url)),
+        })?;
+        match response.status {
+            200..=299 if response.body.is_empty() => Ok(Value::Null),
+            200..=299 => response.json().map_err(|e| Rest::Failed(format!("{}: {e}", request.url))),
+            404 => Err(Rest::Absent),
+            401 | 403 => Err(Rest::Failed("REST API: authentication failed (check username and password)".into())),
+            status => Err(Rest::Failed(format!("{}: HTTP {status}", request.url))),
+        }
+    }
+
+    fn login(&self, call: &Call) -> Result<String, Rest> {
+        let body = serde_json::json!({"username": self.username, "password": self.password});
+        let reply = self.request(Request::new("POST", &format!("{}/auth/login", self.api)).json_body(&body), call)?;
+        reply
+            .get("token")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| Rest::Failed("login returned no token".into()))
+    }
+
+    fn get(&self, token: &str, path: &str, call: &Call) -> Result<Value, Rest> {
+        self.request(
+            Request::get(&format!("{}/{path}", self.api)).header("Authorization", format!("Bearer {token}")),
+            call,
+        )
+    }
+
+    fn read_rest(&self, call: &Call) -> Result<MinerReading, Rest> {
+        let token = self.login(call)?;
+        let details = self.get(&token, "miner/details", call)?;
+        let stats = self.get(&token, "miner/stats", call)?;
+        let boards = self.get(&token, "miner/hw/hashboards", call).ok();
+        let cooling = self.get(&token, "cooling/state", call).ok();
+        let tuner = self.get(&token, "performance/tuner-state", call).ok();
+        Ok(rest_reading(&details, &stats, boards.as_ref(), cooling.as_ref(), tuner.as_ref()))
+    }
+
+    fn act(&self, action: &str, fallback: &str, call: &Call) -> Result<(), DeviceError> {
+        let call = call.with_timeout(self.timeout);
+        let rest = self.login(&call).and_then(|token| {
+            let request = Request::new("PUT", &format!("{}/actions/{action}", self.api))
+                .header("Authorization", format!("Bearer {token}"));
+            self.request(request, &call)
+        });
+        match rest {
+            Ok(_) => Ok(()),
+            Err(Rest::Absent) => self.client.command(fallback, None, &call).map(|_| ()),
+            Err(Rest::Failed(message)) => Err(DeviceError(message)),
+        }
+    }
+}
+
+/// Gigahash objects (`{"gigahash_per_second": x}`, or mega/tera) in TH/s.
+fn terahash(value: Option<&Value>) -> Option<f64> {
+    let value = value?;
+    let units = [("terahash_per_second", 1.0), ("gigahash_per_second", 1e-3), ("megahash_per_second", 1e-6)];
+    units
+        .iter()
+        .find_map(|(key, factor)| value.get(key).and_then(Value::as_f64).map(|v| v * factor))
+        .filter(|v| v.is_finite())
+}
+
+fn at(value: &Value, path: &[&str]) -> Option<f64> {
+    path.iter().try_fold(value, |v, key| v.get(key))?.as_f64().filter(|v| v.is_finite())
+}
+
+/// The reading assembled from the REST replies.
+pub fn rest_reading(
+    details: &Value,
+    stats: &Value,
+    boards: Option<&Value>,
+    cooling: Option<&Value>,
+    tuner: Option<&Value>,
+) -> MinerReading {
+    let real = stats.pointer("/miner_stats/real_hashrate");
+    let hashrate = ["last_5s", "last_15s", "last_30s", "last_1m", "last_5m", "last_15m"]
+        .iter()
+        .find_map(|window| terahash(real.and_then(|r| r.get(*window))));
+    let mut reading = MinerReading {
+        hashrate: hashrate.map(|h| h.max(0.0)),
+        power: at(stats, &["power_stats", "approximated_consumption", "watt"]),
+        blocks_found: at(stats, &["miner_stats", "found_blocks"]).map(|b| b as u64),
+        uptime: at(details, &["bosminer_uptime_s"]).map(|s| s as u64),
+        max_hashrate: terahash(details.get("sticker_hashrate"))
+            .or_else(|| terahash(stats.pointer("/miner_stats/nominal_hashrate"))),
+        max_power: tuner.and_then(|t| at(t, &["mode_state", "powertargetmodestate", "current_target", "watt"])),
+        ..MinerReading::default()
+    };
+    reading.status = Some(match details.get("status").and_then(Value::as_i64) {
+        Some(STATUS_NORMAL) => hashing_status(&reading),
+        Some(_) => MinerStatus::Off,
+        None => hashing_status(&reading),
+    });
+    reading.hashboards = boards.and_then(|b| b.get("hashboards")).and_then(Value::as_array).map(|list| {
+        list.iter()
+            .enumerate()
+            .map(|(i, board)| Hashboard {
+                index: board
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .and_then(|id| id.parse::<u32>().ok())
+                    .map_or(i as u32, |id| id.saturating_sub(1)),
+                chip_temperature: at(board, &["highest_chip_temp", "temperature", "degree_c"]),
+                board_temperature: at(board, &["board_temp", "degree_c"]),
+                voltage: at(board, &["current_voltage", "volt"]),
+                frequency: at(board, &["current_frequency", "hertz"]).map(|hz| hz / 1e6),
+                hash_rate: terahash(board.pointer("/stats/real_hashrate/last_5s")),
+                nominal_hash_rate: terahash(board.pointer("/stats/nominal_hashrate")),
+            })
+            .collect()
+    });
+    reading.internal_fans = cooling
+        .and_then(|c| c.get("fans"))
+        .and_then(Value::as_array)
+        .map(|fans| fans.iter().filter_map(|f| f.get("rpm").and_then(Value::as_f64)).collect());
+    reading.device_info = Some(DeviceInfo {
+        model: details.pointer("/miner_identity/miner_model").and_then(Value::as_str).map(str::to_string),
+        serial_number: details.get("serial_number").and_then(Value::as_str).map(str::to_string),
+        firmware_type: Some("Braiins OS".into()),
+        firmware_version: details.pointer("/bos_version/current").and_then(Value::as_str).map(str::to_string),
+        mac_address: details.get("mac_address").and_then(Value::as_str).map(str::to_string),
+        hostname: details.get("hostname").and_then(Value::as_str).map(str::to_string),
+        hashboard_count: reading.hashboards.as_ref().map(|b| b.len() as u32),
+        ..DeviceInfo::default()
+    });
+    reading
+}
+
+impl Monitor for BraiinsOs {
+    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
+        let call = call.with_timeout(self.timeout);
+        match self.read_rest(&call) {
+            Ok(reading) => Ok(reading),
+            Err(Rest::Failed(message)) => Err(DeviceError(message)),
+            Err(Rest::Absent) => {
+                let (mut reading, replies) = read_standard(&self.client, &["fans"], &call)?;
+                if let Some(fans) = replies.get("fans") {
+                    let rpm: Vec<f64> = crate::cgminer::reply::section(fans, "FANS")
+                        .iter()
+                        .filter_map(|f| crate::cgminer::reply::field(f, "RPM"))
+                        .collect();
+                    if !rpm.is_empty() {
+                        reading.internal_fans = Some(rpm);
+                    }
+                }
+                reading.status = Some(hashing_status(&reading));
+                Ok(reading)
+            }
+        }
+    }
+}
+
+impl MiningControl for BraiinsOs {
+    fn start_mining(&self, call: &Call) -> Result<(), DeviceError> {
+        self.act("resume", "resume", call)
+    }
+
+    fn stop_mining(&self, call: &Call) -> Result<(), DeviceError> {
+        self.act("pause", "pause", call)
+    }
+}
+
+impl Controller for BraiinsOs {
+    fn monitor(&self) -> Option<&dyn Monitor> {
+        Some(self)
+    }
+    fn mining_control(&self) -> Option<&dyn MiningControl> {
+        Some(self)
+    }
+}

@@ -1,0 +1,107 @@
+//! `luxos`: LuxOS (LUXminer) on 4028, with `power`, `temps`, `fans` and `config`.
+//!
+//! Control is `curtail` sleep/wakeup, a privileged command that needs a session: the
+//! active one is reused (`session`), and `logon` is called only when there is none.
+
+use serde::Deserialize;
+
+use crate::cgminer::Client;
+use crate::cgminer::reply::{field, field_text, first, section};
+use crate::config::secret::Secret;
+use crate::core::feature::FeatureType;
+use crate::core::reading::MinerReading;
+use crate::core::status::MinerStatus;
+use crate::devices::cgminer::{default_port, hashing_status, read_standard};
+use crate::devices::{Call, Controller, DeviceError, MiningControl, Monitor};
+use crate::duration::Span;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LuxosConfig {
+    pub host: String,
+    #[serde(default = "default_port")]
+    pub port: u16,
+    /// Kept for firmwares whose `logon` takes credentials; LuxOS itself takes none.
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub timeout: Option<Span>,
+}
+
+pub struct Luxos {
+    client: Client,
+    timeout: Option<Span>,
+}
+
+impl Luxos {
+    pub fn new(config: &LuxosConfig) -> Luxos {
+        Luxos { client: Client::new(&config.host, config.port), timeout: config.timeout }
+    }
+
+    /// The active session id, or a new one from `logon`.
+    fn session(&self, call: &Call) -> Result<String, DeviceError> {
+        let session_id = |reply: &serde_json::Value| {
+            first(reply, "SESSION").and_then(|s| field_text(s, "SessionID")).filter(|id| !id.is_empty())
+        };
+        let current = self.client.command("session", None, call)?;
+        if let Some(id) = session_id(&current) {
+            return Ok(id);
+        }
+        let logon = self.client.command("logon", None, call)?;
+        session_id(&logon).ok_or_else(|| DeviceError("LuxOS `logon` returned no session id".into()))
+    }
+
+    fn curtail(&self, action: &str, call: &Call) -> Result<(), DeviceError> {
+        let call = call.with_timeout(self.timeout);
+        let session = self.session(&call)?;
+        self.client.command("curtail", Some(&format!("{session},{action}")), &call).map(|_| ())
+    }
+}
+
+impl Monitor for Luxos {
+    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
+        let call = call.with_timeout(self.timeout);
+        let (mut reading, replies) = read_standard(&self.client, &["config", "power", "fans"], &call)?;
+        reading.power =
+            replies.get("power").and_then(|p| first(p, "POWER")).and_then(|p| field(p, "Watts")).filter(|w| *w >= 0.0);
+        let fans: Vec<f64> = replies
+            .get("fans")
+            .map(|f| section(f, "FANS").iter().filter_map(|fan| field(fan, "RPM")).collect())
+            .unwrap_or_default();
+        if !fans.is_empty() {
+            reading.internal_fans = Some(fans);
+        }
+        let config = replies.get("config").and_then(|c| first(c, "CONFIG"));
+        if let Some(config) = config {
+            let info = reading.device_info.get_or_insert_with(Default::default);
+            info.model = field_text(config, "Model").or(info.model.take());
+            info.serial_number = field_text(config, "SerialNumber");
+            info.mac_address = field_text(config, "MACAddr");
+            info.hostname = field_text(config, "Hostname");
+            info.firmware_type = Some("LuxOS".into());
+            reading.max_hashrate = field(config, "NameplateTHS").or(reading.max_hashrate);
+        }
+        let curtailed =
+            config.and_then(|c| field_text(c, "CurtailMode")).is_some_and(|mode| !mode.eq_ignore_ascii_case("none"));
+        reading.status = Some(if curtailed { MinerStatus::Off } else { hashing_status(&reading) });
+        Ok(reading)
+    }
+}
+
+impl MiningControl for Luxos {
+    fn start_mining(&self, call: &Call) -> Result<(), DeviceError> {
+        self.curtail("wakeup", call)
+    }
+
+    fn stop_mining(&self, call: &Call) -> Result<(), DeviceError> {
+        self.curtail("sleep", call)
+    }
+}
+
+impl Controller for Luxos {
+    fn monitor(&self) -> Option<&dyn Monitor> {
+        Some(self)
+    }
+    fn mining_control(&self) -> Option<&dyn MiningControl> {
+        Some(self)
+    }
+}

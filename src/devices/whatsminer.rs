@@ -1,0 +1,65 @@
+//! `whatsminer`: MicroBT Whatsminer, API v1/v2 plain reads on 4028 (read-only).
+//!
+//! Its `summary` carries power, the power limit, chip temperatures and fan speeds. Its own
+//! `status` command says whether btminer is switched off. Writes need the encrypted API v2
+//! with the admin password, which this tool does not speak: pair the miner with a plug.
+
+use crate::cgminer::Client;
+use crate::cgminer::reply::field_text;
+use crate::core::feature::FeatureType;
+use crate::core::reading::MinerReading;
+use crate::core::status::MinerStatus;
+use crate::devices::cgminer::{CgminerConfig, hashing_status, read_standard};
+use crate::devices::{Call, Controller, DeviceError, Monitor};
+use crate::duration::Span;
+
+pub const NOTE: &str = "read-only: the Whatsminer write API needs encryption and the admin password; start and stop it with a plug (power_control)";
+
+pub struct Whatsminer {
+    client: Client,
+    timeout: Option<Span>,
+}
+
+impl Whatsminer {
+    pub fn new(config: &CgminerConfig) -> Whatsminer {
+        Whatsminer { client: Client::new(&config.host, config.port), timeout: config.timeout }
+    }
+
+    /// `status` → `Msg.btmineroff`: "true" when mining is switched off.
+    fn switched_off(&self, call: &Call) -> Option<bool> {
+        let reply = self.client.command("status", None, call).ok()?;
+        let off = reply.get("Msg").and_then(|m| field_text(m, "btmineroff"))?;
+        Some(off.eq_ignore_ascii_case("true"))
+    }
+}
+
+impl Monitor for Whatsminer {
+    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
+        let call = call.with_timeout(self.timeout);
+        let (mut reading, replies) = read_standard(&self.client, &[], &call)?;
+        if let Some(summary) = replies.get("summary").and_then(|s| crate::cgminer::reply::first(s, "SUMMARY")) {
+            let chip = crate::cgminer::reply::field(summary, "Chip Temp Max");
+            if let (Some(chip), Some(boards)) = (chip, reading.hashboards.as_mut()) {
+                boards
+                    .iter_mut()
+                    .filter(|b| b.chip_temperature.is_none())
+                    .for_each(|b| b.chip_temperature = Some(chip));
+            }
+            let info = reading.device_info.get_or_insert_with(Default::default);
+            info.mac_address = field_text(summary, "MAC");
+            info.firmware_type = Some("btminer".into());
+            info.firmware_version = field_text(summary, "Firmware Version").or(info.firmware_version.take());
+        }
+        reading.status = Some(match self.switched_off(&call) {
+            Some(true) => MinerStatus::Off,
+            _ => hashing_status(&reading),
+        });
+        Ok(reading)
+    }
+}
+
+impl Controller for Whatsminer {
+    fn monitor(&self) -> Option<&dyn Monitor> {
+        Some(self)
+    }
+}

@@ -1,0 +1,95 @@
+//! Devices that hang, drip, close, flood or talk nonsense: every run ends in time, names the
+//! failed inputs, keeps the healthy miner under control, and sends nothing to the others.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::cgminer::{FakeCgminer, Mode, ok};
+use support::{Sandbox, miner, replies};
+
+fn idle_avalon() -> FakeCgminer {
+    FakeCgminer::start(&[
+        ("summary", replies::avalon_summary(0.0)),
+        ("stats", replies::avalon_stats(false)),
+        ("ascset", ok("ASC 0 set info: success softon")),
+    ])
+}
+
+#[test]
+fn hostile_devices_cannot_stall_or_mislead_a_run() {
+    let modes = [Mode::Hang, Mode::SlowDrip, Mode::CloseSilently, Mode::Malformed, Mode::Oversized];
+    let fakes: Vec<FakeCgminer> = modes
+        .iter()
+        .map(|mode| {
+            let fake = idle_avalon();
+            fake.set_mode(*mode);
+            fake
+        })
+        .collect();
+    let healthy = idle_avalon();
+    let mut controllers = String::new();
+    let mut miners = String::new();
+    let mut ids = Vec::new();
+    for (index, fake) in fakes.iter().chain(std::iter::once(&healthy)).enumerate() {
+        let id = if index < modes.len() { format!("bad{index}") } else { "good".to_string() };
+        controllers.push_str(&format!("  - {{id: {id}-api, type: avalon, host: 127.0.0.1, port: {}}}\n", fake.port));
+        miners.push_str(&format!("  - {{id: {id}, power_max: 1500, controllers: [{id}-api]}}\n"));
+        ids.push(id);
+    }
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "always.yaml",
+        "rules:\n  - name: always\n    conditions: {field: miner.power_max, operator: gt, value: 0}\n",
+    );
+    sandbox.config(&format!(
+        "version: 1\nstate: state.db\nsettings: {{timeout: 1s, deadline: 6s}}\nenergy_sources:\n  - {{id: roof, type: solar, monitor: {{type: simulated}}}}\ncontrollers:\n{controllers}miners:\n{miners}units:\n  - id: site\n    energy_source: roof\n    miners: [{}]\n    rules: {{start: [always.yaml]}}\n",
+        ids.join(", ")
+    ));
+    let started = Instant::now();
+    let (run, report) = sandbox.cycle("2026-06-21T12:00:00+02:00", &[]);
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(4), "ended long before its deadline: {took:?}");
+    assert_eq!(run.code, 1, "degraded: {}", run.stderr);
+    let errors = report["errors"].to_string();
+    for index in 0..modes.len() {
+        assert!(errors.contains(&format!("bad{index}-api")), "bad{index} named in {errors}");
+        let bad = miner(&report, &format!("bad{index}"));
+        assert_eq!(bad["decision"], "maintain_state", "{bad}");
+        assert_eq!(bad["reason"]["name"], "miner unreadable");
+        assert!(bad["action"].is_null());
+    }
+    for (fake, mode) in fakes.iter().zip(modes) {
+        assert!(fake.writes().is_empty(), "{mode:?} got a command: {:?}", fake.writes());
+    }
+    let good = miner(&report, "good");
+    assert_eq!(good["status"], "off");
+    assert_eq!(good["action"]["kind"], "start_mining");
+    assert_eq!(good["action"]["ok"], true);
+    assert_eq!(healthy.writes().len(), 1);
+    let messages: Vec<&str> = report["errors"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(messages.iter().any(|m| m.contains("larger than 1 MiB")), "{messages:?}");
+    assert!(messages.iter().any(|m| m.contains("not JSON")), "{messages:?}");
+    assert!(messages.iter().any(|m| m.contains("no complete reply in time")), "{messages:?}");
+}
+
+#[test]
+fn nonsense_values_are_not_taken_at_face_value() {
+    let fake = FakeCgminer::start(&[(
+        "summary",
+        r#"{"STATUS":[{"STATUS":"S","Msg":"Summary"}],"SUMMARY":[{"MHS 5s":nan,"MHS av":-5000000,"Elapsed":-3}],"id":1}"#.to_string(),
+    )]);
+    let sandbox = Sandbox::new();
+    sandbox.write("policy.yaml", "name: p\nstart_rules: []\nstop_rules: []\n");
+    sandbox.config(&format!(
+        "version: 1\nstate: state.db\nenergy_sources:\n  - {{id: roof, type: solar, monitor: {{type: simulated}}}}\ncontrollers:\n  - {{id: api, type: cgminer, host: 127.0.0.1, port: {}}}\nminers:\n  - {{id: rig, controllers: [api]}}\nunits:\n  - {{id: home, energy_source: roof, miners: [rig], policy: policy.yaml}}\n",
+        fake.port
+    ));
+    let run = sandbox.run(&["context", "--miner", "rig"]);
+    let ctx: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {} {}", run.stdout, run.stderr));
+    let state = &ctx["miner_state"];
+    assert_eq!(state["hash_rate"]["value"], 0.0, "NaN is skipped, a negative average clamps to 0: {state}");
+    assert_eq!(state["system_uptime"], 0);
+    assert_eq!(state["status"], "error");
+}
