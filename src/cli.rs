@@ -66,6 +66,9 @@ pub enum Command {
     /// Inspect and control miners by hand
     #[command(subcommand)]
     Miner(MinerCommand),
+    /// Query a pool tracker through the same cache and backoff as `run`
+    #[command(subcommand)]
+    Tracker(TrackerCommand),
     /// Show the persisted action log
     History(HistoryArgs),
     /// Inspect or reset persisted state
@@ -144,6 +147,24 @@ pub enum MinerCommand {
     Start { id: String },
     /// Stop mining now (mining control, else power off); recorded in history
     Stop { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrackerCommand {
+    /// Current hashrate, averages, balance and estimated payout
+    Stats { id: String },
+    /// The pool's view of each worker
+    Workers { id: String },
+    /// Recent rewards or payouts
+    Rewards {
+        id: String,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+    },
+    /// The payout schedule
+    Payout { id: String },
+    /// Make a real request now (a fresh cache is not used; a backoff still is) and report
+    Test { id: String },
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,7 @@ pub mod diag;
 pub mod duration;
 pub mod energy;
 pub mod exit;
+pub mod fetch;
 pub mod http;
 pub mod parallel;
 pub mod paths;

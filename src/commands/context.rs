@@ -15,10 +15,16 @@ pub fn context(cli: &Cli, args: &ContextArgs) -> Result<i32, Failure> {
     let units: Vec<String> = args.unit.iter().cloned().collect();
     let miners: Vec<String> = args.miner.iter().cloned().collect();
     let scope = Scope::select(&loaded.config, &units, &miners).map_err(|m| Failure::new(exit::USAGE, m))?;
-    let store = Store::for_reading(&loaded.config.state).map_err(|m| Failure::new(exit::FATAL, m))?;
-    let world = crate::state::load_sim(&store.conn).map_err(|e| Failure::new(exit::FATAL, e.to_string()))?;
+    let fatal = |m: String| Failure::new(exit::FATAL, m);
+    // Not the run lock: `context` sends no command. The database is opened for writing so
+    // that pool replies and backoff learned here are kept, as a run would keep them.
+    let mut store = Store::open(&loaded.config.state).map_err(fatal)?;
+    let world = crate::state::load_sim(&store.conn).map_err(|e| fatal(e.to_string()))?;
+    let fetcher = crate::fetch::Fetcher::load(&store.conn).map_err(|e| fatal(e.to_string()))?;
     let controllers = crate::devices::build(&loaded.config, &world);
-    let inputs = poll::poll(&loaded.config, &scope, &controllers, &world, &clock.call(&loaded));
+    let sources = poll::Sources { world: &world, fetcher: &fetcher };
+    let inputs = poll::poll(&loaded.config, &scope, &controllers, &sources, &clock.call(&loaded));
+    store.transaction(|conn| fetcher.save(conn)).map_err(fatal)?;
     let evaluation = crate::cycle::decide(&loaded, &scope, &inputs, &store, &clock)?;
     for error in &evaluation.errors {
         eprintln!("failed input: {error}");

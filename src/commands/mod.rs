@@ -6,6 +6,7 @@ mod miner;
 mod rules;
 mod run;
 mod state;
+mod tracker;
 mod validate;
 
 use std::path::PathBuf;
@@ -23,6 +24,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
         Command::Context(args) => context::context(cli, args),
         Command::Rules(command) => rules::rules(command),
         Command::Miner(command) => miner::miner(cli, command),
+        Command::Tracker(command) => tracker::tracker(cli, command),
         Command::History(args) => history::history(cli, args),
         Command::State(command) => state::state(cli, command),
     }

@@ -177,8 +177,8 @@ pub enum ControllerKind {
 #[derive(Debug, Clone)]
 pub enum TrackerKind {
     Simulated(planned::Empty),
-    Ocean(planned::OceanTracker),
-    BraiinsPool(planned::BraiinsPoolTracker),
+    Ocean(crate::trackers::ocean::OceanConfig),
+    BraiinsPool(crate::trackers::braiins_pool::BraiinsPoolConfig),
 }
 
 #[derive(Debug, Clone)]

@@ -174,38 +174,6 @@ pub struct ForecastSolar {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TrackerCache {
-    pub current_hashrate: Option<Span>,
-    pub pool_stats: Option<Span>,
-    pub workers: Option<Span>,
-    pub rewards: Option<Span>,
-    pub payout_schedule: Option<Span>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OceanTracker {
-    pub bitcoin_address: String,
-    pub api_base_url: Option<String>,
-    pub cache: Option<TrackerCache>,
-    pub min_interval: Option<Span>,
-    pub max_stale: Option<Span>,
-    pub timeout: Option<Span>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BraiinsPoolTracker {
-    pub api_token: Option<Secret>,
-    pub api_base_url: Option<String>,
-    pub cache: Option<TrackerCache>,
-    pub min_interval: Option<Span>,
-    pub max_stale: Option<Span>,
-    pub timeout: Option<Span>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct TelegramNotifier {
     pub bot_token: Option<Secret>,
     pub chat_id: serde_yaml::Value,

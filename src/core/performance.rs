@@ -77,6 +77,38 @@ pub struct MiningPerformanceSnapshot {
     pub timestamp: String,
 }
 
+/// One reward or payout, in satoshi.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MiningReward {
+    pub amount: i64,
+    pub timestamp: String,
+}
+
+/// BTC as a decimal string or number → satoshi, rounded (`"0.00012345"` → 12345).
+pub fn btc_to_sats(value: &Value) -> Option<i64> {
+    let btc = match value {
+        Value::String(s) => s.trim().parse::<f64>().ok()?,
+        Value::Number(n) => n.as_f64()?,
+        _ => return None,
+    };
+    btc.is_finite().then(|| (btc * 100_000_000.0).round() as i64)
+}
+
+/// A hashrate in `unit` (H/s, Gh/s, TH/s…, any case) → TH/s.
+pub fn to_terahashes(value: f64, unit: &str) -> Option<f64> {
+    let factor = match unit.trim().to_ascii_lowercase().trim_end_matches("/s") {
+        "h" => 1e-12,
+        "kh" => 1e-9,
+        "mh" => 1e-6,
+        "gh" => 1e-3,
+        "th" => 1.0,
+        "ph" => 1e3,
+        "eh" => 1e6,
+        _ => return None,
+    };
+    Some(value * factor).filter(|v| v.is_finite() && *v >= 0.0)
+}
+
 /// A snapshot as a tracker delivered it, with when it was fetched (unix seconds).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrackedSnapshot {
@@ -108,4 +140,19 @@ pub fn to_context(tracked: &TrackedSnapshot, now: i64, worker: Option<&str>) -> 
         }
     }
     value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units() {
+        assert_eq!(btc_to_sats(&json!("0.00012345")), Some(12345));
+        assert_eq!(btc_to_sats(&json!("0.000000015")), Some(2));
+        assert_eq!(btc_to_sats(&json!("lots")), None);
+        assert_eq!(to_terahashes(1.5e12, "H/s"), Some(1.5));
+        assert_eq!(to_terahashes(95000.0, "Gh/s"), Some(95.0));
+        assert_eq!(to_terahashes(1.0, "furlongs"), None);
+    }
 }

@@ -56,9 +56,16 @@ fn input_errors(inputs: &Inputs) -> Vec<String> {
             errors.push(format!("forecast of `{id}`: {reason}"));
         }
     }
-    for (id, result) in &inputs.performance {
-        if let Err(reason) = result {
-            errors.push(format!("tracker `{id}`: {reason}"));
+    for (id, tracked) in &inputs.performance {
+        match (&tracked.problem, &tracked.snapshot) {
+            (Some(problem), Some(snapshot)) if snapshot.stale => errors.push(format!(
+                "tracker `{id}`: {problem}; serving data {} s old",
+                (inputs.now - snapshot.fetched_at).max(0)
+            )),
+            (Some(problem), Some(_)) => errors.push(format!("tracker `{id}`: {problem}")),
+            (Some(problem), None) => errors
+                .push(format!("tracker `{id}`: {problem}; no pool data (rules over mining_performance are false)")),
+            (None, _) => {}
         }
     }
     for (id, state) in &inputs.miners {
@@ -80,7 +87,7 @@ fn evaluate_unit(
     let source = config.energy_sources.iter().find(|s| s.id == unit.energy_source);
     let energy = inputs.energy.get(&unit.energy_source).and_then(|r| r.as_ref().ok());
     let forecast = inputs.forecast.get(&unit.energy_source).and_then(|r| r.as_ref().ok());
-    let tracked = unit.tracker.as_ref().and_then(|t| inputs.performance.get(t)).and_then(|r| r.as_ref().ok());
+    let tracked = unit.tracker.as_ref().and_then(|t| inputs.performance.get(t)).and_then(|t| t.snapshot.as_ref());
     let sun = match (config.settings.latitude, config.settings.longitude) {
         (Some(lat), Some(lon)) => Some(sun::position(lat, lon, knowledge.now)),
         _ => None,

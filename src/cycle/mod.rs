@@ -29,6 +29,7 @@ use crate::cycle::poll::{Inputs, miner_bindings};
 use crate::cycle::scope::Scope;
 use crate::devices::Call;
 use crate::exit::{self, Failure};
+use crate::fetch::Fetcher;
 use crate::rules::model::Decision;
 use crate::state::{Store, lock};
 
@@ -100,9 +101,10 @@ pub fn run(loaded: &Loaded, options: &RunOptions) -> Result<RunReport, Failure> 
     let fatal = |m: String| Failure::new(exit::FATAL, m);
     let run_id = store.transaction(|c| crate::state::begin_run(c, clock.now, options.dry_run)).map_err(fatal)?;
     let world = crate::state::load_sim(&store.conn).map_err(|e| fatal(e.to_string()))?;
+    let fetcher = Fetcher::load(&store.conn).map_err(|e| fatal(e.to_string()))?;
     let controllers = crate::devices::build(config, &world);
     let call = clock.call(loaded);
-    let inputs = poll::poll(config, &scope, &controllers, &world, &call);
+    let inputs = poll::poll(config, &scope, &controllers, &poll::Sources { world: &world, fetcher: &fetcher }, &call);
     let mut evaluation = decide(loaded, &scope, &inputs, &store, &clock)?;
     if !options.dry_run {
         let commands = commands(loaded, &scope, &inputs, &mut evaluation);
@@ -111,7 +113,8 @@ pub fn run(loaded: &Loaded, options: &RunOptions) -> Result<RunReport, Failure> 
         attach(&mut evaluation, &commands, outcomes);
     }
     let report = report::assemble(&clock, options.dry_run, evaluation, store.recovered_from.as_deref());
-    record::record(&mut store, loaded, &clock, run_id, &report, options.dry_run, &world).map_err(fatal)?;
+    let memory = record::Memory { world: &world, fetcher: &fetcher };
+    record::record(&mut store, loaded, &clock, run_id, &report, options.dry_run, &memory).map_err(fatal)?;
     Ok(report)
 }
 

@@ -9,19 +9,28 @@ use crate::config::Config;
 use crate::config::model::{EnergySource, Miner};
 use crate::core::binding::{Binding, bind, candidates};
 use crate::core::feature::FeatureType;
-use crate::core::performance::TrackedSnapshot;
 use crate::core::reading::{EnergyReading, ForecastReading, MinerReading, MinerState};
 use crate::core::status::{MinerStatus, derive_status};
 use crate::cycle::scope::Scope;
 use crate::devices::{Call, Controller, capabilities};
+use crate::fetch::Fetcher;
 use crate::sim::SimWorld;
+use crate::trackers::Tracked;
+
+/// What polling needs besides the config: the simulated world and the cached HTTP client.
+pub struct Sources<'a> {
+    pub world: &'a SimWorld,
+    pub fetcher: &'a Fetcher,
+}
 
 /// Everything the poll stage read (or why it could not).
 #[derive(Debug, Default)]
 pub struct Inputs {
+    /// The cycle's instant (unix seconds).
+    pub now: i64,
     pub energy: BTreeMap<String, Result<EnergyReading, String>>,
     pub forecast: BTreeMap<String, Result<ForecastReading, String>>,
-    pub performance: BTreeMap<String, Result<TrackedSnapshot, String>>,
+    pub performance: BTreeMap<String, Tracked>,
     pub miners: BTreeMap<String, MinerState>,
 }
 
@@ -35,7 +44,7 @@ enum Job<'a> {
 enum Answer {
     Energy(String, Result<EnergyReading, String>),
     Forecast(String, Result<ForecastReading, String>),
-    Tracker(String, Result<TrackedSnapshot, String>),
+    Tracker(String, Tracked),
     Miner(String, MinerState),
 }
 
@@ -43,7 +52,7 @@ pub fn poll(
     config: &Config,
     scope: &Scope,
     controllers: &BTreeMap<String, Box<dyn Controller + '_>>,
-    world: &SimWorld,
+    sources: &Sources,
     call: &Call,
 ) -> Inputs {
     let mut jobs: Vec<Job> = Vec::new();
@@ -51,9 +60,10 @@ pub fn poll(
     jobs.extend(scope.sources.iter().filter(|s| s.forecast.is_some()).map(|s| Job::Forecast(s)));
     jobs.extend(scope.trackers.iter().map(|t| Job::Tracker(t.as_str())));
     jobs.extend(scope.miners.iter().map(|m| Job::Miner(m)));
-    let answers =
-        crate::parallel::map(&jobs, config.settings.concurrency, |job| run_job(config, job, controllers, world, call));
-    let mut inputs = Inputs::default();
+    let answers = crate::parallel::map(&jobs, config.settings.concurrency, |job| {
+        run_job(config, job, controllers, sources, call)
+    });
+    let mut inputs = Inputs { now: call.now, ..Inputs::default() };
     for answer in answers {
         match answer {
             Answer::Energy(id, result) => drop(inputs.energy.insert(id, result)),
@@ -69,9 +79,10 @@ fn run_job(
     config: &Config,
     job: &Job,
     controllers: &BTreeMap<String, Box<dyn Controller + '_>>,
-    world: &SimWorld,
+    sources: &Sources,
     call: &Call,
 ) -> Answer {
+    let world = sources.world;
     match job {
         Job::Energy(source) => {
             let result = match crate::energy::build_monitor(config, source, world) {
@@ -81,26 +92,18 @@ fn run_job(
             Answer::Energy(source.id.clone(), result)
         }
         Job::Forecast(source) => {
-            let result = match crate::energy::build_forecast(config, source) {
+            let result = match crate::energy::build_forecast(config, source, sources.fetcher) {
                 Some(provider) => provider.read(call).map_err(|e| e.0),
                 None => Err(unsupported("forecast")),
             };
             Answer::Forecast(source.id.clone(), result)
         }
         Job::Tracker(id) => {
-            let result = match crate::trackers::build(config, id, world) {
-                Some(tracker) => tracker
-                    .snapshot(call)
-                    .map(|snapshot| TrackedSnapshot {
-                        tracker: id.to_string(),
-                        snapshot,
-                        fetched_at: call.now,
-                        stale: false,
-                    })
-                    .map_err(|e| e.0),
-                None => Err(unsupported("tracker")),
+            let tracked = match crate::trackers::build(config, id, world, sources.fetcher) {
+                Some(tracker) => tracker.snapshot(call),
+                None => Tracked { snapshot: None, problem: Some(unsupported("tracker")) },
             };
-            Answer::Tracker(id.to_string(), result)
+            Answer::Tracker(id.to_string(), tracked)
         }
         Job::Miner(miner) => Answer::Miner(miner.id.clone(), poll_miner(config, miner, controllers, call)),
     }

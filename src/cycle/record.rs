@@ -1,10 +1,18 @@
 //! Record: persist what the next invocation needs, in one transaction. A dry run records
-//! only its run row: no timers, no observations, no simulated-device changes.
+//! its run row and the HTTP cache and backoff (they describe the world, not decisions):
+//! no timers, no observations, no simulated-device changes.
 
 use crate::config::Loaded;
 use crate::cycle::Clock;
 use crate::cycle::outcome::RunReport;
+use crate::fetch::Fetcher;
 use crate::sim::SimWorld;
+
+/// The in-memory state a cycle changed and must write back.
+pub struct Memory<'a> {
+    pub world: &'a SimWorld,
+    pub fetcher: &'a Fetcher,
+}
 use crate::state::{RunSummary, Store, finish_run, observe, prune, save_sim, save_timers};
 
 pub fn record(
@@ -14,8 +22,9 @@ pub fn record(
     run_id: i64,
     report: &RunReport,
     dry_run: bool,
-    world: &SimWorld,
+    memory: &Memory,
 ) -> Result<(), String> {
+    let world = memory.world;
     let retention = loaded.config.settings.retention.as_secs_i64();
     let summary = RunSummary {
         finished_at: clock.now,
@@ -38,6 +47,7 @@ pub fn record(
             }
             prune(conn, clock.now.saturating_sub(retention))?;
         }
+        memory.fetcher.save(conn)?;
         finish_run(conn, run_id, &summary)
     })
 }

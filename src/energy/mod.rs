@@ -53,7 +53,11 @@ pub fn build_monitor<'a>(
     }
 }
 
-pub fn build_forecast<'a>(config: &'a Config, source: &'a EnergySource) -> Option<Box<dyn ForecastProvider + 'a>> {
+pub fn build_forecast<'a>(
+    config: &'a Config,
+    source: &'a EnergySource,
+    _fetcher: &'a crate::fetch::Fetcher,
+) -> Option<Box<dyn ForecastProvider + 'a>> {
     match (&source.forecast, &source.monitor) {
         (Some(ForecastKind::Simulated(_)), MonitorKind::Simulated(settings)) => {
             Some(Box::new(simulated::SimulatedForecast::new(source, settings, location(config))))

@@ -247,3 +247,64 @@ pub fn recent_runs(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<RunR
         .query_map(params![limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
     rows.collect()
 }
+
+/// A cached HTTP reply (by request key) and when it was fetched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedReply {
+    pub fetched_at: i64,
+    pub body: Vec<u8>,
+}
+
+/// A host's backoff: consecutive 429s and server errors, when it may be asked again, when
+/// it was last asked.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HostBackoff {
+    pub rate_limited: u32,
+    pub errors: u32,
+    pub next_allowed_at: i64,
+    pub reason: Option<String>,
+    pub last_request_at: Option<i64>,
+}
+
+pub fn load_cache(conn: &Connection) -> rusqlite::Result<BTreeMap<String, CachedReply>> {
+    let mut statement = conn.prepare("SELECT url, fetched_at, body FROM http_cache")?;
+    let rows = statement
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, CachedReply { fetched_at: r.get(1)?, body: r.get(2)? })))?;
+    rows.collect()
+}
+
+pub fn load_backoff(conn: &Connection) -> rusqlite::Result<BTreeMap<String, HostBackoff>> {
+    let mut statement =
+        conn.prepare("SELECT host, failures, errors, next_allowed_at, reason, last_request_at FROM backoff")?;
+    let rows = statement.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            HostBackoff {
+                rate_limited: r.get(1)?,
+                errors: r.get(2)?,
+                next_allowed_at: r.get(3)?,
+                reason: r.get(4)?,
+                last_request_at: r.get(5)?,
+            },
+        ))
+    })?;
+    rows.collect()
+}
+
+pub fn save_cache(conn: &Connection, key: &str, reply: &CachedReply) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO http_cache (url, fetched_at, body) VALUES (?1, ?2, ?3)
+         ON CONFLICT (url) DO UPDATE SET fetched_at = ?2, body = ?3",
+    )?
+    .execute(params![key, reply.fetched_at, reply.body])?;
+    Ok(())
+}
+
+pub fn save_backoff(conn: &Connection, host: &str, backoff: &HostBackoff) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO backoff (host, failures, errors, next_allowed_at, reason, last_request_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (host) DO UPDATE SET failures = ?2, errors = ?3, next_allowed_at = ?4, reason = ?5, last_request_at = ?6",
+    )?
+    .execute(params![host, backoff.rate_limited, backoff.errors, backoff.next_allowed_at, backoff.reason, backoff.last_request_at])?;
+    Ok(())
+}

@@ -70,4 +70,9 @@ pub const MIGRATIONS: &[&str] = &[
         reason TEXT
     );
     ",
+    // 2: a separate counter for server errors, and when a host was last asked (min_interval).
+    "
+    ALTER TABLE backoff ADD COLUMN errors INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE backoff ADD COLUMN last_request_at INTEGER;
+    ",
 ];

@@ -1,28 +1,109 @@
-//! Pool trackers (SPEC §6): the trait, and building trackers from config.
+//! Pool trackers (SPEC §6): what the pool sees, fetched through the cached, rate-limit-aware
+//! client so a cron job never hammers a pool API.
 
+pub mod braiins_pool;
+pub mod ocean;
 pub mod simulated;
 
+use serde::Deserialize;
+
 use crate::config::model::{Config, TrackerKind};
-use crate::core::performance::MiningPerformanceSnapshot;
-use crate::devices::{Call, DeviceError};
+use crate::core::performance::{MiningReward, PayoutSchedule, PoolWorkerStats, TrackedSnapshot};
+use crate::devices::Call;
+use crate::duration::Span;
+use crate::fetch::{Fetched, Fetcher, Outcome, Policy};
 use crate::sim::SimWorld;
 
+/// What a tracker produced: a snapshot (maybe stale), and the problem if fresh data failed.
+#[derive(Debug, Clone, Default)]
+pub struct Tracked {
+    pub snapshot: Option<TrackedSnapshot>,
+    pub problem: Option<String>,
+}
+
 pub trait Tracker: Send + Sync {
-    fn snapshot(&self, call: &Call) -> Result<MiningPerformanceSnapshot, DeviceError>;
+    /// The data the context needs: current hashrate, pool stats with workers, payout schedule.
+    fn snapshot(&self, call: &Call) -> Tracked;
+    fn workers(&self, call: &Call) -> Result<Vec<PoolWorkerStats>, String>;
+    fn rewards(&self, call: &Call, limit: usize) -> Result<Vec<MiningReward>, String>;
+    fn payout(&self) -> PayoutSchedule;
+}
+
+/// Cache lifetimes per data kind, overridable per tracker (SPEC §6.2).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheTtls {
+    pub current_hashrate: Option<Span>,
+    pub pool_stats: Option<Span>,
+    pub workers: Option<Span>,
+    pub rewards: Option<Span>,
+    pub payout_schedule: Option<Span>,
+}
+
+/// The data kinds a tracker fetches.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    CurrentHashrate,
+    PoolStats,
+    Workers,
+    Rewards,
+}
+
+/// The fetch policy of a data kind for a tracker's settings.
+pub fn policy(
+    kind: Kind,
+    ttls: Option<&CacheTtls>,
+    min_interval: Option<Span>,
+    default_spacing: u64,
+    max_stale: Option<Span>,
+) -> Policy {
+    let configured = ttls.and_then(|t| match kind {
+        Kind::CurrentHashrate => t.current_hashrate,
+        Kind::PoolStats => t.pool_stats,
+        Kind::Workers => t.workers,
+        Kind::Rewards => t.rewards,
+    });
+    let default = match kind {
+        Kind::CurrentHashrate => 60,
+        Kind::PoolStats | Kind::Workers => 300,
+        Kind::Rewards => 600,
+    };
+    Policy {
+        ttl: configured.map_or(default, |s| s.as_secs_i64()),
+        min_interval: min_interval.map_or(std::time::Duration::from_secs(default_spacing), |s| s.0),
+        max_stale: max_stale.map_or(86_400, |s| s.as_secs_i64()),
+    }
+}
+
+/// Unwraps an outcome into its value, keeping the first problem seen.
+pub fn take(outcome: Outcome, problem: &mut Option<String>) -> Option<Fetched> {
+    if let (Some(p), None) = (&outcome.problem, problem.as_ref()) {
+        *problem = Some(p.to_string());
+    }
+    outcome.fetched
 }
 
 pub fn unsupported(kind: &TrackerKind) -> Option<&'static str> {
     match kind {
-        TrackerKind::Simulated(_) => None,
-        TrackerKind::Ocean(_) => Some("ocean"),
-        TrackerKind::BraiinsPool(_) => Some("braiins_pool"),
+        TrackerKind::Simulated(_) | TrackerKind::Ocean(_) | TrackerKind::BraiinsPool(_) => None,
     }
 }
 
-pub fn build<'a>(config: &'a Config, id: &str, world: &'a SimWorld) -> Option<Box<dyn Tracker + 'a>> {
+pub fn build<'a>(
+    config: &'a Config,
+    id: &str,
+    world: &'a SimWorld,
+    fetcher: &'a Fetcher,
+) -> Option<Box<dyn Tracker + 'a>> {
     let tracker = config.trackers.iter().find(|t| t.id == id)?;
-    match &tracker.kind {
-        TrackerKind::Simulated(_) => Some(Box::new(simulated::SimulatedTracker::new(config, world))),
-        _ => None,
-    }
+    let built: Box<dyn Tracker + 'a> = match &tracker.kind {
+        TrackerKind::Simulated(_) => Box::new(simulated::SimulatedTracker::new(&tracker.id, config, world)),
+        TrackerKind::Ocean(settings) => {
+            Box::new(ocean::Ocean::new(&tracker.id, settings, fetcher, config.settings.timeout))
+        }
+        TrackerKind::BraiinsPool(settings) => {
+            Box::new(braiins_pool::BraiinsPool::new(&tracker.id, settings, fetcher, config.settings.timeout))
+        }
+    };
+    Some(built)
 }

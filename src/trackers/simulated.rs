@@ -3,20 +3,21 @@
 
 use crate::config::model::{Config, ControllerKind};
 use crate::core::performance::*;
-use crate::devices::{Call, DeviceError};
+use crate::devices::Call;
 use crate::sim::{SimWorld, noise};
-use crate::trackers::Tracker;
+use crate::trackers::{Tracked, Tracker};
 
 /// (worker name, simulated controller id, TH/s when mining)
 type SimWorker = (String, String, f64);
 
 pub struct SimulatedTracker<'a> {
+    id: String,
     workers: Vec<SimWorker>,
     world: &'a SimWorld,
 }
 
 impl<'a> SimulatedTracker<'a> {
-    pub fn new(config: &Config, world: &'a SimWorld) -> SimulatedTracker<'a> {
+    pub fn new(id: &str, config: &Config, world: &'a SimWorld) -> SimulatedTracker<'a> {
         let mut workers = Vec::new();
         for miner in &config.miners {
             for controller in config.controllers.iter().filter(|c| miner.controllers.contains(&c.id)) {
@@ -27,19 +28,12 @@ impl<'a> SimulatedTracker<'a> {
                 }
             }
         }
-        SimulatedTracker { workers, world }
+        SimulatedTracker { id: id.to_string(), workers, world }
     }
-}
 
-impl Tracker for SimulatedTracker<'_> {
-    fn snapshot(&self, call: &Call) -> Result<MiningPerformanceSnapshot, DeviceError> {
-        let now = call.now;
-        let stamp = crate::core::time::rfc3339_in(
-            jiff::Timestamp::from_second(now).unwrap_or_default(),
-            &jiff::tz::TimeZone::UTC,
-        );
-        let workers: Vec<PoolWorkerStats> = self
-            .workers
+    fn pool_workers(&self, now: i64) -> Vec<PoolWorkerStats> {
+        let stamp = stamp(now);
+        self.workers
             .iter()
             .map(|(name, controller, nominal)| {
                 let hashing = self.world.device(controller).hashing(now);
@@ -53,11 +47,23 @@ impl Tracker for SimulatedTracker<'_> {
                     rejected_shares: Some(0),
                 }
             })
-            .collect();
+            .collect()
+    }
+}
+
+fn stamp(now: i64) -> String {
+    jiff::Timestamp::from_second(now).unwrap_or_default().to_string()
+}
+
+impl Tracker for SimulatedTracker<'_> {
+    fn snapshot(&self, call: &Call) -> Tracked {
+        let now = call.now;
+        let stamp = stamp(now);
+        let workers = self.pool_workers(now);
         let total: f64 = workers.iter().filter_map(|w| w.hashrate.map(|h| h.value)).sum();
         let nominal: f64 = self.workers.iter().map(|(_, _, n)| n).sum();
         let day_fraction = (now.rem_euclid(86_400)) as f64 / 86_400.0;
-        Ok(MiningPerformanceSnapshot {
+        let snapshot = MiningPerformanceSnapshot {
             current_hashrate: Some(HashRate::terahashes(total)),
             pool_stats: Some(PoolStats {
                 current_hashrate: Some(HashRate::terahashes(total)),
@@ -68,12 +74,28 @@ impl Tracker for SimulatedTracker<'_> {
                 workers,
                 timestamp: stamp.clone(),
             }),
-            payout_schedule: Some(PayoutSchedule {
-                frequency: PayoutFrequency::PerBlock,
-                threshold: None,
-                next_payout_at: None,
-            }),
+            payout_schedule: Some(self.payout()),
             timestamp: stamp,
-        })
+        };
+        Tracked {
+            snapshot: Some(TrackedSnapshot { tracker: self.id.clone(), snapshot, fetched_at: now, stale: false }),
+            problem: None,
+        }
+    }
+
+    fn workers(&self, call: &Call) -> Result<Vec<PoolWorkerStats>, String> {
+        Ok(self.pool_workers(call.now))
+    }
+
+    fn rewards(&self, call: &Call, limit: usize) -> Result<Vec<MiningReward>, String> {
+        let nominal: f64 = self.workers.iter().map(|(_, _, n)| n).sum();
+        let day = call.now - call.now.rem_euclid(86_400);
+        Ok((1..=limit as i64)
+            .map(|i| MiningReward { amount: (nominal * 40.0) as i64, timestamp: stamp(day - i * 86_400) })
+            .collect())
+    }
+
+    fn payout(&self) -> PayoutSchedule {
+        PayoutSchedule { frequency: PayoutFrequency::PerBlock, threshold: None, next_payout_at: None }
     }
 }

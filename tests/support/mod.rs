@@ -5,6 +5,7 @@
 
 pub mod cgminer;
 pub mod http;
+pub mod pool;
 pub mod replies;
 
 use std::path::{Path, PathBuf};
