@@ -86,12 +86,30 @@ pub struct MiningReward {
 
 /// BTC as a decimal string or number → satoshi, rounded (`"0.00012345"` → 12345).
 pub fn btc_to_sats(value: &Value) -> Option<i64> {
-    let btc = match value {
-        Value::String(s) => s.trim().parse::<f64>().ok()?,
-        Value::Number(n) => n.as_f64()?,
-        _ => return None,
+    match value {
+        Value::String(s) => decimal_to_sats(s.trim()),
+        Value::Number(n) => decimal_to_sats(&n.to_string()),
+        _ => None,
+    }
+}
+
+/// Exact decimal arithmetic: the digits past the eighth round half up.
+fn decimal_to_sats(text: &str) -> Option<i64> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
     };
-    btc.is_finite().then(|| (btc * 100_000_000.0).round() as i64)
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let valid = |part: &str| part.chars().all(|c| c.is_ascii_digit());
+    if whole.is_empty() && fraction.is_empty() || !valid(whole) || !valid(fraction) {
+        return None;
+    }
+    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let padded = format!("{fraction:0<9}");
+    let sats: i64 = padded[..8].parse().ok()?;
+    let round_up = padded.as_bytes()[8] >= b'5';
+    let total = whole.checked_mul(100_000_000)?.checked_add(sats + i64::from(round_up))?;
+    Some(if negative { -total } else { total })
 }
 
 /// A hashrate in `unit` (H/s, Gh/s, TH/s…, any case) → TH/s.
