@@ -120,10 +120,16 @@ impl Fetcher {
         self.backoff.lock().ok()?.get(&host_of(url)).cloned()
     }
 
-    /// Gets `request` (its URL is the cache key: never put secrets in URLs).
+    /// Gets `request`; its URL is the cache key (pass `get_keyed` a key when the URL holds a secret).
     pub fn get(&self, request: &Request, policy: &Policy, call: &Call) -> Outcome {
-        let now = call.now;
         let key = redact(&request.url) + &query_of(&request.url);
+        self.get_keyed(request, &key, policy, call)
+    }
+
+    /// Gets `request`, cached under `key`.
+    pub fn get_keyed(&self, request: &Request, key: &str, policy: &Policy, call: &Call) -> Outcome {
+        let now = call.now;
+        let key = key.to_string();
         let host = host_of(&request.url);
         let cached = self.cache.lock().ok().and_then(|c| c.get(&key).cloned());
         if let Some(cached) = cached.as_ref().filter(|c| !self.fresh && (0..policy.ttl).contains(&(now - c.fetched_at)))

@@ -207,6 +207,10 @@ fn md5_hex(text: &str) -> String {
     Md5::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+fn sha256_hex(text: &str) -> String {
+    sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The `Authorization` header answering a digest challenge.
 pub fn digest_authorization(
     challenge: &str,
@@ -228,15 +232,20 @@ pub fn digest_authorization(
     let realm = field("realm").unwrap_or_default();
     let nonce = field("nonce").unwrap_or_default();
     let qop = field("qop").filter(|q| q.split(',').any(|v| v.trim() == "auth"));
-    let ha1 = md5_hex(&format!("{user}:{realm}:{password}"));
-    let ha2 = md5_hex(&format!("{method}:{uri}"));
-    let mut header = format!("Digest username=\"{user}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\"");
+    // MD5 (Antminer) or SHA-256 (Shelly Gen2+, RFC 7616).
+    let algorithm = field("algorithm").unwrap_or_else(|| "MD5".into());
+    let hash: fn(&str) -> String = if algorithm.eq_ignore_ascii_case("SHA-256") { sha256_hex } else { md5_hex };
+    let ha1 = hash(&format!("{user}:{realm}:{password}"));
+    let ha2 = hash(&format!("{method}:{uri}"));
+    let mut header = format!(
+        "Digest username=\"{user}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\", algorithm={algorithm}"
+    );
     match qop {
         Some(_) => {
-            let response = md5_hex(&format!("{ha1}:{nonce}:00000001:{cnonce}:auth:{ha2}"));
+            let response = hash(&format!("{ha1}:{nonce}:00000001:{cnonce}:auth:{ha2}"));
             header.push_str(&format!(", qop=auth, nc=00000001, cnonce=\"{cnonce}\", response=\"{response}\""));
         }
-        None => header.push_str(&format!(", response=\"{}\"", md5_hex(&format!("{ha1}:{nonce}:{ha2}")))),
+        None => header.push_str(&format!(", response=\"{}\"", hash(&format!("{ha1}:{nonce}:{ha2}")))),
     }
     if let Some(opaque) = field("opaque") {
         header.push_str(&format!(", opaque=\"{opaque}\""));

@@ -83,9 +83,7 @@ fn every_kind_of_problem_is_located() {
         unknown_miner.contains("config.yaml:31:19: error: units[0].miners[1]: unknown miner `nobody`"),
         "{unknown_miner}"
     );
-    let not_yet = config_line(&run, "shelly");
-    assert!(not_yet.contains("controllers[0].type: controller type `shelly` is not supported yet"), "{not_yet}");
-    assert!(run.stdout.trim_end().ends_with("invalid (8 error(s))"), "{}", run.stdout);
+    assert!(run.stdout.trim_end().ends_with("invalid (7 error(s))"), "{}", run.stdout);
 }
 
 #[test]

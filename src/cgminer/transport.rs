@@ -80,7 +80,6 @@ fn read_reply(stream: &mut TcpStream, deadline: Instant) -> Result<Vec<u8>, Tran
                 return Err(TransportError::Timeout);
             }
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) if e.kind() == ErrorKind::ConnectionReset && !reply.is_empty() => break,
             Err(e) => return Err(io(e)),
         };
         let fresh = &chunk[..read];

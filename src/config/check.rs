@@ -105,12 +105,25 @@ impl<'a> Checker<'a> {
             }
         }
         for source in &config.energy_sources {
-            let path = &source.at;
-            if let Some(name) = crate::energy::unsupported_monitor(&source.monitor) {
-                self.error(&key_path(&key_path(path, "monitor"), "type"), not_yet("energy monitor", name));
+            if let MonitorKind::Http(http) = &source.monitor {
+                for (name, quantity) in http.quantities() {
+                    self.jsonpath(&format!("{}.monitor.{name}.jsonpath", source.at), quantity.jsonpath.as_deref());
+                }
             }
-            if let Some(name) = source.forecast.as_ref().and_then(crate::energy::unsupported_forecast) {
-                self.error(&key_path(&key_path(path, "forecast"), "type"), not_yet("forecast", name));
+            if let Some(ForecastKind::ForecastSolar(_)) = &source.forecast
+                && (config.settings.latitude.is_none() || config.settings.longitude.is_none())
+            {
+                self.error(
+                    &format!("{}.forecast", source.at),
+                    "forecast_solar needs settings.latitude and settings.longitude",
+                );
+            }
+        }
+        for controller in &config.controllers {
+            if let ControllerKind::Http(http) = &controller.kind {
+                for (name, role) in http.roles() {
+                    self.jsonpath(&format!("{}.{name}.jsonpath", controller.at), role.jsonpath.as_deref());
+                }
             }
         }
         for tracker in &config.trackers {
@@ -124,6 +137,12 @@ impl<'a> Checker<'a> {
                 NotifierKind::Webhook(_) => "webhook",
             };
             self.error(&key_path(&notifier.at, "type"), not_yet("notifier", name));
+        }
+    }
+
+    fn jsonpath(&mut self, path: &str, jsonpath: Option<&str>) {
+        if let Some(Err(message)) = jsonpath.map(crate::extract::check) {
+            self.error(path, message);
         }
     }
 

@@ -89,7 +89,7 @@ impl Default for Settings {
 
 #[derive(Debug, Clone)]
 pub enum ServiceKind {
-    HomeAssistant(planned::HomeAssistantService),
+    HomeAssistant(crate::home_assistant::HomeAssistantService),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -146,15 +146,15 @@ pub struct EnergySourceFields {
 #[derive(Debug, Clone)]
 pub enum MonitorKind {
     Simulated(SimulatedMonitorConfig),
-    HomeAssistant(planned::HomeAssistantMonitor),
-    Http(planned::HttpMonitor),
+    HomeAssistant(crate::energy::home_assistant::HomeAssistantMonitorConfig),
+    Http(crate::energy::http::HttpMonitorConfig),
 }
 
 #[derive(Debug, Clone)]
 pub enum ForecastKind {
     Simulated(planned::Empty),
-    HomeAssistant(planned::HomeAssistantForecast),
-    ForecastSolar(planned::ForecastSolar),
+    HomeAssistant(crate::energy::forecast_home_assistant::HomeAssistantForecastConfig),
+    ForecastSolar(crate::energy::forecast_solar::ForecastSolarConfig),
 }
 
 #[allow(clippy::large_enum_variant)]
@@ -168,10 +168,10 @@ pub enum ControllerKind {
     Antminer(WebMinerConfig),
     BraiinsOs(WebMinerConfig),
     Bitaxe(BitaxeConfig),
-    Shelly(planned::ShellyController),
-    Tasmota(planned::TasmotaController),
-    HomeAssistant(planned::HomeAssistantController),
-    Http(planned::HttpController),
+    Shelly(crate::devices::shelly::ShellyConfig),
+    Tasmota(crate::devices::tasmota::TasmotaConfig),
+    HomeAssistant(crate::devices::home_assistant::HomeAssistantControllerConfig),
+    Http(crate::devices::http::HttpControllerConfig),
 }
 
 #[derive(Debug, Clone)]

@@ -85,8 +85,10 @@ pub struct EnergyReading {
     pub battery_soc: Option<f64>,
     pub battery_power: Option<f64>,
     pub battery_remaining: Option<f64>,
-    /// Unix seconds when the values were read.
+    /// Unix seconds when the values were read (the oldest, when sensors report their own).
     pub at: i64,
+    /// Sensors that gave no value this cycle (unavailable, unknown, errors): failed inputs.
+    pub problems: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -47,8 +47,9 @@ pub fn evaluate(config: &Config, scope: &Scope, inputs: &Inputs, knowledge: &Kno
 fn input_errors(inputs: &Inputs) -> Vec<String> {
     let mut errors = Vec::new();
     for (id, result) in &inputs.energy {
-        if let Err(reason) = result {
-            errors.push(format!("energy source `{id}`: {reason}"));
+        match result {
+            Err(reason) => errors.push(format!("energy source `{id}`: {reason}")),
+            Ok(reading) => errors.extend(reading.problems.iter().map(|p| format!("energy source `{id}`: {p}"))),
         }
     }
     for (id, result) in &inputs.forecast {

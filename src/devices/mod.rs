@@ -6,8 +6,12 @@ pub mod avalon;
 pub mod bitaxe;
 pub mod braiins_os;
 pub mod cgminer;
+pub mod home_assistant;
+pub mod http;
 pub mod luxos;
+pub mod shelly;
 pub mod simulated;
+pub mod tasmota;
 pub mod whatsminer;
 
 use std::collections::BTreeMap;
@@ -168,11 +172,11 @@ pub fn unsupported(kind: &ControllerKind) -> Option<&'static str> {
         | ControllerKind::Luxos(_)
         | ControllerKind::Antminer(_)
         | ControllerKind::BraiinsOs(_)
-        | ControllerKind::Bitaxe(_) => None,
-        ControllerKind::Shelly(_) => Some("shelly"),
-        ControllerKind::Tasmota(_) => Some("tasmota"),
-        ControllerKind::HomeAssistant(_) => Some("home_assistant"),
-        ControllerKind::Http(_) => Some("http"),
+        | ControllerKind::Bitaxe(_)
+        | ControllerKind::Shelly(_)
+        | ControllerKind::Tasmota(_)
+        | ControllerKind::HomeAssistant(_)
+        | ControllerKind::Http(_) => None,
     }
 }
 
@@ -191,11 +195,24 @@ pub fn build<'a>(config: &'a Config, world: &'a SimWorld) -> BTreeMap<String, Bo
             ControllerKind::Antminer(settings) => Box::new(antminer::Antminer::new(settings)),
             ControllerKind::BraiinsOs(settings) => Box::new(braiins_os::BraiinsOs::new(settings)),
             ControllerKind::Bitaxe(settings) => Box::new(bitaxe::Bitaxe::new(settings)),
-            _ => continue,
+            ControllerKind::Shelly(settings) => Box::new(shelly::Shelly::new(settings)),
+            ControllerKind::Tasmota(settings) => Box::new(tasmota::Tasmota::new(settings)),
+            ControllerKind::Http(settings) => Box::new(http::HttpController::new(settings)),
+            ControllerKind::HomeAssistant(roles) => match service(config, &roles.service) {
+                Some(client) => Box::new(home_assistant::HomeAssistantController::new(client, roles)),
+                None => continue,
+            },
         };
         controllers.insert(controller.id.clone(), built);
     }
     controllers
+}
+
+/// The Home Assistant client of a service id.
+pub fn service(config: &Config, id: &str) -> Option<crate::home_assistant::Client> {
+    config.services.iter().find(|s| s.id == id).map(|s| match &s.kind {
+        crate::config::model::ServiceKind::HomeAssistant(settings) => crate::home_assistant::Client::new(settings),
+    })
 }
 
 /// The first miner that uses a controller (its nominal values are the simulation's defaults).

@@ -1,5 +1,9 @@
 //! Energy monitors and forecast providers (SPEC §5): the traits and building them from config.
 
+pub mod forecast_home_assistant;
+pub mod forecast_solar;
+pub mod home_assistant;
+pub mod http;
 pub mod simulated;
 
 use crate::config::model::{Config, ControllerKind, EnergySource, ForecastKind, MonitorKind};
@@ -13,22 +17,6 @@ pub trait EnergyMonitor: Send + Sync {
 
 pub trait ForecastProvider: Send + Sync {
     fn read(&self, call: &Call) -> Result<ForecastReading, DeviceError>;
-}
-
-pub fn unsupported_monitor(kind: &MonitorKind) -> Option<&'static str> {
-    match kind {
-        MonitorKind::Simulated(_) => None,
-        MonitorKind::HomeAssistant(_) => Some("home_assistant"),
-        MonitorKind::Http(_) => Some("http"),
-    }
-}
-
-pub fn unsupported_forecast(kind: &ForecastKind) -> Option<&'static str> {
-    match kind {
-        ForecastKind::Simulated(_) => None,
-        ForecastKind::HomeAssistant(_) => Some("home_assistant"),
-        ForecastKind::ForecastSolar(_) => Some("forecast_solar"),
-    }
 }
 
 /// Where the sun is computed from: the configured place, or 45°N 0°E.
@@ -49,23 +37,34 @@ pub fn build_monitor<'a>(
             simulated_loads(config, &source.id),
             world,
         ))),
-        _ => None,
+        MonitorKind::HomeAssistant(settings) => {
+            let client = crate::devices::service(config, &settings.service)?;
+            Some(Box::new(home_assistant::HomeAssistantMonitor::new(client, settings)))
+        }
+        MonitorKind::Http(settings) => Some(Box::new(http::HttpMonitor::new(settings))),
     }
 }
 
 pub fn build_forecast<'a>(
     config: &'a Config,
     source: &'a EnergySource,
-    _fetcher: &'a crate::fetch::Fetcher,
+    fetcher: &'a crate::fetch::Fetcher,
 ) -> Option<Box<dyn ForecastProvider + 'a>> {
-    match (&source.forecast, &source.monitor) {
-        (Some(ForecastKind::Simulated(_)), MonitorKind::Simulated(settings)) => {
+    match (source.forecast.as_ref()?, &source.monitor) {
+        (ForecastKind::Simulated(_), MonitorKind::Simulated(settings)) => {
             Some(Box::new(simulated::SimulatedForecast::new(source, settings, location(config))))
         }
-        (Some(ForecastKind::Simulated(_)), _) => {
+        (ForecastKind::Simulated(_), _) => {
             Some(Box::new(simulated::SimulatedForecast::new(source, &Default::default(), location(config))))
         }
-        _ => None,
+        (ForecastKind::HomeAssistant(settings), _) => {
+            let client = crate::devices::service(config, &settings.service)?;
+            Some(Box::new(forecast_home_assistant::HomeAssistantForecast::new(client, settings)))
+        }
+        (ForecastKind::ForecastSolar(settings), _) => {
+            let zone = crate::core::time::time_zone(config.settings.timezone.as_deref()).ok()?;
+            Some(Box::new(forecast_solar::ForecastSolar::new(settings, location(config), zone, fetcher)))
+        }
     }
 }
 

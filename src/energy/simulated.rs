@@ -110,6 +110,7 @@ impl EnergyMonitor for SimulatedMonitor<'_> {
             battery_power: has_battery.then_some(battery_power.round()),
             battery_remaining: has_battery.then(|| (soc / 100.0 * self.capacity).round()),
             at: now,
+            problems: Vec::new(),
         })
     }
 }

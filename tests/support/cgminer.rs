@@ -210,7 +210,8 @@ fn read_request(stream: &mut TcpStream) -> Vec<u8> {
             break;
         }
         request.extend_from_slice(&chunk[..n]);
-        if serde_json::from_slice::<serde_json::Value>(request.trim_ascii()).is_ok() {
+        // The request line ends with a newline; reading it all means closing sends FIN, not RST.
+        if request.ends_with(b"\n") && serde_json::from_slice::<serde_json::Value>(request.trim_ascii()).is_ok() {
             break;
         }
     }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod cgminer;
+pub mod home;
 pub mod http;
 pub mod pool;
 pub mod replies;

@@ -1,0 +1,126 @@
+//! `home_assistant`: a miner or a socket integrated in Home Assistant, entity by role.
+//!
+//! `switch` is the socket (power control, and status when nothing better says); a
+//! `mining_switch` (for example hass-miner's "active" switch) pauses and resumes mining;
+//! `power`, `hashrate`, temperatures and the external fan are read from sensors.
+
+use serde::Deserialize;
+
+use crate::core::feature::FeatureType;
+use crate::core::reading::MinerReading;
+use crate::core::status::MinerStatus;
+use crate::devices::{Call, Controller, DeviceError, MiningControl, Monitor, PowerControl};
+use crate::home_assistant::{Client, Quantity};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HomeAssistantControllerConfig {
+    /// The id of a `home_assistant` service.
+    pub service: String,
+    pub switch: Option<String>,
+    pub mining_switch: Option<String>,
+    pub power: Option<String>,
+    pub hashrate: Option<String>,
+    pub inlet_temperature: Option<String>,
+    pub outlet_temperature: Option<String>,
+    pub external_fan: Option<String>,
+}
+
+pub struct HomeAssistantController {
+    client: Client,
+    roles: HomeAssistantControllerConfig,
+}
+
+impl HomeAssistantController {
+    pub fn new(client: Client, roles: &HomeAssistantControllerConfig) -> HomeAssistantController {
+        HomeAssistantController { client, roles: roles.clone() }
+    }
+
+    fn number(&self, entity: &Option<String>, quantity: Quantity, call: &Call) -> Result<Option<f64>, DeviceError> {
+        let Some(entity) = entity else { return Ok(None) };
+        Ok(self.client.number(entity, quantity, call).map_err(DeviceError)?.map(|(v, _)| v))
+    }
+}
+
+/// Hashrate entities come in TH/s, GH/s or H/s; the unit says which.
+fn hashrate_ths(client: &Client, entity: &str, call: &Call) -> Result<Option<f64>, DeviceError> {
+    let state = client.state(entity, call).map_err(DeviceError)?;
+    let Some(text) = state.value else { return Ok(None) };
+    let value: f64 = text.parse().map_err(|_| DeviceError(format!("`{entity}` is `{text}`, not a number")))?;
+    let unit = state.unit.unwrap_or_else(|| "TH/s".into());
+    Ok(crate::core::performance::to_terahashes(value, &unit))
+}
+
+impl Monitor for HomeAssistantController {
+    fn read(&self, wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
+        let wants = |f: FeatureType| wanted.is_empty() || wanted.contains(&f);
+        let mut reading = MinerReading::default();
+        if let Some(switch) = &self.roles.switch {
+            reading.relay_on = self.client.switch_state(switch, call).map_err(DeviceError)?;
+        }
+        let mining = match (&self.roles.mining_switch, wants(FeatureType::StatusMonitoring)) {
+            (Some(entity), true) => self.client.switch_state(entity, call).map_err(DeviceError)?,
+            _ => None,
+        };
+        reading.status = match (reading.relay_on, mining) {
+            (Some(false), _) => Some(MinerStatus::Off),
+            (_, Some(active)) => Some(if active { MinerStatus::On } else { MinerStatus::Off }),
+            (Some(true), None) => Some(MinerStatus::On),
+            (None, None) => None,
+        };
+        if wants(FeatureType::PowerMonitoring) {
+            reading.power = self.number(&self.roles.power, Quantity::Power, call)?;
+        }
+        if let Some(entity) = self.roles.hashrate.as_ref().filter(|_| wants(FeatureType::HashrateMonitoring)) {
+            reading.hashrate = hashrate_ths(&self.client, entity, call)?;
+        }
+        if wants(FeatureType::InletTemperatureMonitoring) {
+            reading.inlet_temperature = self.number(&self.roles.inlet_temperature, Quantity::Plain, call)?;
+        }
+        if wants(FeatureType::OutletTemperatureMonitoring) {
+            reading.outlet_temperature = self.number(&self.roles.outlet_temperature, Quantity::Plain, call)?;
+        }
+        if wants(FeatureType::FanSpeedExternalMonitoring) {
+            reading.external_fan = self.number(&self.roles.external_fan, Quantity::Plain, call)?;
+        }
+        Ok(reading)
+    }
+}
+
+impl MiningControl for HomeAssistantController {
+    fn start_mining(&self, call: &Call) -> Result<(), DeviceError> {
+        let entity =
+            self.roles.mining_switch.as_deref().ok_or_else(|| DeviceError("no mining_switch entity".into()))?;
+        self.client.turn(entity, true, call).map_err(DeviceError)
+    }
+
+    fn stop_mining(&self, call: &Call) -> Result<(), DeviceError> {
+        let entity =
+            self.roles.mining_switch.as_deref().ok_or_else(|| DeviceError("no mining_switch entity".into()))?;
+        self.client.turn(entity, false, call).map_err(DeviceError)
+    }
+}
+
+impl PowerControl for HomeAssistantController {
+    fn power_on(&self, call: &Call) -> Result<(), DeviceError> {
+        let entity = self.roles.switch.as_deref().ok_or_else(|| DeviceError("no switch entity".into()))?;
+        self.client.turn(entity, true, call).map_err(DeviceError)
+    }
+
+    fn power_off(&self, call: &Call) -> Result<(), DeviceError> {
+        let entity = self.roles.switch.as_deref().ok_or_else(|| DeviceError("no switch entity".into()))?;
+        self.client.turn(entity, false, call).map_err(DeviceError)
+    }
+}
+
+impl Controller for HomeAssistantController {
+    fn monitor(&self) -> Option<&dyn Monitor> {
+        Some(self)
+    }
+    fn mining_control(&self) -> Option<&dyn MiningControl> {
+        self.roles.mining_switch.is_some().then_some(self as &dyn MiningControl)
+    }
+    fn power_control(&self) -> Option<&dyn PowerControl> {
+        self.roles.switch.is_some().then_some(self as &dyn PowerControl)
+    }
+}

@@ -1,0 +1,208 @@
+//! `http`: any device with an HTTP JSON API, described role by role: a request, a JSONPath
+//! to the value, a scale, and for status the value that means "on".
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::core::feature::FeatureType;
+use crate::core::reading::MinerReading;
+use crate::core::status::MinerStatus;
+use crate::devices::{Call, Controller, DeviceError, MiningControl, Monitor, PowerControl};
+use crate::duration::Span;
+use crate::extract::{as_number, extract};
+use crate::http::{Request, fetch_json};
+
+pub type Headers = BTreeMap<String, String>;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpRole {
+    pub url: String,
+    #[serde(default = "get")]
+    pub method: String,
+    pub body: Option<String>,
+    pub jsonpath: Option<String>,
+    #[serde(default = "one")]
+    pub scale: f64,
+    /// For `status`: the value that means on (default: true, "on", 1).
+    pub on_value: Option<serde_yaml::Value>,
+}
+
+fn get() -> String {
+    "GET".into()
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpControllerConfig {
+    #[serde(default)]
+    pub headers: Headers,
+    pub status: Option<HttpRole>,
+    pub power: Option<HttpRole>,
+    pub hashrate: Option<HttpRole>,
+    pub inlet_temperature: Option<HttpRole>,
+    pub start: Option<HttpRole>,
+    pub stop: Option<HttpRole>,
+    pub power_on: Option<HttpRole>,
+    pub power_off: Option<HttpRole>,
+    pub timeout: Option<Span>,
+}
+
+impl HttpControllerConfig {
+    /// Every role with its name, for validation.
+    pub fn roles(&self) -> Vec<(&'static str, &HttpRole)> {
+        let all = [
+            ("status", &self.status),
+            ("power", &self.power),
+            ("hashrate", &self.hashrate),
+            ("inlet_temperature", &self.inlet_temperature),
+            ("start", &self.start),
+            ("stop", &self.stop),
+            ("power_on", &self.power_on),
+            ("power_off", &self.power_off),
+        ];
+        all.into_iter().filter_map(|(name, role)| role.as_ref().map(|r| (name, r))).collect()
+    }
+}
+
+pub struct HttpController {
+    config: HttpControllerConfig,
+}
+
+impl HttpController {
+    pub fn new(config: &HttpControllerConfig) -> HttpController {
+        HttpController { config: config.clone() }
+    }
+
+    fn request(&self, role: &HttpRole, call: &Call) -> Result<(Request, std::time::Duration), DeviceError> {
+        let call = call.with_timeout(self.config.timeout);
+        let budget = call.budget().ok_or_else(|| DeviceError("cycle deadline reached".into()))?;
+        let mut request = Request::new(&role.method, &role.url);
+        for (name, value) in &self.config.headers {
+            request = request.header(name, value.clone());
+        }
+        if let Some(body) = &role.body {
+            request.body = Some(body.clone().into_bytes());
+        }
+        Ok((request, budget))
+    }
+
+    fn send(&self, role: &HttpRole, call: &Call) -> Result<Value, DeviceError> {
+        let (request, budget) = self.request(role, call)?;
+        fetch_json(&request, budget).map_err(DeviceError)
+    }
+
+    /// Reads a role, one request per distinct URL and method.
+    fn value(
+        &self,
+        role: &HttpRole,
+        replies: &mut BTreeMap<(String, String), Value>,
+        call: &Call,
+    ) -> Result<Value, DeviceError> {
+        let key = (role.method.to_ascii_uppercase(), role.url.clone());
+        if !replies.contains_key(&key) {
+            let reply = self.send(role, call)?;
+            replies.insert(key.clone(), reply);
+        }
+        extract(&replies[&key], role.jsonpath.as_deref()).map_err(DeviceError)
+    }
+
+    fn number(
+        &self,
+        role: &Option<HttpRole>,
+        replies: &mut BTreeMap<(String, String), Value>,
+        call: &Call,
+    ) -> Result<Option<f64>, DeviceError> {
+        let Some(role) = role else { return Ok(None) };
+        let value = self.value(role, replies, call)?;
+        let number =
+            as_number(&value).ok_or_else(|| DeviceError(format!("{} gave `{value}`, not a number", role.url)))?;
+        Ok(Some(number * role.scale))
+    }
+}
+
+/// Whether a status value means on.
+fn is_on(value: &Value, on_value: Option<&serde_yaml::Value>) -> bool {
+    match on_value {
+        Some(expected) => {
+            serde_json::to_value(expected).is_ok_and(|e| crate::rules::eval::equal(value, &e) || text_eq(value, &e))
+        }
+        None => match value {
+            Value::Bool(b) => *b,
+            Value::Number(n) => n.as_f64().is_some_and(|v| v != 0.0),
+            Value::String(s) => crate::home_assistant::parse_bool(s).unwrap_or(false),
+            _ => false,
+        },
+    }
+}
+
+fn text_eq(a: &Value, b: &Value) -> bool {
+    let text = |v: &Value| match v {
+        Value::String(s) => s.to_ascii_lowercase(),
+        other => other.to_string(),
+    };
+    text(a) == text(b)
+}
+
+impl Monitor for HttpController {
+    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
+        let mut replies = BTreeMap::new();
+        let mut reading = MinerReading::default();
+        if let Some(role) = &self.config.status {
+            let value = self.value(role, &mut replies, call)?;
+            reading.status =
+                Some(if is_on(&value, role.on_value.as_ref()) { MinerStatus::On } else { MinerStatus::Off });
+        }
+        reading.power = self.number(&self.config.power, &mut replies, call)?;
+        reading.hashrate = self.number(&self.config.hashrate, &mut replies, call)?;
+        reading.inlet_temperature = self.number(&self.config.inlet_temperature, &mut replies, call)?;
+        Ok(reading)
+    }
+}
+
+/// A command succeeds on any 2xx, whatever the body.
+fn command(controller: &HttpController, role: &Option<HttpRole>, name: &str, call: &Call) -> Result<(), DeviceError> {
+    let role = role.as_ref().ok_or_else(|| DeviceError(format!("no `{name}` request configured")))?;
+    let (request, budget) = controller.request(role, call)?;
+    let url = crate::http::redact(&request.url);
+    let response = crate::http::send(&request, budget).map_err(|e| DeviceError(format!("{name}: {url}: {e}")))?;
+    if response.is_success() { Ok(()) } else { Err(DeviceError(format!("{name}: {url}: HTTP {}", response.status))) }
+}
+
+impl MiningControl for HttpController {
+    fn start_mining(&self, call: &Call) -> Result<(), DeviceError> {
+        command(self, &self.config.start, "start", call)
+    }
+
+    fn stop_mining(&self, call: &Call) -> Result<(), DeviceError> {
+        command(self, &self.config.stop, "stop", call)
+    }
+}
+
+impl PowerControl for HttpController {
+    fn power_on(&self, call: &Call) -> Result<(), DeviceError> {
+        command(self, &self.config.power_on, "power_on", call)
+    }
+
+    fn power_off(&self, call: &Call) -> Result<(), DeviceError> {
+        command(self, &self.config.power_off, "power_off", call)
+    }
+}
+
+impl Controller for HttpController {
+    fn monitor(&self) -> Option<&dyn Monitor> {
+        Some(self)
+    }
+    fn mining_control(&self) -> Option<&dyn MiningControl> {
+        (self.config.start.is_some() && self.config.stop.is_some()).then_some(self as &dyn MiningControl)
+    }
+    fn power_control(&self) -> Option<&dyn PowerControl> {
+        (self.config.power_on.is_some() && self.config.power_off.is_some()).then_some(self as &dyn PowerControl)
+    }
+}

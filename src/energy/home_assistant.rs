@@ -1,0 +1,106 @@
+//! `home_assistant` energy monitor: production, house load, grid and battery from Home
+//! Assistant sensors, in W/kW and Wh/kWh, with the sign conventions of SPEC §5.
+//! An `unavailable` or `unknown` sensor is a missing value (never 0) and a failed input.
+
+use serde::Deserialize;
+
+use crate::core::reading::EnergyReading;
+use crate::devices::{Call, DeviceError};
+use crate::energy::EnergyMonitor;
+use crate::home_assistant::{Client, Quantity};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HomeAssistantMonitorConfig {
+    pub service: String,
+    pub production: Option<String>,
+    /// The household load without the miners.
+    pub consumption: Option<String>,
+    pub grid: Option<String>,
+    pub battery_soc: Option<String>,
+    pub battery_power: Option<String>,
+    pub battery_remaining_capacity: Option<String>,
+    /// The grid sensor is positive when exporting (default: positive when importing).
+    #[serde(default)]
+    pub grid_positive_export: bool,
+    /// The battery sensor is positive when charging (the default).
+    #[serde(default = "yes")]
+    pub battery_positive_charge: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+pub struct HomeAssistantMonitor {
+    client: Client,
+    config: HomeAssistantMonitorConfig,
+}
+
+impl HomeAssistantMonitor {
+    pub fn new(client: Client, config: &HomeAssistantMonitorConfig) -> HomeAssistantMonitor {
+        HomeAssistantMonitor { client, config: config.clone() }
+    }
+}
+
+/// Reads the configured sensors: (values, the oldest `last_updated`, problems).
+struct Sensors<'a> {
+    client: &'a Client,
+    call: &'a Call,
+    oldest: Option<i64>,
+    problems: Vec<String>,
+    read: usize,
+}
+
+impl Sensors<'_> {
+    fn read(&mut self, entity: &Option<String>, quantity: Quantity) -> Option<f64> {
+        let entity = entity.as_ref()?;
+        match self.client.number(entity, quantity, self.call) {
+            Ok(Some((value, updated))) => {
+                self.read += 1;
+                if let Some(updated) = updated {
+                    self.oldest = Some(self.oldest.map_or(updated, |o| o.min(updated)));
+                }
+                Some(value)
+            }
+            Ok(None) => {
+                self.problems.push(format!("sensor `{entity}` is unavailable"));
+                None
+            }
+            Err(message) => {
+                self.problems.push(message);
+                None
+            }
+        }
+    }
+}
+
+impl EnergyMonitor for HomeAssistantMonitor {
+    fn read(&self, call: &Call) -> Result<EnergyReading, DeviceError> {
+        let config = &self.config;
+        let mut sensors = Sensors { client: &self.client, call, oldest: None, problems: Vec::new(), read: 0 };
+        let production = sensors.read(&config.production, Quantity::Power).map(|w| w.max(0.0));
+        let consumption = sensors.read(&config.consumption, Quantity::Power).map(|w| w.max(0.0));
+        let grid =
+            sensors.read(&config.grid, Quantity::Power).map(|w| if config.grid_positive_export { -w } else { w });
+        let battery_soc = sensors.read(&config.battery_soc, Quantity::Plain).map(|p| p.clamp(0.0, 100.0));
+        let battery_power = sensors
+            .read(&config.battery_power, Quantity::Power)
+            .map(|w| if config.battery_positive_charge { w } else { -w });
+        let battery_remaining = sensors.read(&config.battery_remaining_capacity, Quantity::Energy);
+        if sensors.read == 0 {
+            let reason = sensors.problems.first().cloned().unwrap_or_else(|| "no sensor is configured".into());
+            return Err(DeviceError(reason));
+        }
+        Ok(EnergyReading {
+            production,
+            consumption,
+            grid,
+            battery_soc,
+            battery_power,
+            battery_remaining,
+            at: sensors.oldest.map_or(call.now, |o| o.min(call.now)),
+            problems: sensors.problems,
+        })
+    }
+}

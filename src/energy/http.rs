@@ -1,0 +1,107 @@
+//! `http` energy monitor: each quantity from any JSON endpoint, by JSONPath and scale;
+//! one request per distinct URL per cycle.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::core::reading::EnergyReading;
+use crate::devices::{Call, DeviceError};
+use crate::energy::EnergyMonitor;
+use crate::extract::{as_number, extract};
+use crate::http::{Request, fetch_json};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpQuantity {
+    pub url: String,
+    pub jsonpath: Option<String>,
+    #[serde(default = "one")]
+    pub scale: f64,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpMonitorConfig {
+    pub production: Option<HttpQuantity>,
+    pub consumption: Option<HttpQuantity>,
+    pub grid: Option<HttpQuantity>,
+    pub battery_soc: Option<HttpQuantity>,
+    pub battery_power: Option<HttpQuantity>,
+    pub battery_remaining_capacity: Option<HttpQuantity>,
+    pub timeout: Option<crate::duration::Span>,
+}
+
+impl HttpMonitorConfig {
+    pub fn quantities(&self) -> Vec<(&'static str, &HttpQuantity)> {
+        [
+            ("production", &self.production),
+            ("consumption", &self.consumption),
+            ("grid", &self.grid),
+            ("battery_soc", &self.battery_soc),
+            ("battery_power", &self.battery_power),
+            ("battery_remaining_capacity", &self.battery_remaining_capacity),
+        ]
+        .into_iter()
+        .filter_map(|(name, q)| q.as_ref().map(|q| (name, q)))
+        .collect()
+    }
+}
+
+pub struct HttpMonitor {
+    config: HttpMonitorConfig,
+}
+
+impl HttpMonitor {
+    pub fn new(config: &HttpMonitorConfig) -> HttpMonitor {
+        HttpMonitor { config: config.clone() }
+    }
+}
+
+impl EnergyMonitor for HttpMonitor {
+    fn read(&self, call: &Call) -> Result<EnergyReading, DeviceError> {
+        let call = call.with_timeout(self.config.timeout);
+        let mut replies: BTreeMap<String, Result<Value, String>> = BTreeMap::new();
+        let mut values: BTreeMap<&str, f64> = BTreeMap::new();
+        let mut problems = Vec::new();
+        for (name, quantity) in self.config.quantities() {
+            let reply = replies.entry(quantity.url.clone()).or_insert_with(|| {
+                let mut request = Request::get(&quantity.url);
+                for (header, value) in &quantity.headers {
+                    request = request.header(header, value.clone());
+                }
+                let budget = call.budget().ok_or_else(|| "cycle deadline reached".to_string())?;
+                fetch_json(&request, budget)
+            });
+            let value = reply
+                .as_ref()
+                .map_err(String::clone)
+                .and_then(|reply| extract(reply, quantity.jsonpath.as_deref()))
+                .and_then(|v| as_number(&v).ok_or_else(|| format!("`{v}` is not a number")));
+            match value {
+                Ok(number) => drop(values.insert(name, number * quantity.scale)),
+                Err(message) => problems.push(format!("{name}: {message}")),
+            }
+        }
+        if values.is_empty() {
+            return Err(DeviceError(problems.first().cloned().unwrap_or_else(|| "no quantity is configured".into())));
+        }
+        Ok(EnergyReading {
+            production: values.get("production").copied(),
+            consumption: values.get("consumption").copied(),
+            grid: values.get("grid").copied(),
+            battery_soc: values.get("battery_soc").map(|p| p.clamp(0.0, 100.0)),
+            battery_power: values.get("battery_power").copied(),
+            battery_remaining: values.get("battery_remaining_capacity").copied(),
+            at: call.now,
+            problems,
+        })
+    }
+}

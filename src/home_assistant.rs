@@ -1,0 +1,168 @@
+//! Home Assistant's REST API: entity states (numbers arrive as strings, with a unit) and
+//! service calls. Shared by the Home Assistant controller, energy monitor and forecast.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::config::secret::Secret;
+use crate::devices::Call;
+use crate::duration::Span;
+use crate::http::{Request, send};
+
+/// A `services:` entry of type `home_assistant`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HomeAssistantService {
+    /// e.g. `http://homeassistant.local:8123`
+    pub url: String,
+    pub token: Option<Secret>,
+    /// Accept a self-signed certificate on the LAN.
+    #[serde(default)]
+    pub insecure: bool,
+    pub timeout: Option<Span>,
+}
+
+/// A client for one Home Assistant.
+#[derive(Debug, Clone)]
+pub struct Client {
+    base: String,
+    token: String,
+    insecure: bool,
+    timeout: Option<Span>,
+}
+
+/// An entity's state: `value` is None when Home Assistant says `unavailable` or `unknown`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityState {
+    pub value: Option<String>,
+    pub unit: Option<String>,
+    /// Unix seconds of `last_updated`.
+    pub updated_at: Option<i64>,
+}
+
+/// What a numeric state measures, for unit scaling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantity {
+    /// W (kW, MW scaled).
+    Power,
+    /// Wh (kWh, MWh scaled).
+    Energy,
+    /// As it is (%, °C, TH/s…).
+    Plain,
+}
+
+impl Client {
+    pub fn new(service: &HomeAssistantService) -> Client {
+        Client {
+            base: service.url.trim_end_matches('/').to_string(),
+            token: service.token.as_ref().map(|t| t.expose().to_string()).unwrap_or_default(),
+            insecure: service.insecure,
+            timeout: service.timeout,
+        }
+    }
+
+    fn budget(&self, call: &Call) -> Result<Duration, String> {
+        call.with_timeout(self.timeout).budget().ok_or_else(|| "cycle deadline reached".to_string())
+    }
+
+    fn request(&self, request: Request) -> Request {
+        request.header("Authorization", format!("Bearer {}", self.token)).insecure(self.insecure)
+    }
+
+    /// `GET /api/states/<entity>`.
+    pub fn state(&self, entity: &str, call: &Call) -> Result<EntityState, String> {
+        let request = self.request(Request::get(&format!("{}/api/states/{entity}", self.base)));
+        let response = send(&request, self.budget(call)?).map_err(|e| format!("Home Assistant: {e}"))?;
+        match response.status {
+            200 => {}
+            401 | 403 => {
+                return Err("Home Assistant rejected the token (HTTP 401); check the long-lived access token".into());
+            }
+            404 => return Err(format!("Home Assistant has no entity `{entity}` (HTTP 404)")),
+            status => return Err(format!("Home Assistant answered HTTP {status} for `{entity}`")),
+        }
+        let body = response.json().map_err(|e| format!("Home Assistant, `{entity}`: {e}"))?;
+        let state = body.get("state").and_then(Value::as_str).map(str::trim).unwrap_or("unknown");
+        let value = (!matches!(state.to_ascii_lowercase().as_str(), "unavailable" | "unknown" | "none" | ""))
+            .then(|| state.to_string());
+        let unit = body.pointer("/attributes/unit_of_measurement").and_then(Value::as_str).map(str::to_string);
+        let updated_at = body
+            .get("last_updated")
+            .and_then(Value::as_str)
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .map(|t| t.as_second());
+        Ok(EntityState { value, unit, updated_at })
+    }
+
+    /// A numeric state in base units; `Ok(None)` when the sensor is unavailable.
+    pub fn number(&self, entity: &str, quantity: Quantity, call: &Call) -> Result<Option<(f64, Option<i64>)>, String> {
+        let state = self.state(entity, call)?;
+        let Some(text) = state.value else { return Ok(None) };
+        let value: f64 = text.parse().map_err(|_| format!("`{entity}` is `{text}`, not a number"))?;
+        if !value.is_finite() {
+            return Err(format!("`{entity}` is not a finite number"));
+        }
+        Ok(Some((value * scale(quantity, state.unit.as_deref()), state.updated_at)))
+    }
+
+    /// An on/off entity: `Ok(None)` when unavailable.
+    pub fn switch_state(&self, entity: &str, call: &Call) -> Result<Option<bool>, String> {
+        let state = self.state(entity, call)?;
+        Ok(state.value.as_deref().and_then(parse_bool))
+    }
+
+    /// `POST /api/services/<domain>/turn_on|turn_off` with the entity's own domain.
+    pub fn turn(&self, entity: &str, on: bool, call: &Call) -> Result<(), String> {
+        let domain = entity.split('.').next().unwrap_or_default();
+        if !["switch", "input_boolean", "light", "fan"].contains(&domain) {
+            return Err(format!(
+                "`{entity}`: only switch, input_boolean, light and fan entities can be turned on and off"
+            ));
+        }
+        let service = if on { "turn_on" } else { "turn_off" };
+        let url = format!("{}/api/services/{domain}/{service}", self.base);
+        let request = self.request(Request::new("POST", &url).json_body(&json!({"entity_id": entity})));
+        let response = send(&request, self.budget(call)?).map_err(|e| format!("Home Assistant: {e}"))?;
+        match response.status {
+            200..=299 => Ok(()),
+            401 | 403 => Err("Home Assistant rejected the token (HTTP 401)".into()),
+            status => Err(format!("Home Assistant answered HTTP {status} to {domain}.{service} for `{entity}`")),
+        }
+    }
+}
+
+/// The factor from a unit to the base unit of a quantity.
+pub fn scale(quantity: Quantity, unit: Option<&str>) -> f64 {
+    let unit = unit.unwrap_or_default().trim();
+    match (quantity, unit) {
+        (Quantity::Power, "kW") | (Quantity::Energy, "kWh") => 1e3,
+        (Quantity::Power, "MW") | (Quantity::Energy, "MWh") => 1e6,
+        _ => 1.0,
+    }
+}
+
+/// Home Assistant's boolean states.
+pub fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" | "yes" | "active" | "open" => Some(true),
+        "off" | "false" | "0" | "no" | "inactive" | "closed" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_scale_to_base_units() {
+        assert_eq!(scale(Quantity::Power, Some("kW")), 1000.0);
+        assert_eq!(scale(Quantity::Power, Some("W")), 1.0);
+        assert_eq!(scale(Quantity::Energy, Some("kWh")), 1000.0);
+        assert_eq!(scale(Quantity::Plain, Some("kW")), 1.0);
+        assert_eq!(parse_bool("ON"), Some(true));
+        assert_eq!(parse_bool("unavailable"), None);
+    }
+}
