@@ -19,13 +19,12 @@ pub fn context(cli: &Cli, args: &ContextArgs) -> Result<i32, Failure> {
     // Not the run lock: `context` sends no command. The database is opened for writing so
     // that pool replies and backoff learned here are kept, as a run would keep them.
     let mut store = Store::open(&loaded.config.state).map_err(fatal)?;
-    let world = crate::state::load_sim(&store.conn).map_err(|e| fatal(e.to_string()))?;
-    let fetcher = crate::fetch::Fetcher::load(&store.conn).map_err(|e| fatal(e.to_string()))?;
-    let controllers = crate::devices::build(&loaded.config, &world);
-    let sources = poll::Sources { world: &world, fetcher: &fetcher };
+    let memory = crate::cycle::memory::Memory::load(&store, clock.day_start()).map_err(|e| fatal(e.to_string()))?;
+    let controllers = crate::devices::build(&loaded.config, &memory.world);
+    let sources = poll::Sources { world: &memory.world, fetcher: &memory.fetcher };
     let inputs = poll::poll(&loaded.config, &scope, &controllers, &sources, &clock.call(&loaded));
-    store.transaction(|conn| fetcher.save(conn)).map_err(fatal)?;
-    let evaluation = crate::cycle::decide(&loaded, &scope, &inputs, &store, &clock)?;
+    store.transaction(|conn| memory.fetcher.save(conn)).map_err(fatal)?;
+    let evaluation = crate::cycle::decide(&loaded, &scope, &inputs, &memory, &clock);
     for error in &evaluation.errors {
         eprintln!("failed input: {error}");
     }

@@ -147,10 +147,17 @@ fn control(cli: &Cli, loaded: &Loaded, id: &str, decision: Decision) -> Result<i
         controller,
         decision,
         reason: Reason { kind: ReasonKind::None, name: Some("manual".into()) },
+        follow_up: None,
     };
     let outcome =
         execute(&mut store, &loaded.config, std::slice::from_ref(&command), &controllers, &call, &world, true)
             .map_err(|m| Failure::new(exit::FATAL, m))?;
+    if outcome.first().is_some_and(|o| o.ok) {
+        let unit_id = command.unit.clone().unwrap_or_default();
+        let intent =
+            crate::cycle::plan::new_intent(&unit_id, &command.miner, command.kind, &command.controller, clock.now);
+        store.transaction(|c| crate::state::save_intent(c, &intent)).map_err(|m| Failure::new(exit::FATAL, m))?;
+    }
     match outcome.first() {
         Some(action) if action.ok => {
             println!("{}: {} via {}: ok", miner.id, action.kind, command.controller);

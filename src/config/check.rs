@@ -132,11 +132,11 @@ impl<'a> Checker<'a> {
             }
         }
         for notifier in &config.notifiers {
-            let name = match notifier.kind {
-                NotifierKind::Telegram(_) => "telegram",
-                NotifierKind::Webhook(_) => "webhook",
-            };
-            self.error(&key_path(&notifier.at, "type"), not_yet("notifier", name));
+            if let NotifierKind::Telegram(telegram) = &notifier.kind
+                && telegram.bot_token.as_ref().is_none_or(|t| t.is_empty())
+            {
+                self.error(&notifier.at, "a telegram notifier needs `bot_token` or `bot_token_file`");
+            }
         }
     }
 

@@ -183,8 +183,8 @@ pub enum TrackerKind {
 
 #[derive(Debug, Clone)]
 pub enum NotifierKind {
-    Telegram(planned::TelegramNotifier),
-    Webhook(planned::WebhookNotifier),
+    Telegram(crate::notify::telegram::TelegramConfig),
+    Webhook(crate::notify::webhook::WebhookConfig),
 }
 
 #[derive(Debug, Clone, Deserialize)]

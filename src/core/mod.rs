@@ -3,6 +3,7 @@
 pub mod binding;
 pub mod context;
 pub mod feature;
+pub mod guards;
 pub mod performance;
 pub mod reading;
 pub mod safety;

@@ -32,7 +32,38 @@ impl CommandKind {
         }
     }
 
-    fn feature(self) -> FeatureType {
+    pub fn parse(text: &str) -> Option<CommandKind> {
+        [CommandKind::StartMining, CommandKind::StopMining, CommandKind::PowerOn, CommandKind::PowerOff]
+            .into_iter()
+            .find(|kind| kind.name() == text)
+    }
+
+    /// The state the command should bring: `on`, `off`, `powered` or `unpowered`.
+    pub fn target(self) -> &'static str {
+        match self {
+            CommandKind::StartMining => "on",
+            CommandKind::StopMining => "off",
+            CommandKind::PowerOn => "powered",
+            CommandKind::PowerOff => "unpowered",
+        }
+    }
+
+    /// The command through the other control feature (sleep → plug off; plug on → resume).
+    pub fn escalation(self) -> CommandKind {
+        match self {
+            CommandKind::StartMining => CommandKind::PowerOn,
+            CommandKind::StopMining => CommandKind::PowerOff,
+            CommandKind::PowerOn => CommandKind::StartMining,
+            CommandKind::PowerOff => CommandKind::StopMining,
+        }
+    }
+
+    /// Whether the command means the miner goes to work.
+    pub fn starts(self) -> bool {
+        matches!(self, CommandKind::StartMining | CommandKind::PowerOn)
+    }
+
+    pub fn feature(self) -> FeatureType {
         match self {
             CommandKind::StartMining | CommandKind::StopMining => FeatureType::MiningControl,
             CommandKind::PowerOn | CommandKind::PowerOff => FeatureType::PowerControl,
@@ -49,6 +80,8 @@ pub struct Command {
     pub controller: String,
     pub decision: Decision,
     pub reason: Reason,
+    /// A retry or escalation of a pending command (not a new switch).
+    pub follow_up: Option<crate::state::Intent>,
 }
 
 /// What a decision means for a miner in a given state; `Ok(None)` when nothing is to be done.
@@ -154,8 +187,33 @@ fn row(command: &Command, at: i64, manual: bool) -> ActionRow {
         controller: Some(command.controller.clone()),
         feature: Some(command.kind.feature().name().to_string()),
         manual,
+        follow_up: command.follow_up.is_some(),
         ok: None,
         error: None,
+    }
+}
+
+/// The commands a cycle sent and how each went.
+#[derive(Debug, Default)]
+pub struct Acted {
+    pub commands: Vec<Command>,
+    pub outcomes: Vec<ActionOutcome>,
+}
+
+/// Puts each command's outcome on its miner's line of the report.
+pub fn attach(evaluation: &mut crate::cycle::evaluate::Evaluation, commands: &[Command], outcomes: &[ActionOutcome]) {
+    for (command, action) in commands.iter().zip(outcomes) {
+        let unit = evaluation.units.iter_mut().find(|u| Some(&u.id) == command.unit.as_ref());
+        if let Some(miner) = unit.and_then(|u| u.miners.iter_mut().find(|m| m.id == command.miner)) {
+            if let Some(error) = &action.error {
+                miner.errors.push(format!("{} via `{}` failed: {error}", action.kind, command.controller));
+            }
+            if command.follow_up.is_some() {
+                miner.decision = command.decision;
+                miner.reason = command.reason.clone();
+            }
+            miner.action = Some(action.clone());
+        }
     }
 }
 

@@ -2,35 +2,35 @@
 //! load → poll → context → decide → guard → act → record → report.
 //!
 //! `load` happens before (the caller hands over a loaded config); each later stage is a
-//! function of its own module. State that must survive the process is read at the start
-//! and written at the end, in transactions.
+//! function of its own module. What earlier invocations remembered is read once at the
+//! start (`memory`) and what this one learned is written once at the end (`record`).
 
 pub mod act;
 pub mod evaluate;
+pub mod events;
+pub mod guard;
+pub mod memory;
 pub mod outcome;
+pub mod plan;
 pub mod poll;
 pub mod record;
 pub mod report;
 pub mod scope;
+pub mod verify;
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use crate::config::Loaded;
-use crate::core::context::ControlFacts;
-use crate::core::status::MinerStatus;
-use crate::cycle::act::{Command, one_per_miner, plan};
 use crate::cycle::evaluate::{Evaluation, Knowledge, evaluate};
+use crate::cycle::memory::Memory;
 use crate::cycle::outcome::RunReport;
-use crate::cycle::poll::{Inputs, miner_bindings};
+use crate::cycle::poll::Inputs;
 use crate::cycle::scope::Scope;
 use crate::devices::Call;
 use crate::exit::{self, Failure};
-use crate::fetch::Fetcher;
-use crate::rules::model::Decision;
 use crate::state::{Store, lock};
 
 #[derive(Debug, Clone, Default)]
@@ -92,115 +92,59 @@ pub fn open_locked(loaded: &Loaded) -> Result<(lock::RunLock, Store), Failure> {
     Ok((held, store))
 }
 
+fn fatal(message: impl ToString) -> Failure {
+    Failure::new(exit::FATAL, message.to_string())
+}
+
 /// Runs one full cycle.
 pub fn run(loaded: &Loaded, options: &RunOptions) -> Result<RunReport, Failure> {
     let clock = Clock::new(loaded, options.now)?;
     let config = &loaded.config;
     let scope = Scope::select(config, &options.units, &options.miners).map_err(|m| Failure::new(exit::USAGE, m))?;
     let (_lock, mut store) = open_locked(loaded)?;
-    let fatal = |m: String| Failure::new(exit::FATAL, m);
     let run_id = store.transaction(|c| crate::state::begin_run(c, clock.now, options.dry_run)).map_err(fatal)?;
-    let world = crate::state::load_sim(&store.conn).map_err(|e| fatal(e.to_string()))?;
-    let fetcher = Fetcher::load(&store.conn).map_err(|e| fatal(e.to_string()))?;
-    let controllers = crate::devices::build(config, &world);
+    let memory = Memory::load(&store, clock.day_start()).map_err(fatal)?;
+    let controllers = crate::devices::build(config, &memory.world);
     let call = clock.call(loaded);
-    let inputs = poll::poll(config, &scope, &controllers, &poll::Sources { world: &world, fetcher: &fetcher }, &call);
-    let mut evaluation = decide(loaded, &scope, &inputs, &store, &clock)?;
+    let sources = poll::Sources { world: &memory.world, fetcher: &memory.fetcher };
+    let inputs = poll::poll(config, &scope, &controllers, &sources, &call);
+    let mut evaluation = decide(loaded, &scope, &inputs, &memory, &clock);
+    let verifications = guard::verify_intents(config, &scope, &inputs, &memory, clock.now);
+    guard::apply(&scope, &inputs, &memory, &verifications, &mut evaluation, clock.now);
+    let mut acted = act::Acted::default();
     if !options.dry_run {
-        let commands = commands(loaded, &scope, &inputs, &mut evaluation);
+        let commands = plan::commands(config, &scope, &inputs, &memory, &verifications, &mut evaluation, clock.now);
         let outcomes =
-            act::execute(&mut store, config, &commands, &controllers, &call, &world, false).map_err(fatal)?;
-        attach(&mut evaluation, &commands, outcomes);
+            act::execute(&mut store, config, &commands, &controllers, &call, &memory.world, false).map_err(fatal)?;
+        act::attach(&mut evaluation, &commands, &outcomes);
+        acted = act::Acted { commands, outcomes };
     }
     let report = report::assemble(&clock, options.dry_run, evaluation, store.recovered_from.as_deref());
-    let memory = record::Memory { world: &world, fetcher: &fetcher };
-    record::record(&mut store, loaded, &clock, run_id, &report, options.dry_run, &memory).map_err(fatal)?;
+    let changes = record::Changes { verifications: &verifications, acted: &acted, scope: &scope };
+    record::record(&mut store, loaded, &clock, run_id, &report, options.dry_run, &memory, &changes).map_err(fatal)?;
+    if !options.dry_run {
+        let events = events::events(&scope, &report, &verifications, &acted);
+        let format = |at: i64| clock.format(at);
+        let warnings = crate::notify::deliver(&mut store, &crate::notify::build(config), &events, &call, &format);
+        warnings.iter().for_each(|w| log::warn!("{w}"));
+    }
     Ok(report)
 }
 
-/// Context and decide, with what the database remembers.
-pub fn decide(
-    loaded: &Loaded,
-    scope: &Scope,
-    inputs: &Inputs,
-    store: &Store,
-    clock: &Clock,
-) -> Result<Evaluation, Failure> {
-    let fatal = |e: rusqlite::Error| Failure::new(exit::FATAL, format!("state database: {e}"));
-    let timers = crate::state::load_timers(&store.conn).map_err(fatal)?;
-    let control = control_facts(store, inputs, clock).map_err(fatal)?;
+/// Context and decide (rules and safety), with what the database remembers.
+pub fn decide(loaded: &Loaded, scope: &Scope, inputs: &Inputs, memory: &Memory, clock: &Clock) -> Evaluation {
     let format = |at: i64| clock.format(at);
-    let knowledge =
-        Knowledge { now: clock.now, format_instant: &format, rules: &loaded.rules, timers: &timers, control: &control };
-    Ok(evaluate(&loaded.config, scope, inputs, &knowledge))
-}
-
-/// The `control` section of each miner, from the observed status and the action log.
-fn control_facts(store: &Store, inputs: &Inputs, clock: &Clock) -> rusqlite::Result<BTreeMap<String, ControlFacts>> {
-    let observed = crate::state::load_observed(&store.conn)?;
-    let day_start = clock.day_start();
-    let mut facts = BTreeMap::new();
-    for (miner, state) in &inputs.miners {
-        let since = match observed.get(miner) {
-            Some((status, since)) if status == state.status.name() && *since <= clock.now => *since,
-            _ => clock.now,
-        };
-        let stats = crate::state::command_stats(&store.conn, miner, day_start)?;
-        let running = matches!(state.status, MinerStatus::On);
-        let idle = matches!(state.status, MinerStatus::Off);
-        facts.insert(
-            miner.clone(),
-            ControlFacts {
-                on_for: running.then_some(clock.now - since),
-                off_for: idle.then_some(clock.now - since),
-                switches_today: stats.today,
-                last_action: stats.last.as_ref().map(|(action, _)| action.clone()),
-                last_action_at: stats.last.as_ref().map(|(_, at)| clock.format(*at)),
-                pending: false,
-            },
-        );
-    }
-    Ok(facts)
-}
-
-/// Guard and plan: the commands the decisions call for, at most one per miner.
-fn commands(loaded: &Loaded, scope: &Scope, inputs: &Inputs, evaluation: &mut Evaluation) -> Vec<Command> {
-    let mut commands = Vec::new();
-    for unit in &evaluation.units {
-        let Some(unit_config) = scope.units.iter().find(|u| u.id == unit.id) else { continue };
-        for outcome in &unit.miners {
-            if outcome.decision == Decision::MaintainState {
-                continue;
-            }
-            let Some(miner) = scope.miners.iter().find(|m| m.id == outcome.id) else { continue };
-            let Some(state) = inputs.miners.get(&miner.id) else { continue };
-            let bindings = miner_bindings(&loaded.config, miner);
-            match plan(outcome.decision, state.status, state.reading.relay_on, &bindings, unit_config.stop_mode) {
-                Ok(Some((kind, controller))) => commands.push(Command {
-                    unit: Some(unit.id.clone()),
-                    miner: miner.id.clone(),
-                    kind,
-                    controller,
-                    decision: outcome.decision,
-                    reason: outcome.reason.clone(),
-                }),
-                Ok(None) => {}
-                Err(message) => evaluation.errors.push(format!("miner `{}`: cannot act: {message}", miner.id)),
-            }
-        }
-    }
-    one_per_miner(commands)
-}
-
-/// Puts each command's outcome on its miner's line.
-fn attach(evaluation: &mut Evaluation, commands: &[Command], outcomes: Vec<outcome::ActionOutcome>) {
-    for (command, action) in commands.iter().zip(outcomes) {
-        let unit = evaluation.units.iter_mut().find(|u| Some(&u.id) == command.unit.as_ref());
-        if let Some(miner) = unit.and_then(|u| u.miners.iter_mut().find(|m| m.id == command.miner)) {
-            if let Some(error) = &action.error {
-                miner.errors.push(format!("{} via `{}` failed: {error}", action.kind, command.controller));
-            }
-            miner.action = Some(action);
-        }
-    }
+    let control = inputs
+        .miners
+        .iter()
+        .map(|(id, state)| (id.clone(), memory.control(id, state.status, clock.now, &format)))
+        .collect();
+    let knowledge = Knowledge {
+        now: clock.now,
+        format_instant: &format,
+        rules: &loaded.rules,
+        timers: &memory.timers,
+        control: &control,
+    };
+    evaluate(&loaded.config, scope, inputs, &knowledge)
 }

@@ -1,20 +1,29 @@
 //! Record: persist what the next invocation needs, in one transaction. A dry run records
 //! its run row and the HTTP cache and backoff (they describe the world, not decisions):
-//! no timers, no observations, no simulated-device changes.
+//! no timers, intents, observations or simulated-device changes.
+
+use rusqlite::Connection;
 
 use crate::config::Loaded;
+use crate::config::model::StopMode;
+use crate::core::status::MinerStatus;
 use crate::cycle::Clock;
+use crate::cycle::act::Acted;
+use crate::cycle::memory::Memory;
 use crate::cycle::outcome::RunReport;
-use crate::fetch::Fetcher;
-use crate::sim::SimWorld;
+use crate::cycle::plan::new_intent;
+use crate::cycle::scope::Scope;
+use crate::cycle::verify::Verification;
+use crate::state::*;
 
-/// The in-memory state a cycle changed and must write back.
-pub struct Memory<'a> {
-    pub world: &'a SimWorld,
-    pub fetcher: &'a Fetcher,
+/// What the cycle changed besides its report.
+pub struct Changes<'a> {
+    pub verifications: &'a [(String, Verification)],
+    pub acted: &'a Acted,
+    pub scope: &'a Scope<'a>,
 }
-use crate::state::{RunSummary, Store, finish_run, observe, prune, save_sim, save_timers};
 
+#[allow(clippy::too_many_arguments)]
 pub fn record(
     store: &mut Store,
     loaded: &Loaded,
@@ -23,27 +32,23 @@ pub fn record(
     report: &RunReport,
     dry_run: bool,
     memory: &Memory,
+    changes: &Changes,
 ) -> Result<(), String> {
-    let world = memory.world;
     let retention = loaded.config.settings.retention.as_secs_i64();
     let summary = RunSummary {
         finished_at: clock.now,
         exit_code: report.exit_code,
         miners: report.units.iter().map(|u| u.miners.len()).sum(),
-        commands: report.units.iter().flat_map(|u| &u.miners).filter(|m| m.action.is_some()).count(),
+        commands: changes.acted.commands.len(),
         failures: report.errors.len(),
     };
     store.transaction(|conn| {
         if !dry_run {
-            for unit in &report.units {
-                for miner in &unit.miners {
-                    let timers = report_timers(report, &unit.id, &miner.id);
-                    save_timers(conn, &unit.id, &miner.id, &timers)?;
-                    observe(conn, &miner.id, &miner.status, clock.now)?;
-                }
-            }
-            if world.changed() {
-                save_sim(conn, world)?;
+            decisions(conn, report, memory, clock.now)?;
+            verifications(conn, changes, report)?;
+            commands(conn, changes.acted, clock.now)?;
+            if memory.world.changed() {
+                save_sim(conn, &memory.world)?;
             }
             prune(conn, clock.now.saturating_sub(retention))?;
         }
@@ -52,12 +57,66 @@ pub fn record(
     })
 }
 
-/// The timers evaluation decided to keep for a miner of a unit.
-fn report_timers(report: &RunReport, unit: &str, miner: &str) -> crate::rules::decide::Timers {
-    report
-        .timers
-        .iter()
-        .find(|(u, m, _)| u == unit && m == miner)
-        .map(|(_, _, timers)| timers.clone())
-        .unwrap_or_default()
+/// Timers, observed statuses, and state changes the tool did not cause.
+fn decisions(conn: &Connection, report: &RunReport, memory: &Memory, now: i64) -> rusqlite::Result<()> {
+    for unit in &report.units {
+        for (u, m, timers) in report.timers.iter().filter(|(u, _, _)| u == &unit.id) {
+            save_timers(conn, u, m, timers)?;
+        }
+        for miner in &unit.miners {
+            observe(conn, &miner.id, &miner.status, now)?;
+            let status = MinerStatus::parse(&miner.status).unwrap_or_default();
+            let known = memory.last_changes.get(&miner.id).is_some_and(|(s, _)| s == &miner.status);
+            if matches!(status, MinerStatus::On | MinerStatus::Off) && !known && !memory.intents.contains_key(&miner.id)
+            {
+                save_last_change(conn, &miner.id, &miner.status, memory.state_since(&miner.id, status, now))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Verified intents become state changes (dated by their command); given-up ones are cleared.
+fn verifications(conn: &Connection, changes: &Changes, report: &RunReport) -> rusqlite::Result<()> {
+    let status_of =
+        |miner: &str| report.units.iter().flat_map(|u| &u.miners).find(|m| m.id == miner).map(|m| m.status.clone());
+    for (miner, verification) in changes.verifications {
+        match verification {
+            Verification::Matched(intent) => {
+                clear_intent(conn, miner)?;
+                if let Some(status) = status_of(miner) {
+                    save_last_change(conn, miner, &status, intent.at)?;
+                }
+                let sleeping =
+                    intent.command == "stop_mining" && stop_mode(changes.scope, intent) == StopMode::SleepThenPowerOff;
+                set_asleep(conn, miner, sleeping.then_some(intent.at))?;
+            }
+            Verification::NotEffective(_) => clear_intent(conn, miner)?,
+            Verification::Waiting | Verification::FollowUp { .. } => {}
+        }
+    }
+    Ok(())
+}
+
+fn stop_mode(scope: &Scope, intent: &Intent) -> StopMode {
+    scope.units.iter().find(|u| Some(&u.id) == intent.unit.as_ref()).map_or(StopMode::Sleep, |u| u.stop_mode)
+}
+
+/// Each command sent leaves an intent to verify; a failed follow-up gives up.
+fn commands(conn: &Connection, acted: &Acted, now: i64) -> rusqlite::Result<()> {
+    for (command, outcome) in acted.commands.iter().zip(&acted.outcomes) {
+        match (&command.follow_up, outcome.ok) {
+            (Some(intent), true) => save_intent(conn, intent)?,
+            (None, true) => {
+                let unit = command.unit.as_deref().unwrap_or_default();
+                save_intent(conn, &new_intent(unit, &command.miner, command.kind, &command.controller, now))?;
+            }
+            (Some(_), false) => clear_intent(conn, &command.miner)?,
+            (None, false) => {}
+        }
+        if command.kind.starts() {
+            set_asleep(conn, &command.miner, None)?;
+        }
+    }
+    Ok(())
 }

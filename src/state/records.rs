@@ -85,6 +85,8 @@ pub struct ActionRow {
     pub controller: Option<String>,
     pub feature: Option<String>,
     pub manual: bool,
+    /// A retry or escalation of an earlier command (not a new switch).
+    pub follow_up: bool,
     /// None while the command is in flight (a crash leaves it so: sent, outcome unknown).
     pub ok: Option<bool>,
     pub error: Option<String>,
@@ -93,8 +95,8 @@ pub struct ActionRow {
 /// Records a command before it is sent; returns its row id.
 pub fn insert_action(conn: &Connection, row: &ActionRow) -> rusqlite::Result<i64> {
     conn.prepare_cached(
-        "INSERT INTO action (at, unit, miner, decision, reason_kind, reason_name, action, controller, feature, manual, ok, error)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        "INSERT INTO action (at, unit, miner, decision, reason_kind, reason_name, action, controller, feature, manual, ok, error, follow_up)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
         row.at,
@@ -108,7 +110,8 @@ pub fn insert_action(conn: &Connection, row: &ActionRow) -> rusqlite::Result<i64
         row.feature,
         row.manual,
         row.ok,
-        row.error
+        row.error,
+        row.follow_up
     ])?;
     Ok(conn.last_insert_rowid())
 }
@@ -122,7 +125,7 @@ pub fn finish_action(conn: &Connection, id: i64, ok: bool, error: Option<&str>) 
 /// The action log since `since` (unix seconds), oldest first, optionally for one miner.
 pub fn history(conn: &Connection, since: i64, miner: Option<&str>) -> rusqlite::Result<Vec<ActionRow>> {
     let mut statement = conn.prepare(
-        "SELECT at, unit, miner, decision, reason_kind, reason_name, action, controller, feature, manual, ok, error
+        "SELECT at, unit, miner, decision, reason_kind, reason_name, action, controller, feature, manual, ok, error, follow_up
          FROM action WHERE at >= ?1 AND (?2 IS NULL OR miner = ?2) ORDER BY at, id",
     )?;
     let rows = statement.query_map(params![since, miner], |r| {
@@ -139,6 +142,7 @@ pub fn history(conn: &Connection, since: i64, miner: Option<&str>) -> rusqlite::
             manual: r.get(9)?,
             ok: r.get(10)?,
             error: r.get(11)?,
+            follow_up: r.get(12)?,
         })
     })?;
     rows.collect()
@@ -170,13 +174,31 @@ pub struct CommandStats {
 
 pub fn command_stats(conn: &Connection, miner: &str, day_start: i64) -> rusqlite::Result<CommandStats> {
     let today: u32 = conn
-        .prepare_cached("SELECT COUNT(*) FROM action WHERE miner = ?1 AND at >= ?2 AND ok = 1")?
+        .prepare_cached("SELECT COUNT(*) FROM action WHERE miner = ?1 AND at >= ?2 AND ok = 1 AND follow_up = 0")?
         .query_row(params![miner, day_start], |r| r.get(0))?;
     let last = conn
         .prepare_cached("SELECT action, at FROM action WHERE miner = ?1 AND ok = 1 ORDER BY at DESC, id DESC LIMIT 1")?
         .query_row(params![miner], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
         .optional()?;
     Ok(CommandStats { today, last })
+}
+
+/// `command_stats` of every miner at once (two queries, whatever the fleet size).
+pub fn all_command_stats(conn: &Connection, day_start: i64) -> rusqlite::Result<BTreeMap<String, CommandStats>> {
+    let mut stats: BTreeMap<String, CommandStats> = BTreeMap::new();
+    let mut today = conn.prepare_cached(
+        "SELECT miner, COUNT(*) FROM action WHERE at >= ?1 AND ok = 1 AND follow_up = 0 GROUP BY miner",
+    )?;
+    for row in today.query_map(params![day_start], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))? {
+        let (miner, count) = row?;
+        stats.entry(miner).or_insert(CommandStats { today: 0, last: None }).today = count;
+    }
+    let mut last = conn.prepare_cached("SELECT miner, action, MAX(at) FROM action WHERE ok = 1 GROUP BY miner")?;
+    for row in last.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))? {
+        let (miner, action, at) = row?;
+        stats.entry(miner).or_insert(CommandStats { today: 0, last: None }).last = Some((action, at));
+    }
+    Ok(stats)
 }
 
 pub fn begin_run(conn: &Connection, started_at: i64, dry_run: bool) -> rusqlite::Result<i64> {
@@ -217,7 +239,20 @@ pub fn prune(conn: &Connection, before: i64) -> rusqlite::Result<usize> {
 
 /// Row counts per table, for `state show`.
 pub fn table_counts(conn: &Connection) -> rusqlite::Result<Vec<(String, i64)>> {
-    let tables = ["action", "run", "rule_timer", "observed", "sim_device", "sim_battery", "http_cache", "backoff"];
+    let tables = [
+        "action",
+        "run",
+        "rule_timer",
+        "observed",
+        "intent",
+        "last_change",
+        "asleep",
+        "notification",
+        "sim_device",
+        "sim_battery",
+        "http_cache",
+        "backoff",
+    ];
     tables
         .iter()
         .map(|table| {
@@ -306,5 +341,110 @@ pub fn save_backoff(conn: &Connection, host: &str, backoff: &HostBackoff) -> rus
          ON CONFLICT (host) DO UPDATE SET failures = ?2, errors = ?3, next_allowed_at = ?4, reason = ?5, last_request_at = ?6",
     )?
     .execute(params![host, backoff.rate_limited, backoff.errors, backoff.next_allowed_at, backoff.reason, backoff.last_request_at])?;
+    Ok(())
+}
+
+/// A command sent and not yet verified (SPEC §4.3).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Intent {
+    pub miner: String,
+    pub unit: Option<String>,
+    /// `on`, `off`, `powered` or `unpowered`.
+    pub target: String,
+    /// The command kind (`stop_mining`…) and its controller.
+    pub command: String,
+    pub controller: String,
+    pub at: i64,
+    pub attempts: u32,
+    pub escalated: bool,
+}
+
+pub fn load_intents(conn: &Connection) -> rusqlite::Result<BTreeMap<String, Intent>> {
+    let mut statement =
+        conn.prepare("SELECT miner, unit, target, command, controller, at, attempts, escalated FROM intent")?;
+    let rows = statement.query_map([], |r| {
+        let intent = Intent {
+            miner: r.get(0)?,
+            unit: r.get(1)?,
+            target: r.get(2)?,
+            command: r.get(3)?,
+            controller: r.get(4)?,
+            at: r.get(5)?,
+            attempts: r.get(6)?,
+            escalated: r.get(7)?,
+        };
+        Ok((intent.miner.clone(), intent))
+    })?;
+    rows.collect()
+}
+
+pub fn save_intent(conn: &Connection, intent: &Intent) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO intent (miner, unit, target, command, controller, at, attempts, escalated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (miner) DO UPDATE SET unit = ?2, target = ?3, command = ?4, controller = ?5, at = ?6, attempts = ?7, escalated = ?8",
+    )?
+    .execute(params![
+        intent.miner,
+        intent.unit,
+        intent.target,
+        intent.command,
+        intent.controller,
+        intent.at,
+        intent.attempts,
+        intent.escalated
+    ])?;
+    Ok(())
+}
+
+pub fn clear_intent(conn: &Connection, miner: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM intent WHERE miner = ?1")?.execute(params![miner])?;
+    Ok(())
+}
+
+/// The last state change of each miner: (status, at).
+pub fn load_last_changes(conn: &Connection) -> rusqlite::Result<BTreeMap<String, (String, i64)>> {
+    let mut statement = conn.prepare("SELECT miner, status, at FROM last_change")?;
+    let rows =
+        statement.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get::<_, String>(1)?, r.get::<_, i64>(2)?))))?;
+    rows.collect()
+}
+
+pub fn save_last_change(conn: &Connection, miner: &str, status: &str, at: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO last_change (miner, status, at) VALUES (?1, ?2, ?3) ON CONFLICT (miner) DO UPDATE SET status = ?2, at = ?3",
+    )?
+    .execute(params![miner, status, at])?;
+    Ok(())
+}
+
+pub fn load_asleep(conn: &Connection) -> rusqlite::Result<BTreeMap<String, i64>> {
+    let mut statement = conn.prepare("SELECT miner, since FROM asleep")?;
+    let rows = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    rows.collect()
+}
+
+pub fn set_asleep(conn: &Connection, miner: &str, since: Option<i64>) -> rusqlite::Result<()> {
+    match since {
+        Some(since) => conn
+            .prepare_cached("INSERT INTO asleep (miner, since) VALUES (?1, ?2) ON CONFLICT (miner) DO NOTHING")?
+            .execute(params![miner, since])?,
+        None => conn.prepare_cached("DELETE FROM asleep WHERE miner = ?1")?.execute(params![miner])?,
+    };
+    Ok(())
+}
+
+/// When a notifier last sent an event about a subject.
+pub fn last_notified(conn: &Connection, notifier: &str, event: &str, subject: &str) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached("SELECT sent_at FROM notification WHERE notifier = ?1 AND event = ?2 AND subject = ?3")?
+        .query_row(params![notifier, event, subject], |r| r.get(0))
+        .optional()
+}
+
+pub fn mark_notified(conn: &Connection, notifier: &str, event: &str, subject: &str, at: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO notification (notifier, event, subject, sent_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (notifier, event, subject) DO UPDATE SET sent_at = ?4",
+    )?
+    .execute(params![notifier, event, subject, at])?;
     Ok(())
 }

@@ -75,4 +75,35 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE backoff ADD COLUMN errors INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE backoff ADD COLUMN last_request_at INTEGER;
     ",
+    // 3: pending intents, the last state change per miner, sleep start, notification
+    //    de-duplication, and follow-up commands (retries, escalations) in the action log.
+    "
+    CREATE TABLE intent (
+        miner TEXT PRIMARY KEY,
+        unit TEXT,
+        target TEXT NOT NULL,
+        command TEXT NOT NULL,
+        controller TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL,
+        escalated INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE last_change (
+        miner TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        at INTEGER NOT NULL
+    );
+    CREATE TABLE asleep (
+        miner TEXT PRIMARY KEY,
+        since INTEGER NOT NULL
+    );
+    CREATE TABLE notification (
+        notifier TEXT NOT NULL,
+        event TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        sent_at INTEGER NOT NULL,
+        PRIMARY KEY (notifier, event, subject)
+    );
+    ALTER TABLE action ADD COLUMN follow_up INTEGER NOT NULL DEFAULT 0;
+    ",
 ];

@@ -1,0 +1,110 @@
+//! Guards (SPEC §7.5 step 3): hysteresis that turns a decision into `maintain_state`.
+//! Pure: the cycle passes what the database remembers.
+
+use crate::config::model::Guards;
+use crate::core::status::MinerStatus;
+use crate::rules::model::Decision;
+
+/// What the database remembers about a miner's switching.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SwitchingFacts {
+    /// When the miner last changed state (the command that caused it, or the first cycle
+    /// that observed a change the tool did not cause).
+    pub last_change_at: Option<i64>,
+    /// State changes caused today (in the configured zone).
+    pub switches_today: u32,
+    /// A command was sent and is not verified yet.
+    pub pending: bool,
+}
+
+/// The guard that holds a decision back, if any. `safety` marks a safety stop, which
+/// ignores `min_on` and the daily switch limit (but never a pending command).
+pub fn hold(
+    decision: Decision,
+    status: MinerStatus,
+    safety: bool,
+    facts: &SwitchingFacts,
+    guards: &Guards,
+    now: i64,
+) -> Option<String> {
+    if decision == Decision::MaintainState {
+        return None;
+    }
+    if facts.pending {
+        return Some("pending command".into());
+    }
+    if safety {
+        return None;
+    }
+    let since = facts.last_change_at.map_or(0, |at| (now - at).max(0));
+    let (minimum, name) = match decision {
+        Decision::StopMining => (guards.min_on, "min_on"),
+        _ => (guards.min_off, "min_off"),
+    };
+    let relevant = match decision {
+        Decision::StopMining => matches!(status, MinerStatus::On | MinerStatus::Starting),
+        _ => matches!(status, MinerStatus::Off | MinerStatus::Stopping),
+    };
+    if let Some(minimum) = minimum
+        && relevant
+        && facts.last_change_at.is_some()
+        && since < minimum.as_secs_i64()
+    {
+        return Some(format!("{name} ({} s left)", minimum.as_secs_i64() - since));
+    }
+    if let Some(limit) = guards.max_switches_per_day
+        && facts.switches_today >= limit
+    {
+        return Some(format!("max_switches_per_day ({} of {limit} used)", facts.switches_today));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::duration::Span;
+
+    fn guards() -> Guards {
+        Guards {
+            min_on: Some(Span::secs(900)),
+            min_off: Some(Span::secs(600)),
+            max_switches_per_day: Some(4),
+            ..Guards::default()
+        }
+    }
+
+    fn facts(last_change_at: i64, switches_today: u32, pending: bool) -> SwitchingFacts {
+        SwitchingFacts { last_change_at: Some(last_change_at), switches_today, pending }
+    }
+
+    #[test]
+    fn min_on_holds_a_rule_stop_but_not_a_safety_stop() {
+        let held = hold(Decision::StopMining, MinerStatus::On, false, &facts(1000, 1, false), &guards(), 1300);
+        assert_eq!(held.as_deref(), Some("min_on (600 s left)"));
+        assert_eq!(hold(Decision::StopMining, MinerStatus::On, true, &facts(1000, 1, false), &guards(), 1300), None);
+        assert_eq!(hold(Decision::StopMining, MinerStatus::On, false, &facts(1000, 1, false), &guards(), 1900), None);
+    }
+
+    #[test]
+    fn min_off_holds_a_start() {
+        let held = hold(Decision::StartMining, MinerStatus::Off, false, &facts(1000, 1, false), &guards(), 1100);
+        assert!(held.unwrap().starts_with("min_off"));
+    }
+
+    #[test]
+    fn the_daily_limit_and_a_pending_command() {
+        let held = hold(Decision::StartMining, MinerStatus::Off, false, &facts(0, 4, false), &guards(), 100_000);
+        assert!(held.unwrap().starts_with("max_switches_per_day"));
+        assert_eq!(hold(Decision::StopMining, MinerStatus::On, true, &facts(0, 9, false), &guards(), 100_000), None);
+        let pending = hold(Decision::StopMining, MinerStatus::On, true, &facts(0, 0, true), &guards(), 100_000);
+        assert_eq!(pending.as_deref(), Some("pending command"));
+        assert_eq!(hold(Decision::MaintainState, MinerStatus::On, false, &facts(0, 9, true), &guards(), 1), None);
+    }
+
+    #[test]
+    fn unknown_history_blocks_nothing_but_the_limit() {
+        let none = SwitchingFacts::default();
+        assert_eq!(hold(Decision::StopMining, MinerStatus::On, false, &none, &guards(), 5), None);
+    }
+}

@@ -1,0 +1,114 @@
+//! Events worth a notification, from what a cycle saw and did.
+
+use crate::cycle::act::Acted;
+use crate::cycle::outcome::RunReport;
+use crate::cycle::scope::Scope;
+use crate::cycle::verify::Verification;
+use crate::notify::{Event, EventKind};
+
+/// Each event with the notifier ids of the units it concerns.
+pub fn events(
+    scope: &Scope,
+    report: &RunReport,
+    verifications: &[(String, Verification)],
+    acted: &Acted,
+) -> Vec<(Event, Vec<String>)> {
+    let notifiers_of_miner = |miner: &str| -> Vec<String> {
+        scope.units.iter().filter(|u| u.miners.iter().any(|m| m == miner)).flat_map(|u| u.notifiers.clone()).collect()
+    };
+    let every_notifier: Vec<String> = scope.units.iter().flat_map(|u| u.notifiers.clone()).collect();
+    let mut events = Vec::new();
+    for (command, outcome) in acted.commands.iter().zip(&acted.outcomes) {
+        let unit = command.unit.clone();
+        let place = unit.as_deref().map_or(String::new(), |u| format!(" (unit {u})"));
+        let (kind, title, message) = match (outcome.ok, command.kind.starts()) {
+            (true, true) => (
+                EventKind::Started,
+                format!("Miner started: {}", command.miner),
+                format!(
+                    "Miner {} was started with {} via {}{place}.",
+                    command.miner,
+                    command.kind.name(),
+                    command.controller
+                ),
+            ),
+            (true, false) => (
+                EventKind::Stopped,
+                format!("Miner stopped: {}", command.miner),
+                format!(
+                    "Miner {} was stopped with {} via {}{place}.",
+                    command.miner,
+                    command.kind.name(),
+                    command.controller
+                ),
+            ),
+            (false, _) => (
+                EventKind::CommandFailed,
+                format!("Command failed: {}", command.miner),
+                format!(
+                    "{} via {} failed{place}: {}",
+                    command.kind.name(),
+                    command.controller,
+                    outcome.error.as_deref().unwrap_or("")
+                ),
+            ),
+        };
+        let event =
+            Event { kind, subject: command.miner.clone(), unit, miner: Some(command.miner.clone()), title, message };
+        events.push((event, notifiers_of_miner(&command.miner)));
+    }
+    for (miner, verification) in verifications {
+        if let Verification::NotEffective(intent) = verification {
+            let event = Event {
+                kind: EventKind::NotEffective,
+                subject: miner.clone(),
+                unit: intent.unit.clone(),
+                miner: Some(miner.clone()),
+                title: format!("Command not effective: {miner}"),
+                message: format!(
+                    "{} via {} was acknowledged but the miner did not follow, even after a retry and an escalation; it needs a look.",
+                    intent.command, intent.controller
+                ),
+            };
+            events.push((event, notifiers_of_miner(miner)));
+        }
+    }
+    for error in &report.errors {
+        let auth = error.contains("authentication") || error.contains("rejected the token");
+        let kind = if auth { EventKind::AuthenticationError } else { EventKind::InputUnavailable };
+        let title = if auth { "Authentication error" } else { "Input unavailable" };
+        let event = Event {
+            kind,
+            subject: subject_of(error),
+            unit: None,
+            miner: None,
+            title: title.into(),
+            message: error.clone(),
+        };
+        events.push((event, every_notifier.clone()));
+    }
+    events
+}
+
+/// What an error line is about, without the parts that change from run to run (ages,
+/// instants, ports), so that the same failure is the same subject.
+fn subject_of(error: &str) -> String {
+    let named: Vec<&str> = error.split('`').skip(1).step_by(2).collect();
+    if named.is_empty() { error.split(':').next().unwrap_or(error).to_string() } else { named.join("/") }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn subjects_ignore_volatile_parts() {
+        let a =
+            super::subject_of("tracker `pool`: backing off until 1782036600 after HTTP 429; serving data 120 s old");
+        let b =
+            super::subject_of("tracker `pool`: backing off until 1782037000 after HTTP 429; serving data 500 s old");
+        assert_eq!(a, b);
+        assert_eq!(
+            super::subject_of("energy source `house`: sensor `sensor.load` is unavailable"),
+            "house/sensor.load"
+        );
+    }
+}

@@ -1,0 +1,69 @@
+//! Guard: verify pending commands, then hold back decisions that hysteresis forbids
+//! (`min_on`, `min_off`, `max_switches_per_day`, a pending command). Safety stops pass
+//! `min_on` and the daily limit.
+
+use crate::config::Config;
+use crate::core::guards::hold;
+use crate::cycle::evaluate::Evaluation;
+use crate::cycle::memory::Memory;
+use crate::cycle::outcome::{Reason, ReasonKind};
+use crate::cycle::poll::{Inputs, miner_bindings};
+use crate::cycle::scope::Scope;
+use crate::cycle::verify::{Verification, verify};
+use crate::rules::model::Decision;
+
+/// The verification of every pending intent of the miners in scope.
+pub fn verify_intents(
+    config: &Config,
+    scope: &Scope,
+    inputs: &Inputs,
+    memory: &Memory,
+    now: i64,
+) -> Vec<(String, Verification)> {
+    let mut verifications = Vec::new();
+    for (miner_id, intent) in &memory.intents {
+        let (Some(miner), Some(state)) = (scope.miners.iter().find(|m| &m.id == miner_id), inputs.miners.get(miner_id))
+        else {
+            continue;
+        };
+        let unit = scope
+            .units
+            .iter()
+            .find(|u| Some(&u.id) == intent.unit.as_ref())
+            .or_else(|| scope.units.iter().find(|u| u.miners.contains(miner_id)));
+        let verify_after = unit.map_or(180, |u| u.guards.verify_after.as_secs_i64());
+        let verification = verify(intent, state, &miner_bindings(config, miner), verify_after, now);
+        verifications.push((miner_id.clone(), verification));
+    }
+    verifications
+}
+
+/// Turns held-back decisions into `maintain_state`, naming the guard. A command still
+/// pending after verification holds every decision.
+pub fn apply(
+    scope: &Scope,
+    inputs: &Inputs,
+    memory: &Memory,
+    verifications: &[(String, Verification)],
+    evaluation: &mut Evaluation,
+    now: i64,
+) {
+    let settled = |miner: &str| {
+        verifications
+            .iter()
+            .any(|(m, v)| m == miner && matches!(v, Verification::Matched(_) | Verification::NotEffective(_)))
+    };
+    for unit in &mut evaluation.units {
+        let Some(config) = scope.units.iter().find(|u| u.id == unit.id) else { continue };
+        for miner in &mut unit.miners {
+            let Some(state) = inputs.miners.get(&miner.id) else { continue };
+            let mut facts = memory.switching(&miner.id, state.status, now);
+            facts.pending &= !settled(&miner.id);
+            let safety = miner.reason.kind == ReasonKind::Safety;
+            if let Some(guard) = hold(miner.decision, state.status, safety, &facts, &config.guards, now) {
+                miner.decision = Decision::MaintainState;
+                miner.reason = Reason { kind: ReasonKind::Guard, name: Some(guard) };
+            }
+        }
+    }
+}

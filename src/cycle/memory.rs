@@ -1,0 +1,71 @@
+//! What the cycle remembers from earlier invocations, loaded once at the start: the
+//! simulated world, the HTTP cache and backoff, rule timers, pending intents, the last state
+//! change of each miner, sleep starts and observed statuses.
+
+use std::collections::BTreeMap;
+
+use crate::core::context::ControlFacts;
+use crate::core::guards::SwitchingFacts;
+use crate::core::status::MinerStatus;
+use crate::fetch::Fetcher;
+use crate::rules::decide::Timers;
+use crate::sim::SimWorld;
+use crate::state::{CommandStats, Intent, Store};
+
+pub struct Memory {
+    pub world: SimWorld,
+    pub fetcher: Fetcher,
+    pub timers: BTreeMap<(String, String), Timers>,
+    pub intents: BTreeMap<String, Intent>,
+    pub last_changes: BTreeMap<String, (String, i64)>,
+    pub asleep: BTreeMap<String, i64>,
+    pub observed: BTreeMap<String, (String, i64)>,
+    pub stats: BTreeMap<String, CommandStats>,
+}
+
+impl Memory {
+    pub fn load(store: &Store, day_start: i64) -> rusqlite::Result<Memory> {
+        let conn = &store.conn;
+        Ok(Memory {
+            world: crate::state::load_sim(conn)?,
+            fetcher: Fetcher::load(conn)?,
+            timers: crate::state::load_timers(conn)?,
+            intents: crate::state::load_intents(conn)?,
+            last_changes: crate::state::load_last_changes(conn)?,
+            asleep: crate::state::load_asleep(conn)?,
+            observed: crate::state::load_observed(conn)?,
+            stats: crate::state::all_command_stats(conn, day_start)?,
+        })
+    }
+
+    /// When the miner entered its current state: the recorded change, else the first cycle
+    /// that observed it, else now (a miner seen for the first time counts as just switched,
+    /// so nothing is stopped early for `min_on` after the state was lost).
+    pub fn state_since(&self, miner: &str, status: MinerStatus, now: i64) -> i64 {
+        let matching =
+            |entry: Option<&(String, i64)>| entry.filter(|(s, at)| s == status.name() && *at <= now).map(|(_, at)| *at);
+        matching(self.last_changes.get(miner)).or_else(|| matching(self.observed.get(miner))).unwrap_or(now)
+    }
+
+    pub fn switching(&self, miner: &str, status: MinerStatus, now: i64) -> SwitchingFacts {
+        SwitchingFacts {
+            last_change_at: Some(self.state_since(miner, status, now)),
+            switches_today: self.stats.get(miner).map_or(0, |s| s.today),
+            pending: self.intents.contains_key(miner),
+        }
+    }
+
+    /// The `control` section of a miner's context.
+    pub fn control(&self, miner: &str, status: MinerStatus, now: i64, format: &dyn Fn(i64) -> String) -> ControlFacts {
+        let since = self.state_since(miner, status, now);
+        let last = self.stats.get(miner).and_then(|s| s.last.clone());
+        ControlFacts {
+            on_for: (status == MinerStatus::On).then_some(now - since),
+            off_for: (status == MinerStatus::Off).then_some(now - since),
+            switches_today: self.stats.get(miner).map_or(0, |s| s.today),
+            last_action: last.as_ref().map(|(action, _)| action.clone()),
+            last_action_at: last.as_ref().map(|(_, at)| format(*at)),
+            pending: self.intents.contains_key(miner),
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Plan: the commands this cycle sends. Follow-ups of pending commands (retries,
+//! escalations) first, then the power-off that ends a `sleep_then_power_off`, then what the
+//! decisions call for; at most one command per miner.
+
+use crate::config::Config;
+use crate::config::model::StopMode;
+use crate::core::binding::resolve;
+use crate::core::status::MinerStatus;
+use crate::cycle::act::{Command, CommandKind, one_per_miner, plan};
+use crate::cycle::evaluate::Evaluation;
+use crate::cycle::memory::Memory;
+use crate::cycle::outcome::{Reason, ReasonKind};
+use crate::cycle::poll::{Inputs, miner_bindings};
+use crate::cycle::scope::Scope;
+use crate::cycle::verify::Verification;
+use crate::rules::model::Decision;
+use crate::state::Intent;
+
+pub fn commands(
+    config: &Config,
+    scope: &Scope,
+    inputs: &Inputs,
+    memory: &Memory,
+    verifications: &[(String, Verification)],
+    evaluation: &mut Evaluation,
+    now: i64,
+) -> Vec<Command> {
+    let mut commands = follow_ups(verifications);
+    commands.extend(power_offs_after_sleep(config, scope, inputs, memory, now));
+    commands.extend(decided(config, scope, inputs, evaluation));
+    one_per_miner(commands)
+}
+
+fn follow_ups(verifications: &[(String, Verification)]) -> Vec<Command> {
+    verifications
+        .iter()
+        .filter_map(|(miner, verification)| match verification {
+            Verification::FollowUp { command, controller, intent } => Some(Command {
+                unit: intent.unit.clone(),
+                miner: miner.clone(),
+                kind: *command,
+                controller: controller.clone(),
+                decision: if command.starts() { Decision::StartMining } else { Decision::StopMining },
+                reason: Reason {
+                    kind: ReasonKind::Guard,
+                    name: Some(if intent.escalated {
+                        "escalation: not effective".into()
+                    } else {
+                        "retry: not effective".into()
+                    }),
+                },
+                follow_up: Some(intent.clone()),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Miners asleep for `power_off_after` under `sleep_then_power_off` lose power.
+fn power_offs_after_sleep(config: &Config, scope: &Scope, inputs: &Inputs, memory: &Memory, now: i64) -> Vec<Command> {
+    let mut commands = Vec::new();
+    for unit in scope.units.iter().filter(|u| u.stop_mode == StopMode::SleepThenPowerOff) {
+        let Some(after) = unit.power_off_after else { continue };
+        for miner in scope.unit_miners(unit) {
+            let (Some(since), Some(state)) = (memory.asleep.get(&miner.id), inputs.miners.get(&miner.id)) else {
+                continue;
+            };
+            let asleep = state.status == MinerStatus::Off && state.reading.relay_on != Some(false);
+            if !asleep || memory.intents.contains_key(&miner.id) || now - since < after.as_secs_i64() {
+                continue;
+            }
+            let bindings = miner_bindings(config, miner);
+            let Some(plug) = resolve(&bindings, CommandKind::PowerOff.feature()) else { continue };
+            let intent = new_intent(unit.id.as_str(), &miner.id, CommandKind::PowerOff, &plug.controller, now);
+            commands.push(Command {
+                unit: Some(unit.id.clone()),
+                miner: miner.id.clone(),
+                kind: CommandKind::PowerOff,
+                controller: plug.controller.clone(),
+                decision: Decision::StopMining,
+                reason: Reason { kind: ReasonKind::Guard, name: Some("sleep_then_power_off".into()) },
+                follow_up: Some(intent),
+            });
+        }
+    }
+    commands
+}
+
+/// The intent a command creates.
+pub fn new_intent(unit: &str, miner: &str, kind: CommandKind, controller: &str, now: i64) -> Intent {
+    Intent {
+        miner: miner.to_string(),
+        unit: Some(unit.to_string()),
+        target: kind.target().to_string(),
+        command: kind.name().to_string(),
+        controller: controller.to_string(),
+        at: now,
+        attempts: 1,
+        escalated: false,
+    }
+}
+
+fn decided(config: &Config, scope: &Scope, inputs: &Inputs, evaluation: &mut Evaluation) -> Vec<Command> {
+    let mut commands = Vec::new();
+    for unit in &evaluation.units {
+        let Some(unit_config) = scope.units.iter().find(|u| u.id == unit.id) else { continue };
+        for outcome in unit.miners.iter().filter(|m| m.decision != Decision::MaintainState) {
+            let (Some(miner), Some(state)) =
+                (scope.miners.iter().find(|m| m.id == outcome.id), inputs.miners.get(&outcome.id))
+            else {
+                continue;
+            };
+            let bindings = miner_bindings(config, miner);
+            match plan(outcome.decision, state.status, state.reading.relay_on, &bindings, unit_config.stop_mode) {
+                Ok(Some((kind, controller))) => commands.push(Command {
+                    unit: Some(unit.id.clone()),
+                    miner: miner.id.clone(),
+                    kind,
+                    controller,
+                    decision: outcome.decision,
+                    reason: outcome.reason.clone(),
+                    follow_up: None,
+                }),
+                Ok(None) => {}
+                Err(message) => evaluation.errors.push(format!("miner `{}`: cannot act: {message}", miner.id)),
+            }
+        }
+    }
+    commands
+}

@@ -1,0 +1,142 @@
+//! Verify: compare each pending intent with what the miner now reports, once
+//! `guards.verify_after` has passed (SPEC §4.3). Matched clears it; not matched retries the
+//! command once, then escalates to the other control feature, then gives up and says so.
+
+use crate::core::binding::{Binding, resolve};
+use crate::core::reading::MinerState;
+use crate::core::status::MinerStatus;
+use crate::cycle::act::CommandKind;
+use crate::state::Intent;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verification {
+    /// Not yet time to check, or the miner could not be read.
+    Waiting,
+    /// The miner reached the target: the change happened at `intent.at`.
+    Matched(Intent),
+    /// Send this command now; the intent becomes the one given.
+    FollowUp { command: CommandKind, controller: String, intent: Intent },
+    /// Retried and escalated, still not effective: give up and notify.
+    NotEffective(Intent),
+}
+
+/// Whether a miner's state is the intent's target.
+pub fn reached(target: &str, state: &MinerState) -> Option<bool> {
+    let status = state.status;
+    let relay = state.reading.relay_on;
+    if status == MinerStatus::Unknown && relay.is_none() {
+        return None;
+    }
+    Some(match target {
+        "on" => status == MinerStatus::On,
+        "off" => status == MinerStatus::Off || relay == Some(false),
+        "powered" => relay == Some(true) || matches!(status, MinerStatus::On | MinerStatus::Starting),
+        "unpowered" => relay == Some(false),
+        _ => true,
+    })
+}
+
+pub fn verify(intent: &Intent, state: &MinerState, bindings: &[Binding], verify_after: i64, now: i64) -> Verification {
+    match reached(&intent.target, state) {
+        Some(true) => return Verification::Matched(intent.clone()),
+        None => return Verification::Waiting,
+        Some(false) if now - intent.at < verify_after && now >= intent.at => return Verification::Waiting,
+        Some(false) => {}
+    }
+    let Some(command) = CommandKind::parse(&intent.command) else { return Verification::NotEffective(intent.clone()) };
+    if intent.attempts < 2 {
+        let retried = Intent { at: now, attempts: intent.attempts + 1, ..intent.clone() };
+        return Verification::FollowUp { command, controller: intent.controller.clone(), intent: retried };
+    }
+    if intent.escalated {
+        return Verification::NotEffective(intent.clone());
+    }
+    let other = command.escalation();
+    match resolve(bindings, other.feature()) {
+        Some(binding) => {
+            let escalated = Intent {
+                target: other.target().to_string(),
+                command: other.name().to_string(),
+                controller: binding.controller.clone(),
+                at: now,
+                attempts: 2,
+                escalated: true,
+                ..intent.clone()
+            };
+            Verification::FollowUp { command: other, controller: binding.controller.clone(), intent: escalated }
+        }
+        None => Verification::NotEffective(intent.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::feature::FeatureType;
+    use crate::core::reading::MinerReading;
+
+    fn intent(command: &str, attempts: u32, escalated: bool) -> Intent {
+        let kind = CommandKind::parse(command).unwrap();
+        Intent {
+            miner: "s19".into(),
+            unit: None,
+            target: kind.target().into(),
+            command: command.into(),
+            controller: "asic".into(),
+            at: 1000,
+            attempts,
+            escalated,
+        }
+    }
+
+    fn state(status: MinerStatus, relay: Option<bool>) -> MinerState {
+        MinerState {
+            status,
+            reading: MinerReading { relay_on: relay, ..MinerReading::default() },
+            ..MinerState::default()
+        }
+    }
+
+    fn bindings() -> Vec<Binding> {
+        vec![
+            Binding { feature: FeatureType::MiningControl, controller: "asic".into(), priority: 50, enabled: true },
+            Binding { feature: FeatureType::PowerControl, controller: "plug".into(), priority: 50, enabled: true },
+        ]
+    }
+
+    #[test]
+    fn a_pause_that_keeps_hashing_is_retried_then_escalated_then_given_up() {
+        let hashing = state(MinerStatus::On, Some(true));
+        assert_eq!(verify(&intent("stop_mining", 1, false), &hashing, &bindings(), 180, 1100), Verification::Waiting);
+        let Verification::FollowUp { command, intent: retried, .. } =
+            verify(&intent("stop_mining", 1, false), &hashing, &bindings(), 180, 1200)
+        else {
+            panic!()
+        };
+        assert_eq!((command, retried.attempts), (CommandKind::StopMining, 2));
+        let Verification::FollowUp { command, controller, intent: escalated } =
+            verify(&retried, &hashing, &bindings(), 180, 1400)
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (command, controller.as_str(), escalated.target.as_str()),
+            (CommandKind::PowerOff, "plug", "unpowered")
+        );
+        assert!(matches!(verify(&escalated, &hashing, &bindings(), 180, 1600), Verification::NotEffective(_)));
+        assert!(matches!(
+            verify(&escalated, &state(MinerStatus::Off, Some(false)), &bindings(), 180, 1600),
+            Verification::Matched(_)
+        ));
+    }
+
+    #[test]
+    fn targets() {
+        assert_eq!(reached("on", &state(MinerStatus::On, None)), Some(true));
+        assert_eq!(reached("on", &state(MinerStatus::Starting, None)), Some(false));
+        assert_eq!(reached("off", &state(MinerStatus::Off, None)), Some(true));
+        assert_eq!(reached("powered", &state(MinerStatus::Off, Some(true))), Some(true));
+        assert_eq!(reached("unpowered", &state(MinerStatus::Off, Some(false))), Some(true));
+        assert_eq!(reached("on", &state(MinerStatus::Unknown, None)), None, "unreadable: wait");
+    }
+}
