@@ -11,6 +11,7 @@ pub fn run(cli: &Cli, args: &RunArgs) -> Result<i32, Failure> {
         units: args.units.clone(),
         miners: args.miners.clone(),
         now: super::parse_now(cli)?,
+        metrics_file: args.metrics_file.clone(),
     };
     let outcome = crate::cycle::run(&loaded, &options)?;
     match args.output {

@@ -12,7 +12,7 @@ use crate::core::performance::to_context;
 use crate::core::reading::MinerState;
 use crate::core::status::MinerStatus;
 use crate::core::{safety, sun};
-use crate::cycle::outcome::{MinerOutcome, Reason, ReasonKind, UnitOutcome};
+use crate::cycle::outcome::{InputStatus, MinerOutcome, Reason, ReasonKind, UnitOutcome};
 use crate::cycle::poll::Inputs;
 use crate::cycle::scope::Scope;
 use crate::rules::decide::{Timers, decide};
@@ -30,17 +30,49 @@ pub struct Knowledge<'a> {
 /// Decisions for every unit, plus the `for:` timers to keep.
 pub struct Evaluation {
     pub units: Vec<UnitOutcome>,
+    pub inputs: Vec<InputStatus>,
     pub timers: Vec<(String, String, Timers)>,
     pub errors: Vec<String>,
 }
 
 pub fn evaluate(config: &Config, scope: &Scope, inputs: &Inputs, knowledge: &Knowledge) -> Evaluation {
-    let mut evaluation = Evaluation { units: Vec::new(), timers: Vec::new(), errors: input_errors(inputs) };
+    let mut evaluation = Evaluation {
+        units: Vec::new(),
+        inputs: input_statuses(inputs),
+        timers: Vec::new(),
+        errors: input_errors(inputs),
+    };
     for unit in &scope.units {
         let outcome = evaluate_unit(config, unit, scope, inputs, knowledge, &mut evaluation.timers);
         evaluation.units.push(outcome);
     }
     evaluation
+}
+
+/// Whether each input was read, and how old its data is.
+fn input_statuses(inputs: &Inputs) -> Vec<InputStatus> {
+    let now = inputs.now;
+    let mut statuses = Vec::new();
+    for (id, result) in &inputs.energy {
+        let (up, age) = match result {
+            Ok(reading) => (reading.problems.is_empty(), Some((now - reading.at).max(0))),
+            Err(_) => (false, None),
+        };
+        statuses.push(InputStatus { kind: "energy", id: id.clone(), up, age });
+    }
+    for (id, result) in &inputs.forecast {
+        let age = result.as_ref().ok().map(|f| (now - f.at).max(0));
+        statuses.push(InputStatus { kind: "forecast", id: id.clone(), up: result.is_ok(), age });
+    }
+    for (id, tracked) in &inputs.performance {
+        let age = tracked.snapshot.as_ref().map(|s| (now - s.fetched_at).max(0));
+        statuses.push(InputStatus { kind: "tracker", id: id.clone(), up: tracked.problem.is_none(), age });
+    }
+    for (id, state) in &inputs.miners {
+        let up = state.failures.is_empty() && state.status != MinerStatus::Unknown;
+        statuses.push(InputStatus { kind: "miner", id: id.clone(), up, age: up.then_some(0) });
+    }
+    statuses
 }
 
 /// One line per failed input, naming it and why.

@@ -40,6 +40,8 @@ pub struct RunOptions {
     pub miners: Vec<String>,
     /// `--now`: the instant the cycle pretends it is.
     pub now: Option<Timestamp>,
+    /// Where to write Prometheus metrics (`--metrics-file`, else `settings.metrics_file`).
+    pub metrics_file: Option<std::path::PathBuf>,
 }
 
 /// The clock of a cycle: its instant and the configured zone.
@@ -122,6 +124,17 @@ pub fn run(loaded: &Loaded, options: &RunOptions) -> Result<RunReport, Failure> 
     let report = report::assemble(&clock, options.dry_run, evaluation, store.recovered_from.as_deref());
     let changes = record::Changes { verifications: &verifications, acted: &acted, scope: &scope };
     record::record(&mut store, loaded, &clock, run_id, &report, options.dry_run, &memory, &changes).map_err(fatal)?;
+    if let Some(path) = options.metrics_file.as_ref().or(config.settings.metrics_file.as_ref()) {
+        let last_success = crate::state::last_success(&store.conn).ok().flatten();
+        let timing = crate::metrics::Timing {
+            now: clock.now,
+            duration_seconds: clock.started.elapsed().as_secs_f64(),
+            last_success,
+        };
+        if let Err(message) = crate::metrics::write_atomically(path, &crate::metrics::render(&report, &timing)) {
+            log::error!("metrics: {message}");
+        }
+    }
     if !options.dry_run {
         let events = events::events(&scope, &report, &verifications, &acted);
         let format = |at: i64| clock.format(at);

@@ -88,4 +88,17 @@ pub struct RunReport {
     /// The `for:` timers to persist: (unit, miner, timers). Internal, not printed.
     #[serde(skip)]
     pub timers: Vec<(String, String, crate::rules::decide::Timers)>,
+    /// Every input and whether it was read, for metrics. Internal, not printed.
+    #[serde(skip)]
+    pub inputs: Vec<InputStatus>,
+}
+
+/// One input of the cycle: an energy source, a forecast, a tracker or a miner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputStatus {
+    pub kind: &'static str,
+    pub id: String,
+    pub up: bool,
+    /// Seconds since its data was read, when it has data.
+    pub age: Option<i64>,
 }

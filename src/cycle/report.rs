@@ -30,6 +30,7 @@ pub fn assemble(clock: &Clock, dry_run: bool, evaluation: Evaluation, recovered_
         units: evaluation.units,
         errors,
         timers: evaluation.timers,
+        inputs: evaluation.inputs,
     }
 }
 

@@ -207,6 +207,11 @@ pub fn begin_run(conn: &Connection, started_at: i64, dry_run: bool) -> rusqlite:
     Ok(conn.last_insert_rowid())
 }
 
+/// When a run last exited 0 (unix seconds).
+pub fn last_success(conn: &Connection) -> rusqlite::Result<Option<i64>> {
+    conn.query_row("SELECT MAX(started_at) FROM run WHERE exit_code = 0", [], |r| r.get(0))
+}
+
 pub struct RunSummary {
     pub finished_at: i64,
     pub exit_code: i32,

@@ -7,6 +7,7 @@ pub mod cgminer;
 pub mod home;
 pub mod http;
 pub mod pool;
+pub mod prometheus;
 pub mod replies;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,136 @@
+//! Operations: metrics files in Prometheus text format, logs, exit codes under systemd.
+
+mod support;
+
+use support::{Sandbox, prometheus};
+
+fn example(sandbox: &Sandbox) {
+    let policy = std::fs::read_to_string(support::repo("rules/solar-policy.yaml")).unwrap();
+    sandbox.write("rules/solar-policy.yaml", &policy);
+    let config = std::fs::read_to_string(support::repo("config.example.yaml")).unwrap();
+    sandbox.config(&config.replace("state: edge-mining-example.db", "state: state.db"));
+}
+
+#[test]
+fn a_cycle_writes_parseable_metrics_with_the_stable_names() {
+    let sandbox = Sandbox::new();
+    example(&sandbox);
+    let metrics = sandbox.path("metrics/edge-mining.prom");
+    std::fs::create_dir_all(metrics.parent().unwrap()).unwrap();
+    let run = sandbox.run(&["run", "--now", "2026-06-21T12:00:00+02:00", "--metrics-file", metrics.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    let parsed = prometheus::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    for name in [
+        "edge_mining_miner_up",
+        "edge_mining_miner_status",
+        "edge_mining_miner_hashrate_terahashes",
+        "edge_mining_miner_power_watts",
+        "edge_mining_miner_chip_temperature_celsius",
+        "edge_mining_miner_decision",
+        "edge_mining_input_up",
+        "edge_mining_input_age_seconds",
+        "edge_mining_commands_sent",
+        "edge_mining_commands_failed",
+        "edge_mining_cycle_duration_seconds",
+        "edge_mining_last_run_timestamp_seconds",
+        "edge_mining_last_success_timestamp_seconds",
+        "edge_mining_exit_code",
+    ] {
+        assert_eq!(parsed.types.get(name).map(String::as_str), Some("gauge"), "{name}");
+    }
+    let s19 = [("unit", "home"), ("miner", "s19")];
+    assert_eq!(parsed.value("edge_mining_miner_up", &s19), Some(1.0));
+    assert_eq!(parsed.value("edge_mining_miner_status", &[("miner", "s19"), ("status", "off")]), Some(1.0));
+    assert_eq!(parsed.value("edge_mining_miner_status", &[("miner", "s19"), ("status", "on")]), Some(0.0));
+    assert_eq!(
+        parsed.value("edge_mining_miner_decision", &[("miner", "s19"), ("decision", "start_mining")]),
+        Some(1.0)
+    );
+    assert_eq!(parsed.value("edge_mining_input_up", &[("kind", "energy"), ("id", "house")]), Some(1.0));
+    assert_eq!(parsed.value("edge_mining_input_up", &[("kind", "tracker"), ("id", "pool")]), Some(1.0));
+    assert_eq!(parsed.value("edge_mining_commands_sent", &[]), Some(2.0));
+    assert_eq!(parsed.value("edge_mining_exit_code", &[]), Some(0.0));
+    let run_at = parsed.value("edge_mining_last_run_timestamp_seconds", &[]).unwrap();
+    assert_eq!(run_at, 1_782_036_000.0);
+    assert_eq!(parsed.value("edge_mining_last_success_timestamp_seconds", &[]), Some(run_at));
+    let leftovers: Vec<_> = std::fs::read_dir(metrics.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "the temporary file was renamed into place");
+
+    // A degraded cycle keeps the last success and says so.
+    let config = std::fs::read_to_string(sandbox.path("config.yaml")).unwrap();
+    sandbox.config(
+        &config
+            .replace(
+                "controllers:\n  - {id: s19-sim",
+                "controllers:\n  - {id: ghost, type: cgminer, host: 127.0.0.1, port: 9}\n  - {id: s19-sim",
+            )
+            .replace("controllers: [s19-sim]", "controllers: [ghost, s19-sim]"),
+    );
+    let degraded = sandbox.run(&[
+        "run",
+        "--dry-run",
+        "--now",
+        "2026-06-21T12:05:00+02:00",
+        "--metrics-file",
+        metrics.to_str().unwrap(),
+    ]);
+    assert_eq!(degraded.code, 1, "{}", degraded.stderr);
+    let parsed = prometheus::parse(&std::fs::read_to_string(&metrics).unwrap()).unwrap();
+    assert_eq!(parsed.value("edge_mining_exit_code", &[]), Some(1.0));
+    assert_eq!(parsed.value("edge_mining_last_success_timestamp_seconds", &[]), Some(run_at));
+    assert_eq!(parsed.value("edge_mining_input_up", &[("kind", "miner"), ("id", "s19")]), Some(0.0));
+}
+
+#[test]
+fn failed_inputs_are_one_log_line_each_naming_the_controller() {
+    let sandbox = Sandbox::new();
+    example(&sandbox);
+    let config = std::fs::read_to_string(sandbox.path("config.yaml")).unwrap();
+    sandbox.config(
+        &config
+            .replace(
+                "controllers:\n  - {id: s19-sim",
+                "controllers:\n  - {id: ghost, type: cgminer, host: 127.0.0.1, port: 9}\n  - {id: s19-sim",
+            )
+            .replace("controllers: [s19-sim]", "controllers: [ghost, s19-sim]"),
+    );
+    let mut command = support::command(sandbox.dir.path(), &sandbox.path("config.yaml"), &["run", "--dry-run"]);
+    command.env("JOURNAL_STREAM", "8:1234");
+    let output = command.output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.contains("ghost")).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].starts_with("[WARN "), "no timestamp under journald: {}", lines[0]);
+    assert!(lines[0].contains("controller `ghost`") && lines[0].contains("cannot connect"), "{}", lines[0]);
+    let quiet = sandbox.run(&["-q", "run", "--dry-run"]);
+    assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
+}
+
+#[test]
+fn the_example_config_and_shipped_units_are_valid() {
+    let validate = support::run_binary(&support::repo(""), &support::repo("config.example.yaml"), &["validate"]);
+    assert_eq!(validate.code, 0, "{}", validate.stdout);
+    for unit in ["systemd/edge-mining.service", "systemd/edge-mining.timer"] {
+        let text = std::fs::read_to_string(support::repo(unit)).unwrap();
+        assert!(text.contains("[Unit]"));
+    }
+    let service = std::fs::read_to_string(support::repo("systemd/edge-mining.service")).unwrap();
+    for hardening in [
+        "DynamicUser=yes",
+        "StateDirectory=",
+        "ConfigurationDirectory=",
+        "LoadCredential=",
+        "ProtectSystem=strict",
+        "NoNewPrivileges=yes",
+        "RestrictAddressFamilies=",
+        "SuccessExitStatus=1 75",
+        "Type=oneshot",
+    ] {
+        assert!(service.contains(hardening), "{hardening}");
+    }
+}
