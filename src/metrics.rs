@@ -10,6 +10,9 @@ use crate::core::status::MinerStatus;
 use crate::cycle::outcome::RunReport;
 use crate::rules::model::Decision;
 
+/// Reads one number off a miner's line of the report.
+type MinerValue = fn(&crate::cycle::outcome::MinerOutcome) -> Option<f64>;
+
 /// What a metrics file says beyond the report.
 pub struct Timing {
     pub now: i64,
@@ -70,7 +73,7 @@ pub fn render(report: &RunReport, timing: &Timing) -> String {
             );
         }
     }
-    let gauges: [(&str, &str, fn(&crate::cycle::outcome::MinerOutcome) -> Option<f64>); 3] = [
+    let gauges: [(&str, &str, MinerValue); 3] = [
         ("edge_mining_miner_hashrate_terahashes", "Hashrate reported by the miner, TH/s.", |m| m.hash_rate),
         ("edge_mining_miner_power_watts", "Power drawn by the miner, W.", |m| m.power),
         ("edge_mining_miner_chip_temperature_celsius", "Hottest chip of the miner, °C.", |m| {
