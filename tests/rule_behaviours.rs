@@ -23,7 +23,13 @@ fn cond(yaml: &str) -> Condition {
 
 /// A leaf built directly, for paths that validation would (rightly) reject.
 fn raw_leaf(field: &str, operator: Operator, value: Value) -> Condition {
-    Condition::Leaf(Leaf { field: path(field), operator, operand: Operand::Value(value), pattern: None })
+    Condition::Leaf(Leaf {
+        field: path(field),
+        operator,
+        operand: Operand::Value(value),
+        pattern: None,
+        enumeration: false,
+    })
 }
 
 fn path(text: &str) -> FieldPath {

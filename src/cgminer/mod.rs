@@ -13,6 +13,14 @@ use serde_json::Value;
 use crate::devices::{Call, DeviceError};
 use transport::{TransportError, exchange, request_line};
 
+/// Why a multi-command read gave nothing.
+enum Multi {
+    /// The miner did not answer: single commands would not fare better.
+    Unreachable(DeviceError),
+    /// The firmware does not do multi-commands (or garbled the reply): ask one by one.
+    Refused,
+}
+
 /// A miner's CGMiner API endpoint.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -56,10 +64,13 @@ impl Client {
         call: &Call,
     ) -> Result<BTreeMap<String, Value>, DeviceError> {
         let all: Vec<&str> = required.iter().chain(optional).copied().collect();
-        if all.len() > 1
-            && let Ok(replies) = self.multi(&all, call)
-        {
-            return Ok(replies);
+        if all.len() > 1 {
+            match self.multi(&all, call) {
+                Ok(replies) => return Ok(replies),
+                // A miner that does not answer will not answer single commands either.
+                Err(Multi::Unreachable(error)) => return Err(error),
+                Err(Multi::Refused) => {}
+            }
         }
         let mut replies = BTreeMap::new();
         for command in required {
@@ -73,18 +84,24 @@ impl Client {
         Ok(replies)
     }
 
-    fn multi(&self, commands: &[&str], call: &Call) -> Result<BTreeMap<String, Value>, DeviceError> {
+    fn multi(&self, commands: &[&str], call: &Call) -> Result<BTreeMap<String, Value>, Multi> {
         let joined = commands.join("+");
-        let reply = self.raw(&joined, None, call)?;
-        let value = repair::parse(&reply).map_err(DeviceError)?;
+        let reply = match self.exchange(&joined, None, call) {
+            Ok(reply) => reply,
+            Err(error @ (TransportError::Timeout | TransportError::Connect(_))) => {
+                return Err(Multi::Unreachable(DeviceError(format!(
+                    "{}:{} `{joined}`: {error}",
+                    self.host, self.port
+                ))));
+            }
+            Err(_) => return Err(Multi::Refused),
+        };
+        let value = repair::parse(&reply).map_err(|_| Multi::Refused)?;
         let mut replies = BTreeMap::new();
         for command in commands {
-            let part = value
-                .get(*command)
-                .and_then(Value::as_array)
-                .and_then(|parts| parts.first())
-                .ok_or_else(|| DeviceError(format!("multi-command reply lacks `{command}`")))?;
-            reply::check_status(part).map_err(DeviceError)?;
+            let part =
+                value.get(*command).and_then(Value::as_array).and_then(|parts| parts.first()).ok_or(Multi::Refused)?;
+            reply::check_status(part).map_err(|_| Multi::Refused)?;
             replies.insert(command.to_string(), part.clone());
         }
         Ok(replies)

@@ -1,27 +1,49 @@
 //! Instants, time zones and the parts of a timestamp that rules read (`timestamp.hour`…).
 
-use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
 
 /// The parts of an RFC 3339 string, taken in its own offset: `year`, …, `weekday` (0 = Monday).
+///
+/// Read straight from the fixed positions of `YYYY-MM-DDTHH:MM:SS`: rules ask for these
+/// parts for every miner and every rule, so this must be cheap.
 pub fn timestamp_part(text: &str, part: &str) -> Option<i64> {
     let bytes = text.as_bytes();
-    if bytes.len() < 19 || bytes[4] != b'-' || !matches!(bytes[10], b'T' | b't' | b' ') {
+    if bytes.len() < 19
+        || bytes[4] != b'-'
+        || bytes[7] != b'-'
+        || !matches!(bytes[10], b'T' | b't' | b' ')
+        || bytes[13] != b':'
+    {
         return None;
     }
-    // Civil parsing takes the wall-clock parts and ignores the offset; `Z` is UTC itself.
-    let local: DateTime = text.trim_end_matches(['Z', 'z']).parse().ok()?;
+    let digits = |from: usize, to: usize| -> Option<i64> {
+        bytes[from..to].iter().try_fold(0i64, |n, b| b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0')))
+    };
+    let (year, month, day) = (digits(0, 4)?, digits(5, 7)?, digits(8, 10)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
     Some(match part {
-        "year" => i64::from(local.year()),
-        "month" => i64::from(local.month()),
-        "day" => i64::from(local.day()),
-        "hour" => i64::from(local.hour()),
-        "minute" => i64::from(local.minute()),
-        "second" => i64::from(local.second()),
-        "weekday" => i64::from(local.weekday().to_monday_zero_offset()),
+        "year" => year,
+        "month" => month,
+        "day" => day,
+        "hour" => digits(11, 13)?,
+        "minute" => digits(14, 16)?,
+        "second" => digits(17, 19)?,
+        "weekday" => (days_from_civil(year, month, day) + 3).rem_euclid(7),
         _ => return None,
     })
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (1970-01-01 was a Thursday).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
 }
 
 /// Resolves `settings.timezone` (an IANA name) or the host's zone.
@@ -60,6 +82,15 @@ mod tests {
         assert_eq!(timestamp_part("2026-06-06T10:00:00Z", "weekday"), Some(5));
         assert_eq!(timestamp_part(at, "fortnight"), None);
         assert_eq!(timestamp_part("solar", "hour"), None);
+        assert_eq!(timestamp_part("2026-13-01T00:00:00Z", "hour"), None);
+        for (date, weekday) in [
+            ("2000-01-01T00:00:00Z", 5),
+            ("2024-02-29T00:00:00Z", 3),
+            ("1970-01-01T00:00:00Z", 3),
+            ("2026-11-22T07:00:00Z", 6),
+        ] {
+            assert_eq!(timestamp_part(date, "weekday"), Some(weekday), "{date}");
+        }
     }
 
     #[test]

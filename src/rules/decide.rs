@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::core::status::MinerStatus;
-use crate::rules::eval::holds;
+use crate::rules::eval::Evaluator;
 use crate::rules::model::{Decision, Rule, RuleKind, RuleSet};
 
 /// When each rule's conditions started to hold (unix seconds), by `Rule::timer_key`.
@@ -40,12 +40,13 @@ pub fn decide(rules: &RuleSet, context: &Value, status: MinerStatus, now: i64, p
     let mut verdict =
         Verdict { decision: Decision::MaintainState, rule: None, waiting: Vec::new(), timers: Timers::new() };
     let Some(kind) = applicable(status) else { return verdict };
+    let evaluator = Evaluator::new(context);
     for rule in rules.rules(kind).iter().filter(|rule| rule.enabled) {
         let decided = verdict.rule.is_some();
         if decided && rule.hold_for.is_none() {
             continue;
         }
-        if !holds(&rule.conditions, context) {
+        if !evaluator.holds(&rule.conditions) {
             continue;
         }
         if ready(rule, kind, now, previous, &mut verdict) && !decided {

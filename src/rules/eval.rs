@@ -4,6 +4,7 @@
 //! makes a leaf false; nothing aborts evaluation.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 use regex::Regex;
 use serde_json::Value;
@@ -16,24 +17,64 @@ pub const ENUM_FIELDS: [&str; 3] =
 
 /// Evaluates a condition tree; `all_of`/`any_of` short-circuit.
 pub fn holds(condition: &Condition, context: &Value) -> bool {
-    match condition {
-        Condition::Leaf(leaf) => leaf_holds(leaf, context),
-        Condition::AllOf(children) => children.iter().all(|child| holds(child, context)),
-        Condition::AnyOf(children) => children.iter().any(|child| holds(child, context)),
-        Condition::Not(child) => !holds(child, context),
-    }
+    Evaluator::new(context).holds(condition)
 }
 
 pub fn leaf_holds(leaf: &Leaf, context: &Value) -> bool {
-    let Some(field) = resolve(context, &leaf.field) else { return false };
-    let operand = match &leaf.operand {
-        Operand::Value(value) => Cow::Borrowed(value),
-        Operand::Ref(path) => match resolve(context, path) {
-            Some(value) => value,
-            None => return false,
-        },
-    };
-    let is_enum = is_enum_field(&leaf.field) || matches!(&leaf.operand, Operand::Ref(p) if is_enum_field(p));
+    Evaluator::new(context).leaf_holds(leaf)
+}
+
+/// Evaluates conditions against one context, resolving each distinct field path once.
+pub struct Evaluator<'a> {
+    context: &'a Value,
+    resolved: RefCell<Vec<Option<Option<Cow<'a, Value>>>>>,
+}
+
+impl<'a> Evaluator<'a> {
+    pub fn new(context: &'a Value) -> Evaluator<'a> {
+        Evaluator { context, resolved: RefCell::new(Vec::new()) }
+    }
+
+    fn lookup(&self, path: &FieldPath) -> Option<Cow<'a, Value>> {
+        if let Some(Some(known)) = self.resolved.borrow().get(path.id) {
+            return known.clone();
+        }
+        let value = resolve(self.context, path);
+        let mut resolved = self.resolved.borrow_mut();
+        if resolved.len() <= path.id {
+            resolved.resize(path.id + 1, None);
+        }
+        resolved[path.id] = Some(value.clone());
+        value
+    }
+
+    pub fn holds(&self, condition: &Condition) -> bool {
+        match condition {
+            Condition::Leaf(leaf) => self.leaf_holds(leaf),
+            Condition::AllOf(children) => children.iter().all(|child| self.holds(child)),
+            Condition::AnyOf(children) => children.iter().any(|child| self.holds(child)),
+            Condition::Not(child) => !self.holds(child),
+        }
+    }
+
+    pub fn leaf_holds(&self, leaf: &Leaf) -> bool {
+        let Some(field) = self.lookup(&leaf.field) else { return false };
+        let operand = match &leaf.operand {
+            Operand::Value(value) => Cow::Borrowed(value),
+            Operand::Ref(path) => match self.lookup(path) {
+                Some(value) => value,
+                None => return false,
+            },
+        };
+        compare_leaf(leaf, field, operand)
+    }
+}
+
+fn compare_leaf(leaf: &Leaf, field: Cow<'_, Value>, operand: Cow<'_, Value>) -> bool {
+    let is_enum = leaf.enumeration;
+    if is_enum && let Some(verdict) = enum_fast_path(leaf.operator, &field, &operand) {
+        return verdict;
+    }
     let (field, operand) = if is_enum { (lowercased(&field), lowercased(&operand)) } else { (field, operand) };
     match (leaf.operator, &leaf.pattern, &leaf.operand) {
         (Operator::Regex, Some(pattern), Operand::Value(_)) if !is_enum => matches_at_start(pattern, &text(&field)),
@@ -41,27 +82,39 @@ pub fn leaf_holds(leaf: &Leaf, context: &Value) -> bool {
     }
 }
 
-fn is_enum_field(path: &FieldPath) -> bool {
-    ENUM_FIELDS.contains(&path.text.as_str())
+/// Whether a leaf compares enumerations (decided once, when the rule is loaded).
+pub fn is_enumeration(field: &FieldPath, operand: &Operand) -> bool {
+    let is_enum = |path: &FieldPath| ENUM_FIELDS.contains(&path.text.as_str());
+    is_enum(field) || matches!(operand, Operand::Ref(p) if is_enum(p))
 }
 
 /// Follows a dot path: map keys, list indices, and the parts of an RFC 3339 timestamp string.
 pub fn resolve<'a>(context: &'a Value, path: &FieldPath) -> Option<Cow<'a, Value>> {
-    let mut current: Cow<'a, Value> = Cow::Borrowed(context);
-    for segment in &path.segments {
+    let mut current = context;
+    let last = path.segments.len().saturating_sub(1);
+    for (index, segment) in path.segments.iter().enumerate() {
         current = match current {
-            Cow::Borrowed(value) => step(value, segment)?,
-            Cow::Owned(value) => Cow::Owned(step(&value, segment)?.into_owned()),
+            Value::Object(map) => map.get(segment.as_str())?,
+            Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+            Value::String(text) if index == last => {
+                return crate::core::time::timestamp_part(text, segment).map(|n| Cow::Owned(Value::from(n)));
+            }
+            _ => return None,
         };
     }
-    (!current.is_null()).then_some(current)
+    (!current.is_null()).then_some(Cow::Borrowed(current))
 }
 
-fn step<'a>(value: &'a Value, segment: &str) -> Option<Cow<'a, Value>> {
-    match value {
-        Value::Object(map) => map.get(segment).filter(|v| !v.is_null()).map(Cow::Borrowed),
-        Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)).map(Cow::Borrowed),
-        Value::String(text) => crate::core::time::timestamp_part(text, segment).map(|n| Cow::Owned(Value::from(n))),
+/// Equality and membership of enumeration strings, case-insensitively, without allocating.
+fn enum_fast_path(operator: Operator, field: &Value, operand: &Value) -> Option<bool> {
+    let field = field.as_str()?;
+    let member =
+        |items: &[Value]| items.iter().any(|item| item.as_str().is_some_and(|s| s.eq_ignore_ascii_case(field)));
+    match (operator, operand) {
+        (Operator::Eq, Value::String(v)) => Some(v.eq_ignore_ascii_case(field)),
+        (Operator::Ne, Value::String(v)) => Some(!v.eq_ignore_ascii_case(field)),
+        (Operator::In, Value::Array(items)) => Some(member(items)),
+        (Operator::NotIn, Value::Array(items)) => Some(!member(items)),
         _ => None,
     }
 }

@@ -299,7 +299,8 @@ impl Loader<'_> {
         };
         let (field, operator, operand) = (field?, operator?, operand?);
         let pattern = self.pattern(operator, &operand, path);
-        Some(Leaf { field, operator, operand, pattern })
+        let enumeration = crate::rules::eval::is_enumeration(&field, &operand);
+        Some(Leaf { field, operator, operand, pattern, enumeration })
     }
 
     fn field_path(&mut self, value: Option<&Value>, path: &str, key: &str) -> Option<FieldPath> {

@@ -1,6 +1,8 @@
 //! The rule model: rule sets, rules, condition trees, operators and field paths.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Mutex, OnceLock};
 
 use regex::Regex;
 use serde_json::Value;
@@ -79,6 +81,8 @@ pub struct Leaf {
     pub operand: Operand,
     /// The pattern of a `regex` leaf with a literal value, compiled once (None: invalid).
     pub pattern: Option<Regex>,
+    /// The field or the value_ref is an enumeration (compared case-insensitively).
+    pub enumeration: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -87,11 +91,21 @@ pub enum Operand {
     Ref(FieldPath),
 }
 
-/// A dot path into the context, split once.
+/// A dot path into the context, split once. Equal paths share an `id`, so an evaluation
+/// can resolve each distinct path once per context, however many rules use it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldPath {
     pub text: String,
     pub segments: Vec<String>,
+    pub id: usize,
+}
+
+/// The id of a path text: the same text always gets the same id, in this process.
+fn intern(text: &str) -> usize {
+    static IDS: OnceLock<Mutex<HashMap<String, usize>>> = OnceLock::new();
+    let mut ids = IDS.get_or_init(Mutex::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let next = ids.len();
+    *ids.entry(text.to_string()).or_insert(next)
 }
 
 impl FieldPath {
@@ -103,7 +117,11 @@ impl FieldPath {
         if !valid {
             return Err(format!("invalid field path `{text}`: use dot-separated names of letters, digits and `_`"));
         }
-        Ok(FieldPath { text: text.to_string(), segments: text.split('.').map(str::to_string).collect() })
+        Ok(FieldPath {
+            text: text.to_string(),
+            segments: text.split('.').map(str::to_string).collect(),
+            id: intern(text),
+        })
     }
 }
 
