@@ -71,6 +71,13 @@ pub enum Command {
     Tracker(TrackerCommand),
     /// Show the persisted action log
     History(HistoryArgs),
+    /// Describe every component type (or one): features, keys, defaults, an example
+    Types {
+        /// A type name, e.g. braiins_os
+        name: Option<String>,
+    },
+    /// Print the JSON Schema of the config file, for editors and CI linters
+    Schema,
     /// Inspect or reset persisted state
     #[command(subcommand)]
     State(StateCommand),

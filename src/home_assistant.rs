@@ -12,7 +12,7 @@ use crate::duration::Span;
 use crate::http::{Request, send};
 
 /// A `services:` entry of type `home_assistant`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HomeAssistantService {
     /// e.g. `http://homeassistant.local:8123`

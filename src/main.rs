@@ -1,5 +1,10 @@
 //! The `edge-mining` binary: see `edge-mining --help`.
 
 fn main() {
+    // Like any Unix tool, end quietly when the reader of our output goes away (`| head`).
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     std::process::exit(edge_mining::cli::main());
 }

@@ -7,6 +7,7 @@ mod rules;
 mod run;
 mod state;
 mod tracker;
+mod types;
 mod validate;
 
 use std::path::PathBuf;
@@ -26,6 +27,11 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
         Command::Miner(command) => miner::miner(cli, command),
         Command::Tracker(command) => tracker::tracker(cli, command),
         Command::History(args) => history::history(cli, args),
+        Command::Types { name } => types::types(name.as_deref()),
+        Command::Schema => {
+            println!("{}", serde_json::to_string_pretty(&crate::config::schema::config_schema()).unwrap_or_default());
+            Ok(crate::exit::OK)
+        }
         Command::State(command) => state::state(cli, command),
     }
 }

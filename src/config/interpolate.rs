@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::yaml::{Value, index_path, key_path};
 
 /// The fields that hold secrets; each may be given as `<field>_file: PATH` instead.
-pub const SECRET_FIELDS: [&str; 4] = ["token", "password", "api_token", "bot_token"];
+pub const SECRET_FIELDS: [&str; 5] = ["token", "password", "api_token", "bot_token", "api_key"];
 
 /// What interpolation needs from the outside world (injected so tests need no real environment).
 pub struct Environment<'a> {

@@ -8,6 +8,7 @@ pub mod interpolate;
 pub mod model;
 pub mod parse;
 pub mod planned;
+pub mod schema;
 pub mod secret;
 
 use std::path::{Path, PathBuf};

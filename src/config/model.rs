@@ -42,7 +42,7 @@ pub struct Component<K> {
     pub at: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub timezone: Option<String>,
@@ -92,7 +92,7 @@ pub enum ServiceKind {
     HomeAssistant(crate::home_assistant::HomeAssistantService),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EnergySourceType {
     Solar,
@@ -187,7 +187,7 @@ pub enum NotifierKind {
     Webhook(crate::notify::webhook::WebhookConfig),
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Miner {
     pub id: String,
@@ -211,7 +211,7 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FeatureOverride {
     #[serde(rename = "type")]
@@ -221,7 +221,7 @@ pub struct FeatureOverride {
     pub enabled: Option<bool>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Unit {
     pub id: String,
@@ -247,7 +247,7 @@ pub struct Unit {
     pub power_off_after: Option<Span>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleFiles {
     #[serde(default)]
@@ -256,7 +256,7 @@ pub struct RuleFiles {
     pub stop: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Safety {
     pub max_chip_temperature: Option<f64>,
@@ -267,7 +267,7 @@ pub struct Safety {
     pub stale_pool_after: Option<Span>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Guards {
     pub min_on: Option<Span>,
@@ -287,7 +287,7 @@ impl Default for Guards {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StopMode {
     #[default]

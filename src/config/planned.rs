@@ -3,6 +3,6 @@
 use serde::Deserialize;
 
 /// A type that takes no keys besides `id` and `type`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Empty {}

@@ -58,3 +58,16 @@ mod tests {
         assert_eq!(secret.expose(), "hunter2");
     }
 }
+
+impl schemars::JsonSchema for Secret {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Secret".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A secret; may be given instead as `<key>_file: PATH` (relative to $CREDENTIALS_DIRECTORY)."
+        })
+    }
+}

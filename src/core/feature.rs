@@ -162,3 +162,15 @@ mod tests {
         assert!("teleport".parse::<FeatureType>().unwrap_err().contains("expected one of"));
     }
 }
+
+impl schemars::JsonSchema for FeatureType {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "FeatureType".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> =
+            FeatureType::ALL.iter().map(|f| f.name()).chain(ALIASES.iter().map(|(a, _)| *a)).collect();
+        schemars::json_schema!({"type": "string", "enum": names})
+    }
+}

@@ -15,7 +15,7 @@ use crate::duration::Span;
 use crate::http::{Request, send_digest};
 
 /// Keys of the `antminer` and `braiins_os` types: 4028 plus a web interface.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebMinerConfig {
     pub host: String,

@@ -15,7 +15,7 @@ use crate::http::{Request, fetch_json};
 
 pub const NOTE: &str = "no software pause in AxeOS: pair it with a plug (power_control) to start and stop it";
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BitaxeConfig {
     /// e.g. `http://192.168.1.20`

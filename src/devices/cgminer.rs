@@ -14,7 +14,7 @@ use crate::devices::{Call, Controller, DeviceError, Monitor};
 use crate::duration::Span;
 
 /// Keys of the `cgminer`, `whatsminer` and `avalon` types.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CgminerConfig {
     pub host: String,

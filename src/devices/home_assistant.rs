@@ -12,7 +12,7 @@ use crate::core::status::MinerStatus;
 use crate::devices::{Call, Controller, DeviceError, MiningControl, Monitor, PowerControl};
 use crate::home_assistant::{Client, Quantity};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HomeAssistantControllerConfig {
     /// The id of a `home_assistant` service.

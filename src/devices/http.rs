@@ -16,7 +16,7 @@ use crate::http::{Request, fetch_json};
 
 pub type Headers = BTreeMap<String, String>;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpRole {
     pub url: String,
@@ -27,6 +27,7 @@ pub struct HttpRole {
     #[serde(default = "one")]
     pub scale: f64,
     /// For `status`: the value that means on (default: true, "on", 1).
+    #[schemars(with = "serde_json::Value")]
     pub on_value: Option<serde_yaml::Value>,
 }
 
@@ -38,7 +39,7 @@ fn one() -> f64 {
     1.0
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpControllerConfig {
     #[serde(default)]

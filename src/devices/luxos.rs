@@ -15,7 +15,7 @@ use crate::devices::cgminer::{default_port, hashing_status, read_standard};
 use crate::devices::{Call, Controller, DeviceError, MiningControl, Monitor};
 use crate::duration::Span;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LuxosConfig {
     pub host: String,

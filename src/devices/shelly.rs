@@ -12,7 +12,7 @@ use crate::devices::{Call, Controller, DeviceError, Monitor, PowerControl};
 use crate::duration::Span;
 use crate::http::{Request, send, send_digest};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShellyConfig {
     pub url: String,

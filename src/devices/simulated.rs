@@ -11,7 +11,7 @@ use crate::devices::{Call, Controller, DeviceError, MiningControl, Monitor, Powe
 use crate::duration::Span;
 use crate::sim::{Phase, SimDevice, SimWorld, noise, seed_of};
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SimulatedControllerConfig {
     /// Watts when mining; default the miner's `power_max`, else 3000.

@@ -12,7 +12,7 @@ use crate::devices::{Call, Controller, DeviceError, Monitor, PowerControl};
 use crate::duration::Span;
 use crate::http::{Request, fetch_json};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TasmotaConfig {
     pub url: String,

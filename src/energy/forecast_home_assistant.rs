@@ -12,7 +12,7 @@ use crate::devices::{Call, DeviceError};
 use crate::energy::ForecastProvider;
 use crate::home_assistant::{Client, Quantity};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HomeAssistantForecastConfig {
     pub service: String,

@@ -12,7 +12,7 @@ use crate::energy::ForecastProvider;
 use crate::fetch::{Fetcher, Policy};
 use crate::http::Request;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForecastSolarConfig {
     /// Panel tilt, degrees from horizontal.

@@ -9,7 +9,7 @@ use crate::devices::{Call, DeviceError};
 use crate::energy::EnergyMonitor;
 use crate::home_assistant::{Client, Quantity};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HomeAssistantMonitorConfig {
     pub service: String,

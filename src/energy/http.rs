@@ -12,7 +12,7 @@ use crate::energy::EnergyMonitor;
 use crate::extract::{as_number, extract};
 use crate::http::{Request, fetch_json};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpQuantity {
     pub url: String,
@@ -27,7 +27,7 @@ fn one() -> f64 {
     1.0
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpMonitorConfig {
     pub production: Option<HttpQuantity>,

@@ -10,7 +10,7 @@ use crate::devices::{Call, DeviceError};
 use crate::energy::{EnergyMonitor, ForecastProvider};
 use crate::sim::{SimBattery, SimWorld, noise};
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SimulatedMonitorConfig {
     /// PV peak in W; default the source's `nominal_power_max`, else 5000.

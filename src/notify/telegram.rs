@@ -10,10 +10,11 @@ use crate::duration::Span;
 use crate::http::{Request, send};
 use crate::notify::{Event, Notifier};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TelegramConfig {
     pub bot_token: Option<Secret>,
+    #[schemars(with = "serde_json::Value")]
     pub chat_id: serde_yaml::Value,
     /// Default `https://api.telegram.org`.
     pub api_base_url: Option<String>,

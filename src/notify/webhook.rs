@@ -11,7 +11,7 @@ use crate::duration::Span;
 use crate::http::{Request, redact, send};
 use crate::notify::{Event, Notifier};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookConfig {
     pub url: String,

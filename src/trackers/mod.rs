@@ -30,7 +30,7 @@ pub trait Tracker: Send + Sync {
 }
 
 /// Cache lifetimes per data kind, overridable per tracker (SPEC §6.2).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CacheTtls {
     pub current_hashrate: Option<Span>,

@@ -13,7 +13,7 @@ use crate::fetch::Fetcher;
 use crate::http::Request;
 use crate::trackers::{CacheTtls, Kind, Tracked, Tracker, policy, take};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OceanConfig {
     pub bitcoin_address: String,
