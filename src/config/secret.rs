@@ -46,19 +46,6 @@ impl Serialize for Secret {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn never_prints_the_value() {
-        let secret = Secret::new("hunter2");
-        assert_eq!(format!("{secret} {secret:?}"), "<redacted> <redacted>");
-        assert_eq!(serde_json::to_string(&secret).unwrap(), "\"<redacted>\"");
-        assert_eq!(secret.expose(), "hunter2");
-    }
-}
-
 impl schemars::JsonSchema for Secret {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "Secret".into()
@@ -69,5 +56,18 @@ impl schemars::JsonSchema for Secret {
             "type": "string",
             "description": "A secret; may be given instead as `<key>_file: PATH` (relative to $CREDENTIALS_DIRECTORY)."
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_prints_the_value() {
+        let secret = Secret::new("hunter2");
+        assert_eq!(format!("{secret} {secret:?}"), "<redacted> <redacted>");
+        assert_eq!(serde_json::to_string(&secret).unwrap(), "\"<redacted>\"");
+        assert_eq!(secret.expose(), "hunter2");
     }
 }

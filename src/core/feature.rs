@@ -139,6 +139,18 @@ impl fmt::Display for FeatureType {
     }
 }
 
+impl schemars::JsonSchema for FeatureType {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "FeatureType".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> =
+            FeatureType::ALL.iter().map(|f| f.name()).chain(ALIASES.iter().map(|(a, _)| *a)).collect();
+        schemars::json_schema!({"type": "string", "enum": names})
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,17 +172,5 @@ mod tests {
         assert_eq!("voltage_monitoring".parse::<FeatureType>().unwrap(), HashboardMonitoring);
         assert_eq!("model_detection".parse::<FeatureType>().unwrap(), DeviceInfoDetection);
         assert!("teleport".parse::<FeatureType>().unwrap_err().contains("expected one of"));
-    }
-}
-
-impl schemars::JsonSchema for FeatureType {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "FeatureType".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        let names: Vec<&str> =
-            FeatureType::ALL.iter().map(|f| f.name()).chain(ALIASES.iter().map(|(a, _)| *a)).collect();
-        schemars::json_schema!({"type": "string", "enum": names})
     }
 }
