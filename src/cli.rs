@@ -78,6 +78,8 @@ pub enum Command {
     },
     /// Print the JSON Schema of the config file, for editors and CI linters
     Schema,
+    /// Find miners on a network (read-only probes) and print config entries for them
+    Scan(ScanArgs),
     /// Inspect or reset persisted state
     #[command(subcommand)]
     State(StateCommand),
@@ -154,6 +156,30 @@ pub enum MinerCommand {
     Start { id: String },
     /// Stop mining now (mining control, else power off); recorded in history
     Stop { id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Address ranges such as 192.168.1.0/24 (or single addresses)
+    #[arg(required = true)]
+    pub ranges: Vec<String>,
+    /// The CGMiner API port
+    #[arg(long, default_value_t = 4028)]
+    pub port: u16,
+    /// The HTTP port of AxeOS (Bitaxe) devices
+    #[arg(long, default_value_t = 80)]
+    pub http_port: u16,
+    /// Per-probe time limit
+    #[arg(long, default_value = "1s")]
+    pub timeout: String,
+    /// Parallel probes
+    #[arg(long, default_value_t = 128)]
+    pub concurrency: usize,
+    /// Allow ranges larger than a /16
+    #[arg(long)]
+    pub allow_large: bool,
+    #[arg(long, value_enum, default_value_t = Output::Yaml)]
+    pub output: Output,
 }
 
 #[derive(Debug, Subcommand)]

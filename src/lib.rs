@@ -21,6 +21,7 @@ pub mod notify;
 pub mod parallel;
 pub mod paths;
 pub mod rules;
+pub mod scan;
 pub mod sim;
 pub mod state;
 pub mod trackers;

@@ -130,3 +130,120 @@ fn the_shipped_schema_file_is_current_and_the_example_points_at_it() {
     let example = std::fs::read_to_string(repo("config.example.yaml")).unwrap();
     assert!(example.starts_with("# yaml-language-server: $schema=edge-mining.schema.json"));
 }
+
+/// Fakes of different firmwares on 127.0.0.2–4, one port for all, and an AxeOS on .5.
+fn fleet_of_firmwares() -> (Vec<support::cgminer::FakeCgminer>, support::http::FakeHttp, u16) {
+    use support::cgminer::{FakeCgminer, reply};
+    use support::replies;
+    let version = |entry: serde_json::Value, description: &str| {
+        let mut value: Value = serde_json::from_str(&reply("VERSION", serde_json::json!([entry]))).unwrap();
+        value["STATUS"][0]["Description"] = Value::from(description);
+        value.to_string()
+    };
+    let firmwares = [
+        (
+            "127.0.0.2",
+            version(
+                serde_json::json!({"LUXminer": "2025.4.8", "Type": "Antminer S19k Pro", "API": "3.7"}),
+                "LUXminer 2025.4.8",
+            ),
+            replies::luxos_summary(120_000.0),
+        ),
+        (
+            "127.0.0.3",
+            version(serde_json::json!({"BMMiner": "1.0.0", "Type": "Antminer S19 Pro", "API": "3.1"}), "cgminer 1.0.0"),
+            replies::antminer_summary(110_000.0),
+        ),
+        (
+            "127.0.0.4",
+            version(
+                serde_json::json!({"CGMiner": "4.11.1", "PROD": "Avalon Q", "MODEL": "Q", "HWTYPE": "Q_MM1"}),
+                "cgminer 4.11.1",
+            ),
+            replies::avalon_summary(88_000_000.0),
+        ),
+    ];
+    for _ in 0..20 {
+        let probe = std::net::TcpListener::bind("127.0.0.2:0").unwrap();
+        let port = probe.local_addr().unwrap().port();
+        drop(probe);
+        let fakes: Vec<FakeCgminer> = firmwares
+            .iter()
+            .filter_map(|(ip, version, summary)| {
+                FakeCgminer::start_at(ip, port, &[("version", version.clone()), ("summary", summary.clone())])
+            })
+            .collect();
+        if fakes.len() == firmwares.len() {
+            let bitaxe = support::http::FakeHttp::start_on("127.0.0.5", |request| match request.url.as_str() {
+                "/api/system/info" => support::http::json(replies::bitaxe_info(1100.0)),
+                _ => support::http::status(404),
+            });
+            return (fakes, bitaxe, port);
+        }
+    }
+    panic!("no common free port on 127.0.0.2-4");
+}
+
+#[test]
+fn scan_finds_each_firmware_and_nothing_where_nothing_listens() {
+    let (fakes, bitaxe, port) = fleet_of_firmwares();
+    let started = std::time::Instant::now();
+    let run = binary(&[
+        "scan",
+        "127.0.0.0/29",
+        "--port",
+        &port.to_string(),
+        "--http-port",
+        &bitaxe.port.to_string(),
+        "--timeout",
+        "1s",
+        "--output",
+        "json",
+    ]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(8), "bounded in time: {:?}", started.elapsed());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let found: Vec<Value> = serde_json::from_str(&run.stdout).unwrap();
+    let summary: Vec<(String, String, String)> = found
+        .iter()
+        .map(|f| {
+            (
+                f["address"].as_str().unwrap().into(),
+                f["type"].as_str().unwrap().into(),
+                f["model"].as_str().unwrap_or("").into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("127.0.0.2".into(), "luxos".into(), "Antminer S19k Pro".into()),
+            ("127.0.0.3".into(), "antminer".into(), "Antminer S19 Pro".into()),
+            ("127.0.0.4".into(), "avalon".into(), "Avalon Q".into()),
+            ("127.0.0.5".into(), "bitaxe".into(), "Bitaxe (BM1368)".into()),
+        ]
+    );
+    assert_eq!(found[1]["hashrate"], 110.0);
+    for fake in &fakes {
+        assert!(fake.writes().is_empty(), "a scan never writes: {:?}", fake.log());
+        assert!(fake.commands().iter().all(|c| ["version", "devdetails", "summary"].contains(&c.as_str())));
+    }
+    let yaml = binary(&["scan", "127.0.0.0/29", "--port", &port.to_string(), "--http-port", &bitaxe.port.to_string()]);
+    let sandbox = Sandbox::new();
+    sandbox.write("p.yaml", "name: p\nstart_rules: []\nstop_rules: []\n");
+    let miners: Vec<String> =
+        found.iter().map(|f| format!("miner-{}", f["address"].as_str().unwrap().replace('.', "-"))).collect();
+    sandbox.config(&format!(
+        "version: 1\nstate: state.db\nenergy_sources:\n  - {{id: roof, type: solar, monitor: {{type: simulated}}}}\n{}units:\n  - {{id: home, energy_source: roof, miners: [{}], policy: p.yaml}}\n",
+        yaml.stdout,
+        miners.join(", ")
+    ));
+    let validate = sandbox.run(&["validate"]);
+    assert_eq!(validate.code, 0, "{}\n{}", validate.stdout, yaml.stdout);
+}
+
+#[test]
+fn scan_refuses_ranges_larger_than_a_slash_16() {
+    let run = binary(&["scan", "10.0.0.0/8"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--allow-large"), "{}", run.stderr);
+}

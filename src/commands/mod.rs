@@ -5,6 +5,7 @@ mod history;
 mod miner;
 mod rules;
 mod run;
+mod scan;
 mod state;
 mod tracker;
 mod types;
@@ -27,6 +28,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
         Command::Miner(command) => miner::miner(cli, command),
         Command::Tracker(command) => tracker::tracker(cli, command),
         Command::History(args) => history::history(cli, args),
+        Command::Scan(args) => scan::scan(args),
         Command::Types { name } => types::types(name.as_deref()),
         Command::Schema => {
             println!("{}", serde_json::to_string_pretty(&crate::config::schema::config_schema()).unwrap_or_default());

@@ -50,6 +50,7 @@ struct State {
 
 pub struct FakeCgminer {
     pub port: u16,
+    address: std::net::SocketAddr,
     state: Arc<Mutex<State>>,
     stop: Arc<AtomicBool>,
 }
@@ -61,8 +62,14 @@ impl FakeCgminer {
     }
 
     pub fn start_on(ip: &str, replies: &[(&str, String)]) -> FakeCgminer {
-        let listener = TcpListener::bind((ip, 0)).expect("bind fake cgminer");
-        let port = listener.local_addr().unwrap().port();
+        FakeCgminer::start_at(ip, 0, replies).expect("bind fake cgminer")
+    }
+
+    /// On a given address and port (None when it is taken).
+    pub fn start_at(ip: &str, port: u16, replies: &[(&str, String)]) -> Option<FakeCgminer> {
+        let listener = TcpListener::bind((ip, port)).ok()?;
+        let address = listener.local_addr().unwrap();
+        let port = address.port();
         let state = Arc::new(Mutex::new(State {
             replies: replies.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
             mode: Mode::NulTerminated,
@@ -84,7 +91,7 @@ impl FakeCgminer {
                 std::thread::spawn(move || serve(stream, &state, &stop));
             }
         });
-        FakeCgminer { port, state, stop }
+        Some(FakeCgminer { port, address, state, stop })
     }
 
     pub fn set_mode(&self, mode: Mode) {
@@ -132,7 +139,7 @@ impl FakeCgminer {
 impl Drop for FakeCgminer {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect_timeout(&([127, 0, 0, 1], self.port).into(), Duration::from_millis(50));
+        let _ = TcpStream::connect_timeout(&self.address, Duration::from_millis(50));
     }
 }
 
