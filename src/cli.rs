@@ -80,6 +80,8 @@ pub enum Command {
     Schema,
     /// Find miners on a network (read-only probes) and print config entries for them
     Scan(ScanArgs),
+    /// Write a starter config: asks on a terminal, or takes flags
+    Init(InitArgs),
     /// Inspect or reset persisted state
     #[command(subcommand)]
     State(StateCommand),
@@ -156,6 +158,45 @@ pub enum MinerCommand {
     Start { id: String },
     /// Stop mining now (mining control, else power off); recorded in history
     Stop { id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the config
+    #[arg(long, default_value = "config.yaml")]
+    pub output: PathBuf,
+    /// Overwrite an existing file
+    #[arg(long)]
+    pub force: bool,
+    /// Ask questions even when standard input is not a terminal
+    #[arg(long)]
+    pub interactive: bool,
+    /// Home Assistant URL, e.g. http://homeassistant.local:8123
+    #[arg(long)]
+    pub ha_url: Option<String>,
+    /// File holding the Home Assistant long-lived token (relative to the config)
+    #[arg(long, default_value = "ha-token")]
+    pub ha_token_file: String,
+    #[arg(long, default_value = "sensor.pv_power")]
+    pub production: String,
+    /// The house load without the miners
+    #[arg(long, default_value = "sensor.house_consumption")]
+    pub consumption: String,
+    #[arg(long)]
+    pub grid: Option<String>,
+    #[arg(long)]
+    pub battery_soc: Option<String>,
+    /// A miner as TYPE=ADDRESS (repeatable), e.g. braiins_os=192.168.1.30
+    #[arg(long = "miner", value_name = "TYPE=ADDRESS")]
+    pub miners: Vec<String>,
+    /// Add the miners a scan of this range finds
+    #[arg(long, value_name = "CIDR")]
+    pub scan: Option<String>,
+    /// OCEAN payout address, for pool data in rules
+    #[arg(long)]
+    pub ocean: Option<String>,
+    #[arg(long)]
+    pub timezone: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,7 @@ pub mod extract;
 pub mod fetch;
 pub mod home_assistant;
 pub mod http;
+pub mod init;
 pub mod metrics;
 pub mod notify;
 pub mod parallel;

@@ -247,3 +247,94 @@ fn scan_refuses_ranges_larger_than_a_slash_16() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--allow-large"), "{}", run.stderr);
 }
+
+fn init_in(sandbox: &Sandbox, args: &[&str], stdin: &str) -> support::Run {
+    use std::io::Write;
+    let mut command = std::process::Command::new(support::binary());
+    command
+        .current_dir(sandbox.dir.path())
+        .arg("init")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    support::Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn validate_written(sandbox: &Sandbox) -> support::Run {
+    support::run_binary(sandbox.dir.path(), &sandbox.path("config.yaml"), &["validate"])
+}
+
+#[test]
+fn init_without_anything_writes_a_simulated_config_that_runs() {
+    let sandbox = Sandbox::new();
+    let run = init_in(&sandbox, &[], "");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(validate_written(&sandbox).code, 0);
+    let cycle = support::run_binary(sandbox.dir.path(), &sandbox.path("config.yaml"), &["run", "--dry-run"]);
+    assert_eq!(cycle.code, 0, "{}", cycle.stderr);
+    assert!(sandbox.path("edge-mining.schema.json").exists());
+    assert_eq!(init_in(&sandbox, &[], "").code, 2, "an existing config is not overwritten");
+}
+
+#[test]
+fn init_from_flags_writes_a_commented_config_that_validates() {
+    let sandbox = Sandbox::new();
+    sandbox.write("ha-token", "token\n");
+    let run = init_in(
+        &sandbox,
+        &[
+            "--ha-url",
+            "http://homeassistant.local:8123",
+            "--grid",
+            "sensor.grid_power",
+            "--miner",
+            "braiins_os=192.168.1.30",
+            "--miner",
+            "bitaxe=192.168.1.20",
+            "--ocean",
+            "bc1qexampleaddress",
+            "--timezone",
+            "Europe/Rome",
+        ],
+        "",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = std::fs::read_to_string(sandbox.path("config.yaml")).unwrap();
+    assert!(text.contains("# How to talk to each miner"));
+    assert!(text.contains("type: bitaxe, url: \"http://192.168.1.20\""));
+    assert!(text.contains("bitcoin_address: \"bc1qexampleaddress\""));
+    let validate = validate_written(&sandbox);
+    assert_eq!(validate.code, 0, "{}\n{text}", validate.stdout);
+    assert_eq!(init_in(&sandbox, &["--force", "--miner", "teleporter=1.2.3.4"], "").code, 2);
+}
+
+#[test]
+fn init_interactively_from_a_stdin_script() {
+    let sandbox = Sandbox::new();
+    sandbox.write("ha-token", "token\n");
+    let script = "Europe/Rome\nhttp://127.0.0.1:8123\n\nsensor.solar\n\nsensor.grid\n-\n\nluxos\n192.168.1.43\nwindmill\nnowhere\nbitaxe\n192.168.1.20\n\nbc1qexampleaddress\n";
+    let run = init_in(&sandbox, &["--interactive"], script);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("Home Assistant URL") && run.stdout.contains("unknown miner type `windmill`"),
+        "{}",
+        run.stdout
+    );
+    let text = std::fs::read_to_string(sandbox.path("config.yaml")).unwrap();
+    assert!(
+        text.contains("production: sensor.solar") && text.contains("consumption: sensor.house_consumption"),
+        "{text}"
+    );
+    assert!(text.contains("grid: sensor.grid") && !text.contains("battery_soc"), "{text}");
+    assert!(text.contains("type: luxos, host: \"192.168.1.43\"") && text.contains("tracker: ocean"), "{text}");
+    let validate = validate_written(&sandbox);
+    assert_eq!(validate.code, 0, "{}\n{text}", validate.stdout);
+}

@@ -2,6 +2,7 @@
 
 mod context;
 mod history;
+mod init;
 mod miner;
 mod rules;
 mod run;
@@ -29,6 +30,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
         Command::Tracker(command) => tracker::tracker(cli, command),
         Command::History(args) => history::history(cli, args),
         Command::Scan(args) => scan::scan(args),
+        Command::Init(args) => init::init(args),
         Command::Types { name } => types::types(name.as_deref()),
         Command::Schema => {
             println!("{}", serde_json::to_string_pretty(&crate::config::schema::config_schema()).unwrap_or_default());
