@@ -13,7 +13,7 @@ use crate::devices::Call;
 use crate::duration::Span;
 use crate::fetch::Fetcher;
 use crate::http::Request;
-use crate::trackers::{CacheTtls, Kind, Tracked, Tracker, policy, take};
+use crate::trackers::{CacheTtls, Kind, Tracked, Tracker, policy, pool_number, take, tracked};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -66,19 +66,10 @@ impl<'a> BraiinsPool<'a> {
     }
 }
 
-fn number(value: Option<&Value>) -> Option<f64> {
-    match value? {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-    .filter(|v: &f64| v.is_finite() && *v >= 0.0)
-}
-
 /// `hash_rate_<window>` in the object's `hash_rate_unit` (default Gh/s), in TH/s.
 fn hashrate(object: &Value, window: &str) -> Option<HashRate> {
     let unit = object.get("hash_rate_unit").and_then(Value::as_str).unwrap_or("Gh/s");
-    let value = number(object.get(format!("hash_rate_{window}")))?;
+    let value = pool_number(object.get(format!("hash_rate_{window}")))?;
     to_terahashes(value, unit).map(HashRate::terahashes)
 }
 
@@ -97,10 +88,10 @@ pub fn workers_of(btc: &Value) -> Vec<PoolWorkerStats> {
             Some(PoolWorkerStats {
                 worker_name: name,
                 hashrate: hashrate(worker, "5m"),
-                last_share_at: number(worker.get("last_share"))
+                last_share_at: pool_number(worker.get("last_share"))
                     .and_then(|ts| jiff::Timestamp::from_second(ts as i64).ok())
                     .map(|t| t.to_string()),
-                valid_shares: number(worker.get("shares_5m")).map(|s| s as u64),
+                valid_shares: pool_number(worker.get("shares_5m")).map(|s| s as u64),
                 stale_shares: None,
                 rejected_shares: None,
             })
@@ -126,15 +117,9 @@ impl Tracker for BraiinsPool<'_> {
             unpaid_balance: profile.get("current_balance").and_then(btc_to_sats),
             estimated_next_payout: profile.get("estimated_reward").and_then(btc_to_sats),
             workers: workers.map(|w| workers_of(&w.0)).unwrap_or_default(),
-            timestamp: stamp.clone(),
-        };
-        let snapshot = MiningPerformanceSnapshot {
-            current_hashrate: pool_stats.current_hashrate,
-            pool_stats: Some(pool_stats),
-            payout_schedule: Some(self.payout()),
             timestamp: stamp,
         };
-        Tracked { snapshot: Some(TrackedSnapshot { tracker: self.id.clone(), snapshot, fetched_at, stale }), problem }
+        tracked(&self.id, pool_stats, self.payout(), fetched_at, stale, problem)
     }
 
     fn workers(&self, call: &Call) -> Result<Vec<PoolWorkerStats>, String> {
@@ -153,7 +138,7 @@ impl Tracker for BraiinsPool<'_> {
             .iter()
             .filter_map(|r| {
                 let amount = r.get("total_reward").and_then(btc_to_sats)?;
-                let at = number(r.get("date"))?;
+                let at = pool_number(r.get("date"))?;
                 Some(MiningReward { amount, timestamp: jiff::Timestamp::from_second(at as i64).ok()?.to_string() })
             })
             .take(limit)

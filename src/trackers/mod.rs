@@ -8,7 +8,9 @@ pub mod simulated;
 use serde::Deserialize;
 
 use crate::config::model::{Config, TrackerKind};
-use crate::core::performance::{MiningReward, PayoutSchedule, PoolWorkerStats, TrackedSnapshot};
+use crate::core::performance::{
+    MiningPerformanceSnapshot, MiningReward, PayoutSchedule, PoolStats, PoolWorkerStats, TrackedSnapshot,
+};
 use crate::devices::Call;
 use crate::duration::Span;
 use crate::fetch::{Fetched, Fetcher, Outcome, Policy};
@@ -73,6 +75,30 @@ pub fn policy(
         min_interval: min_interval.map_or(std::time::Duration::from_secs(default_spacing), |s| s.0),
         max_stale: max_stale.map_or(86_400, |s| s.as_secs_i64()),
     }
+}
+
+/// A tracker's answer from its pool statistics: the snapshot the context reads.
+pub fn tracked(
+    id: &str,
+    stats: PoolStats,
+    payout: PayoutSchedule,
+    fetched_at: i64,
+    stale: bool,
+    problem: Option<String>,
+) -> Tracked {
+    let timestamp = stats.timestamp.clone();
+    let snapshot = MiningPerformanceSnapshot {
+        current_hashrate: stats.current_hashrate,
+        pool_stats: Some(stats),
+        payout_schedule: Some(payout),
+        timestamp,
+    };
+    Tracked { snapshot: Some(TrackedSnapshot { tracker: id.to_string(), snapshot, fetched_at, stale }), problem }
+}
+
+/// A pool number: a number or a numeric string, finite and not negative.
+pub fn pool_number(value: Option<&serde_json::Value>) -> Option<f64> {
+    value.and_then(crate::extract::as_number).filter(|v| *v >= 0.0)
 }
 
 /// Unwraps an outcome into its value, keeping the first problem seen.

@@ -11,7 +11,7 @@ use crate::devices::Call;
 use crate::duration::Span;
 use crate::fetch::Fetcher;
 use crate::http::Request;
-use crate::trackers::{CacheTtls, Kind, Tracked, Tracker, policy, take};
+use crate::trackers::{CacheTtls, Kind, Tracked, Tracker, policy, pool_number, take, tracked};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -68,18 +68,12 @@ fn unwrap_result(value: &Value) -> Result<Value, String> {
     value.get("result").cloned().ok_or_else(|| "the reply has no `result`".into())
 }
 
-fn number(value: Option<&Value>) -> Option<f64> {
-    match value? {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-    .filter(|v: &f64| v.is_finite() && *v >= 0.0)
-}
-
 /// The first `hashrate_<window>` present, in TH/s.
 fn hashrate(object: &Value, windows: &[&str]) -> Option<HashRate> {
-    windows.iter().find_map(|w| number(object.get(format!("hashrate_{w}")))).map(|hs| HashRate::terahashes(hs / 1e12))
+    windows
+        .iter()
+        .find_map(|w| pool_number(object.get(format!("hashrate_{w}"))))
+        .map(|hs| HashRate::terahashes(hs / 1e12))
 }
 
 const CURRENT: [&str; 4] = ["300s", "300", "60s", "60"];
@@ -116,10 +110,10 @@ pub fn workers_of(result: &Value) -> Vec<PoolWorkerStats> {
             Some(PoolWorkerStats {
                 worker_name: name,
                 hashrate: hashrate(entry, &CURRENT),
-                last_share_at: number(entry.get("lastest_share_ts").or_else(|| entry.get("last_share_ts")))
+                last_share_at: pool_number(entry.get("lastest_share_ts").or_else(|| entry.get("last_share_ts")))
                     .and_then(|ts| jiff::Timestamp::from_second(ts as i64).ok())
                     .map(|t| t.to_string()),
-                valid_shares: number(entry.get("shares_300s")).map(|s| s as u64),
+                valid_shares: pool_number(entry.get("shares_300s")).map(|s| s as u64),
                 stale_shares: None,
                 rejected_shares: None,
             })
@@ -148,15 +142,9 @@ impl Tracker for Ocean<'_> {
                 snap_value.get("estimated_payout_next_block").or_else(|| snap_value.get("estimated_earn_next_block")),
             ),
             workers: full.map(|f| workers_of(&f.0)).unwrap_or_default(),
-            timestamp: stamp.clone(),
-        };
-        let snapshot = MiningPerformanceSnapshot {
-            current_hashrate: pool_stats.current_hashrate,
-            pool_stats: Some(pool_stats),
-            payout_schedule: Some(self.payout()),
             timestamp: stamp,
         };
-        Tracked { snapshot: Some(TrackedSnapshot { tracker: self.id.clone(), snapshot, fetched_at, stale }), problem }
+        tracked(&self.id, pool_stats, self.payout(), fetched_at, stale, problem)
     }
 
     fn workers(&self, call: &Call) -> Result<Vec<PoolWorkerStats>, String> {
@@ -180,7 +168,7 @@ impl Tracker for Ocean<'_> {
             .iter()
             .filter_map(|p| {
                 let amount = satoshi(p.get("total_satoshis_net_paid"))?;
-                let at = number(p.get("ts"))?;
+                let at = pool_number(p.get("ts"))?;
                 Some(MiningReward { amount, timestamp: stamp(at as i64) })
             })
             .take(limit)
