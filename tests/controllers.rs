@@ -58,6 +58,11 @@ fn cgminer_reads_hashrate_boards_uptime_and_info_over_every_reply_framing() {
         assert_eq!(state["sources"]["status"], "api");
     }
     assert!(fake.commands().iter().any(|c| c.contains('+')), "one multi-command request: {:?}", fake.commands());
+    let status = sandbox.run(&["miner", "status", "rig"]);
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    assert!(status.stdout.starts_with("rig: on"), "{}", status.stdout);
+    assert!(status.stdout.contains("hashrate     95.00 TH/s"), "{}", status.stdout);
+    assert!(status.stdout.contains("source       hash_rate <- api"), "{}", status.stdout);
 }
 
 #[test]

@@ -134,3 +134,30 @@ fn the_example_config_and_shipped_units_are_valid() {
         assert!(service.contains(hardening), "{hardening}");
     }
 }
+
+#[test]
+fn the_readme_systemd_layout_runs() {
+    // As the unit sets things up: config in ConfigurationDirectory without `state:`, state
+    // in $STATE_DIRECTORY, the config named by EDGE_MINING_CONFIG, metrics in a subfolder.
+    let root = tempfile::tempdir().unwrap();
+    let etc = root.path().join("etc/edge-mining");
+    let var = root.path().join("var/lib/edge-mining");
+    std::fs::create_dir_all(etc.join("rules")).unwrap();
+    std::fs::create_dir_all(var.join("metrics")).unwrap();
+    let config = std::fs::read_to_string(support::repo("config.example.yaml")).unwrap();
+    let without_state: String = config.lines().filter(|l| !l.starts_with("state:")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(etc.join("config.yaml"), without_state).unwrap();
+    std::fs::copy(support::repo("rules/solar-policy.yaml"), etc.join("rules/solar-policy.yaml")).unwrap();
+    let output = std::process::Command::new(support::binary())
+        .args(["run", "--metrics-file"])
+        .arg(var.join("metrics/edge-mining.prom"))
+        .env("EDGE_MINING_CONFIG", etc.join("config.yaml"))
+        .env("STATE_DIRECTORY", &var)
+        .env("JOURNAL_STREAM", "8:1")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(var.join("edge-mining.db").exists());
+    assert!(var.join("metrics/edge-mining.prom").exists());
+    assert!(!etc.join("edge-mining.db").exists(), "nothing is written to the configuration directory");
+}

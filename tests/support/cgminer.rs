@@ -27,7 +27,7 @@ pub enum Mode {
     CloseSilently,
     /// Send garbage that is not JSON.
     Malformed,
-    /// Send 2 MiB.
+    /// Send up to 100 MB (until the client hangs up).
     Oversized,
 }
 
@@ -197,7 +197,7 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) {
         Mode::Oversized => {
             let block = vec![b'x'; 64 * 1024];
             let mut result = stream.write_all(b"{\"STATUS\":[{\"STATUS\":\"S\"}],\"SUMMARY\":[{\"junk\":\"");
-            for _ in 0..32 {
+            for _ in 0..1600 {
                 if result.is_err() {
                     break;
                 }
