@@ -82,6 +82,10 @@ pub enum Command {
     Scan(ScanArgs),
     /// Write a starter config: asks on a terminal, or takes flags
     Init(InitArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell)
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff)
+    Man,
     /// Inspect or reset persisted state
     #[command(subcommand)]
     State(StateCommand),

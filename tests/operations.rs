@@ -161,3 +161,17 @@ fn the_readme_systemd_layout_runs() {
     assert!(var.join("metrics/edge-mining.prom").exists());
     assert!(!etc.join("edge-mining.db").exists(), "nothing is written to the configuration directory");
 }
+
+#[test]
+fn completions_and_a_man_page_come_from_the_command_line_definition() {
+    let run = |args: &[&str]| std::process::Command::new(support::binary()).args(args).output().unwrap();
+    let bash = run(&["completions", "bash"]);
+    assert!(bash.status.success());
+    let text = String::from_utf8_lossy(&bash.stdout);
+    assert!(text.contains("edge-mining") && text.contains("validate"), "{text}");
+    let man = run(&["man"]);
+    assert!(man.status.success());
+    let page = String::from_utf8_lossy(&man.stdout);
+    assert!(page.starts_with(".ie") || page.contains(".TH"), "{page}");
+    assert!(page.contains("edge\\-mining"));
+}

@@ -31,6 +31,16 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
         Command::History(args) => history::history(cli, args),
         Command::Scan(args) => scan::scan(args),
         Command::Init(args) => init::init(args),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut command, "edge-mining", &mut std::io::stdout());
+            Ok(exit::OK)
+        }
+        Command::Man => {
+            let page = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
+            page.render(&mut std::io::stdout()).map_err(|e| Failure::new(exit::FATAL, e.to_string()))?;
+            Ok(exit::OK)
+        }
         Command::Types { name } => types::types(name.as_deref()),
         Command::Schema => {
             println!("{}", serde_json::to_string_pretty(&crate::config::schema::config_schema()).unwrap_or_default());
