@@ -7,14 +7,6 @@ use std::fs::OpenOptions;
 use serde_json::Value;
 use support::{Sandbox, miner};
 
-/// The example config, with the state file and the policy in the sandbox.
-fn example(sandbox: &Sandbox) {
-    let policy = std::fs::read_to_string(support::repo("rules/solar-policy.yaml")).unwrap();
-    sandbox.write("rules/solar-policy.yaml", &policy);
-    let config = std::fs::read_to_string(support::repo("config.example.yaml")).unwrap();
-    sandbox.config(&config.replace("state: edge-mining-example.db", "state: state.db"));
-}
-
 fn at(time: &str) -> String {
     format!("2026-06-21T{time}:00+02:00")
 }
@@ -22,7 +14,7 @@ fn at(time: &str) -> String {
 #[test]
 fn a_day_starts_miners_in_the_morning_and_stops_them_in_the_evening() {
     let sandbox = Sandbox::new();
-    example(&sandbox);
+    sandbox.example();
     let mut statuses: Vec<(String, String, String)> = Vec::new();
     for time in [
         "05:00", "07:30", "08:00", "10:00", "12:00", "12:05", "15:00", "19:00", "19:30", "20:00", "20:30", "21:00",
@@ -63,7 +55,7 @@ fn a_day_starts_miners_in_the_morning_and_stops_them_in_the_evening() {
 #[test]
 fn a_started_miner_reports_starting_then_on_near_nominal() {
     let sandbox = Sandbox::new();
-    example(&sandbox);
+    sandbox.example();
     let start = sandbox.run(&["miner", "start", "s19", "--now", &at("12:00")]);
     assert_eq!(start.code, 0, "{}", start.stderr);
     let (_, booting) = sandbox.cycle(&at("12:01"), &["--dry-run"]);
@@ -80,7 +72,7 @@ fn a_started_miner_reports_starting_then_on_near_nominal() {
 #[test]
 fn dry_run_sends_nothing_and_persists_no_decision_state() {
     let sandbox = Sandbox::new();
-    example(&sandbox);
+    sandbox.example();
     for _ in 0..2 {
         let (run, report) = sandbox.cycle(&at("12:00"), &["--dry-run"]);
         assert_eq!(run.code, 0);
@@ -108,7 +100,7 @@ fn table_rows(sandbox: &Sandbox, table: &str) -> i64 {
 #[test]
 fn a_second_run_while_the_lock_is_held_exits_75_at_once() {
     let sandbox = Sandbox::new();
-    example(&sandbox);
+    sandbox.example();
     let (first, _) = sandbox.cycle(&at("09:00"), &[]);
     assert_eq!(first.code, 0);
     let lock = OpenOptions::new().create(true).truncate(false).write(true).open(sandbox.path("state.db.lock")).unwrap();
@@ -126,7 +118,7 @@ fn a_second_run_while_the_lock_is_held_exits_75_at_once() {
 #[test]
 fn overlapping_runs_one_acts_the_others_skip() {
     let sandbox = Sandbox::new();
-    example(&sandbox);
+    sandbox.example();
     let children: Vec<_> = (0..6)
         .map(|_| {
             support::command(sandbox.dir.path(), &sandbox.path("config.yaml"), &["run", "--now", &at("12:00")])
@@ -146,7 +138,7 @@ fn overlapping_runs_one_acts_the_others_skip() {
 #[test]
 fn runs_killed_at_random_points_leave_a_usable_database() {
     let sandbox = Sandbox::new();
-    example(&sandbox);
+    sandbox.example();
     for round in 0..25u64 {
         let minute = 10 + round;
         let mut child = support::command(
@@ -176,7 +168,7 @@ fn runs_killed_at_random_points_leave_a_usable_database() {
 #[test]
 fn a_corrupt_database_is_moved_aside_and_the_run_continues_degraded() {
     let sandbox = Sandbox::new();
-    example(&sandbox);
+    sandbox.example();
     std::fs::write(sandbox.state(), b"this is not a database, just some bytes that ruin the header.....").unwrap();
     let (run, report) = sandbox.cycle(&at("12:00"), &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
@@ -194,7 +186,7 @@ fn a_corrupt_database_is_moved_aside_and_the_run_continues_degraded() {
 #[test]
 fn an_unwritable_state_location_is_fatal() {
     let sandbox = Sandbox::new();
-    example(&sandbox);
+    sandbox.example();
     sandbox.write("not-a-dir", "a file where the state directory should be");
     let config = std::fs::read_to_string(sandbox.path("config.yaml")).unwrap();
     sandbox.config(&config.replace("state: state.db", "state: not-a-dir/state.db"));
@@ -206,7 +198,7 @@ fn an_unwritable_state_location_is_fatal() {
 #[test]
 fn the_text_report_has_a_line_per_miner() {
     let sandbox = Sandbox::new();
-    example(&sandbox);
+    sandbox.example();
     let run = sandbox.run(&["run", "--now", &at("12:00")]);
     assert_eq!(run.code, 0);
     assert!(run.stdout.contains("unit home: production"), "{}", run.stdout);
@@ -223,7 +215,7 @@ fn the_text_report_has_a_line_per_miner() {
 #[test]
 fn safety_blocks_a_start_and_names_the_limit() {
     let sandbox = Sandbox::new();
-    example(&sandbox);
+    sandbox.example();
     let config = std::fs::read_to_string(sandbox.path("config.yaml")).unwrap();
     sandbox.config(&config.replace("min_battery_soc: 20", "min_battery_soc: 99"));
     let (run, report) = sandbox.cycle(&at("12:00"), &[]);
@@ -238,7 +230,7 @@ fn safety_blocks_a_start_and_names_the_limit() {
 #[test]
 fn context_prints_what_the_rules_see_with_sources() {
     let sandbox = Sandbox::new();
-    example(&sandbox);
+    sandbox.example();
     let run = sandbox.run(&["context", "--miner", "s19", "--now", &at("12:00")]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let context: Value = serde_json::from_str(&run.stdout).unwrap();

@@ -11,17 +11,10 @@ use support::cgminer::FakeCgminer;
 use support::home::{FakeHomeAssistant, FakeShelly, TOKEN};
 use support::{Sandbox, miner};
 
-fn example(sandbox: &Sandbox) {
-    let policy = std::fs::read_to_string(support::repo("rules/solar-policy.yaml")).unwrap();
-    sandbox.write("rules/solar-policy.yaml", &policy);
-    let config = std::fs::read_to_string(support::repo("config.example.yaml")).unwrap();
-    sandbox.config(&config.replace("state: edge-mining-example.db", "state: state.db"));
-}
-
 #[test]
 fn a_database_locked_beyond_the_busy_timeout_is_fatal_and_nothing_is_sent() {
     let sandbox = Sandbox::new();
-    example(&sandbox);
+    sandbox.example();
     assert_eq!(sandbox.run(&["run", "--dry-run"]).code, 0);
     let holder = rusqlite::Connection::open(sandbox.state()).unwrap();
     holder.execute_batch("BEGIN EXCLUSIVE; INSERT INTO run (started_at, dry_run) VALUES (0, 1);").unwrap();
@@ -56,7 +49,7 @@ impl Drop for Immutable {
 #[test]
 fn a_read_only_state_directory_is_fatal() {
     let sandbox = Sandbox::new();
-    example(&sandbox);
+    sandbox.example();
     let config = std::fs::read_to_string(sandbox.path("config.yaml")).unwrap();
     sandbox.config(&config.replace("state: state.db", "state: var/state.db"));
     assert_eq!(sandbox.run(&["run", "--now", "2026-06-21T12:00:00+02:00"]).code, 0);
@@ -90,7 +83,7 @@ impl Drop for SmallDisk {
 #[test]
 fn a_full_disk_is_fatal_before_any_command_and_loses_nothing() {
     let sandbox = Sandbox::new();
-    example(&sandbox);
+    sandbox.example();
     let Some(_disk) = SmallDisk::mount(&sandbox.path("disk"), "512k") else {
         eprintln!("tmpfs cannot be mounted here: the full-disk check did not run");
         return;
@@ -166,7 +159,7 @@ fn sigkill_at_random_points_keeps_the_database_consistent_with_what_was_sent() {
 #[test]
 fn a_clock_that_jumps_back_or_days_ahead_makes_no_negative_ages_and_no_burst() {
     let sandbox = Sandbox::new();
-    example(&sandbox);
+    sandbox.example();
     let config = std::fs::read_to_string(sandbox.path("config.yaml")).unwrap();
     sandbox.config(&config.replace(
         "      min_battery_soc: 20        # %: never start below this, stop when reached",

@@ -4,17 +4,10 @@ mod support;
 
 use support::{Sandbox, prometheus};
 
-fn example(sandbox: &Sandbox) {
-    let policy = std::fs::read_to_string(support::repo("rules/solar-policy.yaml")).unwrap();
-    sandbox.write("rules/solar-policy.yaml", &policy);
-    let config = std::fs::read_to_string(support::repo("config.example.yaml")).unwrap();
-    sandbox.config(&config.replace("state: edge-mining-example.db", "state: state.db"));
-}
-
 #[test]
 fn a_cycle_writes_parseable_metrics_with_the_stable_names() {
     let sandbox = Sandbox::new();
-    example(&sandbox);
+    sandbox.example();
     let metrics = sandbox.path("metrics/edge-mining.prom");
     std::fs::create_dir_all(metrics.parent().unwrap()).unwrap();
     let run = sandbox.run(&["run", "--now", "2026-06-21T12:00:00+02:00", "--metrics-file", metrics.to_str().unwrap()]);
@@ -89,7 +82,7 @@ fn a_cycle_writes_parseable_metrics_with_the_stable_names() {
 #[test]
 fn failed_inputs_are_one_log_line_each_naming_the_controller() {
     let sandbox = Sandbox::new();
-    example(&sandbox);
+    sandbox.example();
     let config = std::fs::read_to_string(sandbox.path("config.yaml")).unwrap();
     sandbox.config(
         &config

@@ -36,6 +36,14 @@ impl Sandbox {
         path
     }
 
+    /// The repository's `config.example.yaml` and its policy, with the state in the sandbox.
+    pub fn example(&self) {
+        let policy = std::fs::read_to_string(repo("rules/solar-policy.yaml")).expect("policy");
+        self.write("rules/solar-policy.yaml", &policy);
+        let config = std::fs::read_to_string(repo("config.example.yaml")).expect("example config");
+        self.config(&config.replace("state: edge-mining-example.db", "state: state.db"));
+    }
+
     /// Writes `config.yaml` and returns its path.
     pub fn config(&self, text: &str) -> PathBuf {
         self.write("config.yaml", text)
