@@ -235,8 +235,11 @@ fn shelly_gen1_with_basic_auth() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(shelly.switches(), ["/relay/0?turn=on"]);
     assert!(shelly.http.log().iter().all(|r| r.header("Authorization") == Some("Basic YWRtaW46cGx1Z3B3")));
+    let before = shelly.http.log().iter().filter(|r| r.url == "/relay/0").count();
     let (_, report) = sandbox.cycle("2026-06-21T12:05:00+02:00", &["--dry-run"]);
     assert_eq!(miner(&report, "rig")["power"], 1390.0);
+    let reads = shelly.http.log().iter().filter(|r| r.url == "/relay/0").count() - before;
+    assert_eq!(reads, 1, "the plug is read once per cycle for its relay, status and power");
 }
 
 #[test]

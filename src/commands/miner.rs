@@ -8,7 +8,7 @@ use crate::core::feature::FeatureType;
 use crate::core::status::MinerStatus;
 use crate::cycle::act::{Command, execute, plan};
 use crate::cycle::outcome::{Reason, ReasonKind};
-use crate::cycle::poll::{miner_bindings, poll_miner};
+use crate::cycle::poll::poll_miner;
 use crate::cycle::{Clock, open_locked};
 use crate::exit::{self, Failure};
 use crate::rules::model::Decision;
@@ -56,13 +56,13 @@ fn features(loaded: &Loaded, id: Option<&str>) -> Result<i32, Failure> {
                 println!("  note: {}: {note}", controller.id);
             }
         }
-        let bindings = miner_bindings(&loaded.config, miner);
+        let bindings = loaded.config.bindings_of(&miner.id);
         for feature in FeatureType::ALL {
             let all: Vec<_> = bindings.iter().filter(|b| b.feature == feature).collect();
             if all.is_empty() {
                 continue;
             }
-            let used = candidates(&bindings, feature).first().map(|b| b.controller.clone());
+            let used = candidates(bindings, feature).first().map(|b| b.controller.clone());
             let providers: Vec<String> = all
                 .iter()
                 .map(|b| {
@@ -136,8 +136,8 @@ fn control(cli: &Cli, loaded: &Loaded, id: &str, decision: Decision) -> Result<i
     let stop_mode = unit.map_or(StopMode::Sleep, |u| u.stop_mode);
     // A manual command always goes out: plan as if the miner were in the opposite state.
     let assumed = if decision == Decision::StartMining { MinerStatus::Off } else { MinerStatus::On };
-    let bindings = miner_bindings(&loaded.config, miner);
-    let (kind, controller) = plan(decision, assumed, state.reading.relay_on, &bindings, stop_mode)
+    let bindings = loaded.config.bindings_of(&miner.id);
+    let (kind, controller) = plan(decision, assumed, state.reading.relay_on, bindings, stop_mode)
         .map_err(|m| Failure::new(exit::DEGRADED, format!("miner `{id}`: {m}")))?
         .ok_or_else(|| Failure::new(exit::DEGRADED, "nothing to do"))?;
     let command = Command {

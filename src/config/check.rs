@@ -1,12 +1,13 @@
 //! Cross-reference checks: ids unique and defined, feature bindings possible, types built,
 //! units complete, rule files valid. Each problem is located in the config file.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::config::model::*;
 use crate::config::parse::Sections;
-use crate::core::binding::bind;
+use crate::core::binding::{Binding, bind};
+use crate::core::feature::FeatureType;
 use crate::devices::capabilities;
 use crate::diag::Diagnostic;
 use crate::rules::model::RuleSet;
@@ -35,7 +36,7 @@ impl<'a> Checker<'a> {
             .unwrap_or_else(crate::config::default_state_path);
         let mut settings = sections.settings;
         settings.metrics_file = settings.metrics_file.map(|f| crate::paths::resolve(self.dir, &f));
-        let config = Config {
+        let mut config = Config {
             file: self.doc.file.clone(),
             state,
             settings,
@@ -46,12 +47,13 @@ impl<'a> Checker<'a> {
             trackers: sections.trackers,
             notifiers: sections.notifiers,
             units: sections.units,
+            bindings: Default::default(),
         };
         self.settings(&config.settings);
         self.unique_ids(&config);
         self.unsupported_types(&config);
         self.services(&config);
-        self.miners(&config);
+        config.bindings = self.miners(&config);
         self.units(&config);
         config
     }
@@ -176,19 +178,27 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn miners(&mut self, config: &Config) {
-        let supported = |id: &str| config.controllers.iter().find(|c| c.id == id).map(|c| capabilities(&c.kind));
+    /// Binds every miner's features, reporting what cannot be bound.
+    fn miners(&mut self, config: &Config) -> BTreeMap<String, Vec<Binding>> {
+        let features: HashMap<&str, Vec<FeatureType>> =
+            config.controllers.iter().map(|c| (c.id.as_str(), capabilities(&c.kind))).collect();
+        let supported = |id: &str| features.get(id).cloned();
+        let mut bindings = BTreeMap::new();
         for miner in &config.miners {
             let path = &miner.at;
             if miner.controllers.is_empty() && miner.features.is_empty() {
                 self.error(path, format!("miner `{}` has no `controllers`", miner.id));
             }
-            if let Err(problems) = bind(&miner.controllers, &miner.features, supported) {
-                for (inner, message) in problems {
-                    self.error(&format!("{path}.{inner}"), message);
+            match bind(&miner.controllers, &miner.features, supported) {
+                Ok(bound) => drop(bindings.insert(miner.id.clone(), bound)),
+                Err(problems) => {
+                    for (inner, message) in problems {
+                        self.error(&format!("{path}.{inner}"), message);
+                    }
                 }
             }
         }
+        bindings
     }
 
     fn units(&mut self, config: &Config) {

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use crate::config::planned;
+use crate::core::binding::Binding;
 use crate::core::feature::FeatureType;
 use crate::devices::antminer::WebMinerConfig;
 use crate::devices::bitaxe::BitaxeConfig;
@@ -31,6 +32,15 @@ pub struct Config {
     pub trackers: Vec<Component<TrackerKind>>,
     pub notifiers: Vec<Component<NotifierKind>>,
     pub units: Vec<Unit>,
+    /// Each miner's feature bindings, resolved once when the config is checked.
+    pub bindings: BTreeMap<String, Vec<Binding>>,
+}
+
+impl Config {
+    /// A miner's bindings (empty for an unknown miner).
+    pub fn bindings_of(&self, miner: &str) -> &[Binding] {
+        self.bindings.get(miner).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// A component with an id and the struct of its `type`.

@@ -7,7 +7,7 @@ use crate::core::guards::hold;
 use crate::cycle::evaluate::Evaluation;
 use crate::cycle::memory::Memory;
 use crate::cycle::outcome::{Reason, ReasonKind};
-use crate::cycle::poll::{Inputs, miner_bindings};
+use crate::cycle::poll::Inputs;
 use crate::cycle::scope::Scope;
 use crate::cycle::verify::{Verification, verify};
 use crate::rules::model::Decision;
@@ -32,7 +32,7 @@ pub fn verify_intents(
             .find(|u| Some(&u.id) == intent.unit.as_ref())
             .or_else(|| scope.units.iter().find(|u| u.miners.contains(miner_id)));
         let verify_after = unit.map_or(180, |u| u.guards.verify_after.as_secs_i64());
-        let verification = verify(intent, state, &miner_bindings(config, miner), verify_after, now);
+        let verification = verify(intent, state, config.bindings_of(&miner.id), verify_after, now);
         verifications.push((miner_id.clone(), verification));
     }
     verifications

@@ -10,7 +10,7 @@ use crate::cycle::act::{Command, CommandKind, one_per_miner, plan};
 use crate::cycle::evaluate::Evaluation;
 use crate::cycle::memory::Memory;
 use crate::cycle::outcome::{Reason, ReasonKind};
-use crate::cycle::poll::{Inputs, miner_bindings};
+use crate::cycle::poll::Inputs;
 use crate::cycle::scope::Scope;
 use crate::cycle::verify::Verification;
 use crate::rules::model::Decision;
@@ -69,8 +69,7 @@ fn power_offs_after_sleep(config: &Config, scope: &Scope, inputs: &Inputs, memor
             if !asleep || memory.intents.contains_key(&miner.id) || now - since < after.as_secs_i64() {
                 continue;
             }
-            let bindings = miner_bindings(config, miner);
-            let Some(plug) = resolve(&bindings, CommandKind::PowerOff.feature()) else { continue };
+            let Some(plug) = resolve(config.bindings_of(&miner.id), CommandKind::PowerOff.feature()) else { continue };
             let intent = new_intent(unit.id.as_str(), &miner.id, CommandKind::PowerOff, &plug.controller, now);
             commands.push(Command {
                 unit: Some(unit.id.clone()),
@@ -110,8 +109,8 @@ fn decided(config: &Config, scope: &Scope, inputs: &Inputs, evaluation: &mut Eva
             else {
                 continue;
             };
-            let bindings = miner_bindings(config, miner);
-            match plan(outcome.decision, state.status, state.reading.relay_on, &bindings, unit_config.stop_mode) {
+            let bindings = config.bindings_of(&miner.id);
+            match plan(outcome.decision, state.status, state.reading.relay_on, bindings, unit_config.stop_mode) {
                 Ok(Some((kind, controller))) => commands.push(Command {
                     unit: Some(unit.id.clone()),
                     miner: miner.id.clone(),

@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 
 use crate::config::Config;
 use crate::config::model::{EnergySource, Miner};
-use crate::core::binding::{Binding, bind, candidates};
+use crate::core::binding::candidates;
 use crate::core::feature::FeatureType;
 use crate::core::reading::{EnergyReading, ForecastReading, MinerReading, MinerState};
 use crate::core::status::{MinerStatus, derive_status};
 use crate::cycle::scope::Scope;
-use crate::devices::{Call, Controller, capabilities};
+use crate::devices::{Call, Controller};
 use crate::fetch::Fetcher;
 use crate::sim::SimWorld;
 use crate::trackers::Tracked;
@@ -113,12 +113,6 @@ fn unsupported(what: &str) -> String {
     format!("{what} type is not supported by this build")
 }
 
-/// The bindings of a miner (the config was validated, so binding cannot fail here).
-pub fn miner_bindings(config: &Config, miner: &Miner) -> Vec<Binding> {
-    let supported = |id: &str| config.controllers.iter().find(|c| c.id == id).map(|c| capabilities(&c.kind));
-    bind(&miner.controllers, &miner.features, supported).unwrap_or_default()
-}
-
 /// Reads one miner: its plug first (an open relay means `off`, nothing else to read), then
 /// every readable feature from its best provider, failing over to the next on error.
 pub fn poll_miner(
@@ -127,33 +121,45 @@ pub fn poll_miner(
     controllers: &BTreeMap<String, Box<dyn Controller + '_>>,
     call: &Call,
 ) -> MinerState {
-    let bindings = miner_bindings(config, miner);
+    let bindings = config.bindings_of(&miner.id);
     let mut state = MinerState::default();
     let mut merged = MinerReading::default();
     let mut failed: Vec<String> = Vec::new();
-    if let Some(plug) = candidates(&bindings, FeatureType::PowerControl).first() {
-        match read(controllers, &plug.controller, &[FeatureType::PowerControl], call) {
+    let mut pending: Vec<FeatureType> =
+        FeatureType::READABLE.into_iter().filter(|feature| !candidates(bindings, *feature).is_empty()).collect();
+    let mut tried: BTreeMap<FeatureType, usize> = BTreeMap::new();
+    if let Some(plug) = candidates(bindings, FeatureType::PowerControl).first() {
+        // One request to the plug: its relay, and whatever it is the first provider of.
+        let primary: Vec<FeatureType> = pending
+            .iter()
+            .copied()
+            .filter(|f| candidates(bindings, *f).first().is_some_and(|b| b.controller == plug.controller))
+            .collect();
+        let wanted: Vec<FeatureType> =
+            std::iter::once(FeatureType::PowerControl).chain(primary.iter().copied()).collect();
+        match read(controllers, &plug.controller, &wanted, call) {
             Ok(reading) if reading.relay_on == Some(false) => {
                 state.status = MinerStatus::Off;
                 state.reading.relay_on = Some(false);
                 state.sources.insert("status".into(), plug.controller.clone());
                 return state;
             }
-            Ok(reading) => merged.relay_on = reading.relay_on,
+            Ok(reading) => {
+                merged.relay_on = reading.relay_on;
+                tried.extend(primary.iter().map(|f| (*f, 1)));
+                absorb(&reading, &plug.controller, &primary, &mut merged, &mut state, &mut pending);
+            }
             Err(reason) => {
                 state.failures.push((plug.controller.clone(), reason));
                 failed.push(plug.controller.clone());
             }
         }
     }
-    let mut pending: Vec<FeatureType> =
-        FeatureType::READABLE.into_iter().filter(|feature| !candidates(&bindings, *feature).is_empty()).collect();
-    let mut tried: BTreeMap<FeatureType, usize> = BTreeMap::new();
     while !pending.is_empty() {
         // This round: each pending feature's next untried, not failed provider.
         let mut round: BTreeMap<String, Vec<FeatureType>> = BTreeMap::new();
         for feature in &pending {
-            let options = candidates(&bindings, *feature);
+            let options = candidates(bindings, *feature);
             let start = tried.get(feature).copied().unwrap_or(0);
             if let Some((offset, binding)) =
                 options.iter().enumerate().skip(start).find(|(_, b)| !failed.contains(&b.controller))
@@ -167,14 +173,7 @@ pub fn poll_miner(
         }
         for (controller, features) in round {
             match read(controllers, &controller, &features, call) {
-                Ok(reading) => {
-                    for feature in features {
-                        if take(feature, &reading, &mut merged) {
-                            record_sources(feature, &controller, &mut state);
-                            pending.retain(|f| *f != feature);
-                        }
-                    }
-                }
+                Ok(reading) => absorb(&reading, &controller, &features, &mut merged, &mut state, &mut pending),
                 Err(reason) => {
                     state.failures.push((controller.clone(), reason));
                     failed.push(controller);
@@ -189,6 +188,23 @@ pub fn poll_miner(
     }
     state.reading = merged;
     state
+}
+
+/// Keeps the features a reading provides, naming the controller as their source.
+fn absorb(
+    reading: &MinerReading,
+    controller: &str,
+    features: &[FeatureType],
+    merged: &mut MinerReading,
+    state: &mut MinerState,
+    pending: &mut Vec<FeatureType>,
+) {
+    for feature in features {
+        if take(*feature, reading, merged) {
+            record_sources(*feature, controller, state);
+            pending.retain(|f| f != feature);
+        }
+    }
 }
 
 fn read(
