@@ -22,8 +22,7 @@ pub fn verify_intents(
 ) -> Vec<(String, Verification)> {
     let mut verifications = Vec::new();
     for (miner_id, intent) in &memory.intents {
-        let (Some(miner), Some(state)) = (scope.miners.iter().find(|m| &m.id == miner_id), inputs.miners.get(miner_id))
-        else {
+        let (Some(miner), Some(state)) = (scope.miner(miner_id), inputs.miners.get(miner_id)) else {
             continue;
         };
         let unit = scope

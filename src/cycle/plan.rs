@@ -104,9 +104,7 @@ fn decided(config: &Config, scope: &Scope, inputs: &Inputs, evaluation: &mut Eva
     for unit in &evaluation.units {
         let Some(unit_config) = scope.units.iter().find(|u| u.id == unit.id) else { continue };
         for outcome in unit.miners.iter().filter(|m| m.decision != Decision::MaintainState) {
-            let (Some(miner), Some(state)) =
-                (scope.miners.iter().find(|m| m.id == outcome.id), inputs.miners.get(&outcome.id))
-            else {
+            let (Some(miner), Some(state)) = (scope.miner(&outcome.id), inputs.miners.get(&outcome.id)) else {
                 continue;
             };
             let bindings = config.bindings_of(&miner.id);

@@ -1,5 +1,7 @@
 //! Which units, miners, energy sources and trackers a run covers (`--unit`, `--miner`).
 
+use std::collections::BTreeMap;
+
 use crate::config::Config;
 use crate::config::model::{EnergySource, Miner, Unit};
 
@@ -7,6 +9,8 @@ pub struct Scope<'a> {
     pub units: Vec<&'a Unit>,
     /// Each miner once, even when several selected units list it.
     pub miners: Vec<&'a Miner>,
+    /// The same miners by id.
+    by_id: BTreeMap<&'a str, &'a Miner>,
     pub sources: Vec<&'a EnergySource>,
     pub trackers: Vec<String>,
 }
@@ -30,10 +34,18 @@ impl<'a> Scope<'a> {
             .filter(|u| u.enabled && (units.is_empty() || units.contains(&u.id)))
             .filter(|u| miners.is_empty() || u.miners.iter().any(|m| miners.contains(m)))
             .collect();
-        let mut scope = Scope { units: selected, miners: Vec::new(), sources: Vec::new(), trackers: Vec::new() };
+        let configured: BTreeMap<&str, &Miner> = config.miners.iter().map(|m| (m.id.as_str(), m)).collect();
+        let mut scope = Scope {
+            units: selected,
+            miners: Vec::new(),
+            by_id: BTreeMap::new(),
+            sources: Vec::new(),
+            trackers: Vec::new(),
+        };
         for unit in &scope.units {
-            for miner in config.miners.iter().filter(|m| unit.miners.contains(&m.id) && m.active) {
-                if (miners.is_empty() || miners.contains(&miner.id)) && !scope.miners.iter().any(|m| m.id == miner.id) {
+            for miner in unit.miners.iter().filter_map(|id| configured.get(id.as_str()).copied()) {
+                let wanted = miner.active && (miners.is_empty() || miners.contains(&miner.id));
+                if wanted && scope.by_id.insert(miner.id.as_str(), miner).is_none() {
                     scope.miners.push(miner);
                 }
             }
@@ -51,8 +63,13 @@ impl<'a> Scope<'a> {
         Ok(scope)
     }
 
+    /// A miner this run covers.
+    pub fn miner(&self, id: &str) -> Option<&'a Miner> {
+        self.by_id.get(id).copied()
+    }
+
     /// The miners of a unit that this run covers, in the unit's order.
     pub fn unit_miners(&self, unit: &Unit) -> Vec<&'a Miner> {
-        unit.miners.iter().filter_map(|id| self.miners.iter().find(|m| &m.id == id).copied()).collect()
+        unit.miners.iter().filter_map(|id| self.miner(id)).collect()
     }
 }
