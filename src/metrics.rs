@@ -59,13 +59,13 @@ pub fn render(report: &RunReport, timing: &Timing) -> String {
 
     f.header("edge_mining_miner_up", "gauge", "1 when the miner was read this cycle.");
     for (unit, miner) in &miners {
-        let up = miner.errors.is_empty() && miner.status != "unknown";
+        let up = miner.errors.is_empty() && miner.status != MinerStatus::Unknown;
         f.sample("edge_mining_miner_up", &[("unit", unit), ("miner", &miner.id)], f64::from(u8::from(up)));
     }
     f.header("edge_mining_miner_status", "gauge", "1 for the miner's current status.");
     for (unit, miner) in &miners {
         for status in MinerStatus::ALL {
-            let value = f64::from(u8::from(miner.status == status.name()));
+            let value = f64::from(u8::from(miner.status == status));
             f.sample(
                 "edge_mining_miner_status",
                 &[("unit", unit), ("miner", &miner.id), ("status", status.name())],

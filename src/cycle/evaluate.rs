@@ -192,7 +192,7 @@ fn decide_miner(
     }
     MinerOutcome {
         id: miner.id.clone(),
-        status: state.status.name().to_string(),
+        status: state.status,
         hash_rate: state.reading.hashrate,
         power: state.reading.power,
         decision,

@@ -51,7 +51,7 @@ pub struct ActionOutcome {
 #[derive(Debug, Clone, Serialize)]
 pub struct MinerOutcome {
     pub id: String,
-    pub status: String,
+    pub status: crate::core::status::MinerStatus,
     pub hash_rate: Option<f64>,
     pub power: Option<f64>,
     pub decision: Decision,

@@ -64,12 +64,12 @@ fn decisions(conn: &Connection, report: &RunReport, memory: &Memory, now: i64) -
             save_timers(conn, u, m, timers)?;
         }
         for miner in &unit.miners {
-            observe(conn, &miner.id, &miner.status, now)?;
-            let status = MinerStatus::parse(&miner.status).unwrap_or_default();
-            let known = memory.last_changes.get(&miner.id).is_some_and(|(s, _)| s == &miner.status);
+            let status = miner.status;
+            observe(conn, &miner.id, status.name(), now)?;
+            let known = memory.last_changes.get(&miner.id).is_some_and(|(s, _)| s == status.name());
             if matches!(status, MinerStatus::On | MinerStatus::Off) && !known && !memory.intents.contains_key(&miner.id)
             {
-                save_last_change(conn, &miner.id, &miner.status, memory.state_since(&miner.id, status, now))?;
+                save_last_change(conn, &miner.id, status.name(), memory.state_since(&miner.id, status, now))?;
             }
         }
     }
@@ -78,14 +78,14 @@ fn decisions(conn: &Connection, report: &RunReport, memory: &Memory, now: i64) -
 
 /// Verified intents become state changes (dated by their command); given-up ones are cleared.
 fn verifications(conn: &Connection, changes: &Changes, report: &RunReport) -> rusqlite::Result<()> {
-    let status_of =
-        |miner: &str| report.units.iter().flat_map(|u| &u.miners).find(|m| m.id == miner).map(|m| m.status.clone());
+    let statuses: std::collections::HashMap<&str, MinerStatus> =
+        report.units.iter().flat_map(|u| &u.miners).map(|m| (m.id.as_str(), m.status)).collect();
     for (miner, verification) in changes.verifications {
         match verification {
             Verification::Matched(intent) => {
                 clear_intent(conn, miner)?;
-                if let Some(status) = status_of(miner) {
-                    save_last_change(conn, miner, &status, intent.at)?;
+                if let Some(status) = statuses.get(miner.as_str()) {
+                    save_last_change(conn, miner, status.name(), intent.at)?;
                 }
                 let sleeping =
                     intent.command == "stop_mining" && stop_mode(changes.scope, intent) == StopMode::SleepThenPowerOff;

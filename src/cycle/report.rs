@@ -85,7 +85,8 @@ fn energy_summary(unit: &UnitOutcome) -> String {
 fn miner_line(miner: &MinerOutcome) -> String {
     let rate = miner.hash_rate.map_or("-".to_string(), |h| format!("{h:.2} TH/s"));
     let power = miner.power.map_or("-".to_string(), |p| format!("{p:.0} W"));
-    let mut line = format!("{:<14} {:<9} {:>12} {:>8}  {}", miner.id, miner.status, rate, power, miner.decision.name());
+    let mut line =
+        format!("{:<14} {:<9} {:>12} {:>8}  {}", miner.id, miner.status.name(), rate, power, miner.decision.name());
     match (&miner.reason.kind, &miner.reason.name) {
         (ReasonKind::None, _) | (_, None) => line.push_str(" (no rule matched)"),
         (kind, Some(name)) => {
