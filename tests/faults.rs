@@ -110,14 +110,7 @@ fn sigkill_at_random_points_keeps_the_database_consistent_with_what_was_sent() {
     let ha = FakeHomeAssistant::start();
     let plug = FakeShelly::start(2, 3000.0);
     let sandbox = Sandbox::new();
-    sandbox.write(
-        "start.yaml",
-        "rules:\n  - name: sunny\n    conditions: {field: energy_state.production, operator: gte, value: 3000}\n",
-    );
-    sandbox.write(
-        "stop.yaml",
-        "rules:\n  - name: cloudy\n    conditions: {field: energy_state.production, operator: lt, value: 3000}\n",
-    );
+    sandbox.sun_rules();
     sandbox.config(&format!(
         "version: 1\nstate: state.db\nservices:\n  - {{id: ha, type: home_assistant, url: \"{}\", token: {TOKEN}}}\nenergy_sources:\n  - {{id: roof, type: solar, monitor: {{type: home_assistant, service: ha, production: sensor.pv}}}}\ncontrollers:\n  - {{id: plug, type: shelly, url: \"{}\"}}\nminers:\n  - {{id: s19, controllers: [plug]}}\nunits:\n  - {{id: home, energy_source: roof, miners: [s19], rules: {{start: [start.yaml], stop: [stop.yaml]}}, stop_mode: power_off, guards: {{verify_after: 1m}}}}\n",
         ha.url(),

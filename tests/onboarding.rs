@@ -5,15 +5,6 @@ mod support;
 use serde_json::Value;
 use support::{Sandbox, repo};
 
-fn binary(args: &[&str]) -> support::Run {
-    let output = std::process::Command::new(support::binary()).args(args).output().unwrap();
-    support::Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
 #[test]
 fn types_lists_every_type_the_loader_accepts() {
     use edge_mining::config::parse::{
@@ -36,18 +27,18 @@ fn types_lists_every_type_the_loader_accepts() {
     assert_eq!(listed(Section::Forecast), sorted(&FORECAST_TYPES));
     assert_eq!(listed(Section::Trackers), sorted(&TRACKER_TYPES));
     assert_eq!(listed(Section::Notifiers), sorted(&NOTIFIER_TYPES));
-    let run = binary(&["types"]);
+    let run = support::run_args(&["types"]);
     assert_eq!(run.code, 0);
     for spec in TYPES {
         assert!(run.stdout.contains(&format!("{} (in {})", spec.name, spec.section.name())), "{}", spec.name);
     }
-    let one = binary(&["types", "luxos"]);
+    let one = support::run_args(&["types", "luxos"]);
     assert!(
         one.stdout.contains("mining_control") && one.stdout.contains("port") && one.stdout.contains("(default 4028)"),
         "{}",
         one.stdout
     );
-    assert_eq!(binary(&["types", "teleporter"]).code, 2);
+    assert_eq!(support::run_args(&["types", "teleporter"]).code, 2);
 }
 
 #[test]
@@ -93,7 +84,7 @@ fn every_types_example_passes_validate() {
 }
 
 fn schema() -> Value {
-    let run = binary(&["schema"]);
+    let run = support::run_args(&["schema"]);
     assert_eq!(run.code, 0);
     serde_json::from_str(&run.stdout).unwrap()
 }
@@ -188,7 +179,7 @@ fn fleet_of_firmwares() -> (Vec<support::cgminer::FakeCgminer>, support::http::F
 fn scan_finds_each_firmware_and_nothing_where_nothing_listens() {
     let (fakes, bitaxe, port) = fleet_of_firmwares();
     let started = std::time::Instant::now();
-    let run = binary(&[
+    let run = support::run_args(&[
         "scan",
         "127.0.0.0/29",
         "--port",
@@ -227,7 +218,14 @@ fn scan_finds_each_firmware_and_nothing_where_nothing_listens() {
         assert!(fake.writes().is_empty(), "a scan never writes: {:?}", fake.log());
         assert!(fake.commands().iter().all(|c| ["version", "devdetails", "summary"].contains(&c.as_str())));
     }
-    let yaml = binary(&["scan", "127.0.0.0/29", "--port", &port.to_string(), "--http-port", &bitaxe.port.to_string()]);
+    let yaml = support::run_args(&[
+        "scan",
+        "127.0.0.0/29",
+        "--port",
+        &port.to_string(),
+        "--http-port",
+        &bitaxe.port.to_string(),
+    ]);
     let sandbox = Sandbox::new();
     sandbox.write("p.yaml", "name: p\nstart_rules: []\nstop_rules: []\n");
     let miners: Vec<String> =
@@ -243,7 +241,7 @@ fn scan_finds_each_firmware_and_nothing_where_nothing_listens() {
 
 #[test]
 fn scan_refuses_ranges_larger_than_a_slash_16() {
-    let run = binary(&["scan", "10.0.0.0/8"]);
+    let run = support::run_args(&["scan", "10.0.0.0/8"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--allow-large"), "{}", run.stderr);
 }
@@ -260,12 +258,7 @@ fn init_in(sandbox: &Sandbox, args: &[&str], stdin: &str) -> support::Run {
         .stderr(std::process::Stdio::piped());
     let mut child = command.spawn().unwrap();
     child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    support::Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    support::finished(child.wait_with_output().unwrap())
 }
 
 fn validate_written(sandbox: &Sandbox) -> support::Run {

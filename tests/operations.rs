@@ -4,6 +4,18 @@ mod support;
 
 use support::{Sandbox, prometheus};
 
+/// Gives the S19 a first controller that nothing answers (port 9 on loopback).
+fn with_unreachable_controller(sandbox: &Sandbox) {
+    sandbox.edit_config(|config| {
+        config
+            .replace(
+                "controllers:\n  - {id: s19-sim",
+                "controllers:\n  - {id: ghost, type: cgminer, host: 127.0.0.1, port: 9}\n  - {id: s19-sim",
+            )
+            .replace("controllers: [s19-sim]", "controllers: [ghost, s19-sim]")
+    });
+}
+
 #[test]
 fn a_cycle_writes_parseable_metrics_with_the_stable_names() {
     let sandbox = Sandbox::new();
@@ -55,15 +67,7 @@ fn a_cycle_writes_parseable_metrics_with_the_stable_names() {
     assert!(leftovers.is_empty(), "the temporary file was renamed into place");
 
     // A degraded cycle keeps the last success and says so.
-    let config = std::fs::read_to_string(sandbox.path("config.yaml")).unwrap();
-    sandbox.config(
-        &config
-            .replace(
-                "controllers:\n  - {id: s19-sim",
-                "controllers:\n  - {id: ghost, type: cgminer, host: 127.0.0.1, port: 9}\n  - {id: s19-sim",
-            )
-            .replace("controllers: [s19-sim]", "controllers: [ghost, s19-sim]"),
-    );
+    with_unreachable_controller(&sandbox);
     let degraded = sandbox.run(&[
         "run",
         "--dry-run",
@@ -83,15 +87,7 @@ fn a_cycle_writes_parseable_metrics_with_the_stable_names() {
 fn failed_inputs_are_one_log_line_each_naming_the_controller() {
     let sandbox = Sandbox::new();
     sandbox.example();
-    let config = std::fs::read_to_string(sandbox.path("config.yaml")).unwrap();
-    sandbox.config(
-        &config
-            .replace(
-                "controllers:\n  - {id: s19-sim",
-                "controllers:\n  - {id: ghost, type: cgminer, host: 127.0.0.1, port: 9}\n  - {id: s19-sim",
-            )
-            .replace("controllers: [s19-sim]", "controllers: [ghost, s19-sim]"),
-    );
+    with_unreachable_controller(&sandbox);
     let mut command = support::command(sandbox.dir.path(), &sandbox.path("config.yaml"), &["run", "--dry-run"]);
     command.env("JOURNAL_STREAM", "8:1234");
     let output = command.output().unwrap();

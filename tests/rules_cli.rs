@@ -4,15 +4,6 @@ mod support;
 
 use support::{Sandbox, repo};
 
-fn rules_command(args: &[&str]) -> support::Run {
-    let output = std::process::Command::new(support::binary()).args(args).output().unwrap();
-    support::Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
 #[test]
 fn the_shipped_rule_tests_pass() {
     let files: Vec<String> = std::fs::read_dir(repo("rules/tests"))
@@ -22,7 +13,7 @@ fn the_shipped_rule_tests_pass() {
     assert!(files.len() >= 2);
     let mut args = vec!["rules", "test"];
     args.extend(files.iter().map(String::as_str));
-    let run = rules_command(&args);
+    let run = support::run_args(&args);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(run.stdout.contains(" passed, 0 failed"), "{}", run.stdout);
 }
@@ -38,7 +29,7 @@ fn a_wrong_expectation_fails_with_a_readable_diff() {
             policy.display()
         ),
     );
-    let run = rules_command(&["rules", "test", test.to_str().unwrap()]);
+    let run = support::run_args(&["rules", "test", test.to_str().unwrap()]);
     assert_eq!(run.code, 1);
     assert!(run.stdout.contains("FAIL cloudy but expected to start"), "{}", run.stdout);
     assert!(run.stdout.contains("expected: start_mining (rule `Surplus covers the miner`)"));
@@ -59,7 +50,7 @@ fn a_broken_rule_file_fails_the_test_run_with_its_position() {
         "rules:\n  - name: broken\n    conditions: {field: energy_state.production, operator: around, value: 1}\n",
     );
     let test = sandbox.write("t.yaml", "rules: {start: [rules.yaml]}\ntests: []\n");
-    let run = rules_command(&["rules", "test", test.to_str().unwrap()]);
+    let run = support::run_args(&["rules", "test", test.to_str().unwrap()]);
     assert_eq!(run.code, 1);
     assert!(run.stdout.contains("rules.yaml:3:") && run.stdout.contains("unknown operator `around`"), "{}", run.stdout);
 }
@@ -72,7 +63,7 @@ fn eval_reads_yaml_contexts_and_computes_derived_fields() {
         "timestamp: 2026-06-01T14:00:00+02:00\nminer: {power_max: 3250}\nminer_state: {status: OFF}\nenergy_state: {production: 4200, consumption: {current_power: 500}, battery: {state_of_charge: 80}}\n",
     );
     let policy = repo("rules/solar-policy.yaml");
-    let run = rules_command(&[
+    let run = support::run_args(&[
         "rules",
         "eval",
         "--context",
@@ -99,7 +90,7 @@ fn eval_with_rule_lists() {
     );
     let stop = repo("rules/stop/battery-protection.yaml");
     let run =
-        rules_command(&["rules", "eval", "--context", context.to_str().unwrap(), "--stop", stop.to_str().unwrap()]);
+        support::run_args(&["rules", "eval", "--context", context.to_str().unwrap(), "--stop", stop.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout.trim(), "stop_mining (rule `Battery protection`; miner status on)");
 }

@@ -25,17 +25,6 @@ fn sun() -> FakeHomeAssistant {
     ha
 }
 
-fn rules(sandbox: &Sandbox) {
-    sandbox.write(
-        "start.yaml",
-        "rules:\n  - name: sunny\n    conditions: {field: energy_state.production, operator: gte, value: 3000}\n",
-    );
-    sandbox.write(
-        "stop.yaml",
-        "rules:\n  - name: cloudy\n    conditions: {field: energy_state.production, operator: lt, value: 3000}\n",
-    );
-}
-
 fn energy(ha: &FakeHomeAssistant) -> String {
     format!(
         "services:\n  - {{id: ha, type: home_assistant, url: \"{}\", token: {TOKEN}}}\nenergy_sources:\n  - {{id: roof, type: solar, monitor: {{type: home_assistant, service: ha, production: sensor.pv}}}}\n",
@@ -56,7 +45,7 @@ fn an_ignored_pause_is_retried_once_then_escalated_to_the_plug_once_and_notified
     ha.set("sensor.pv", "100", Some("W"));
     let hook = webhook();
     let sandbox = Sandbox::new();
-    rules(&sandbox);
+    sandbox.sun_rules();
     sandbox.config(&format!(
         "version: 1\nstate: state.db\nsettings: {{timeout: 2s}}\n{}controllers:\n  - {{id: ava, type: avalon, host: 127.0.0.1, port: {}}}\n  - {{id: plug, type: shelly, url: \"{}\"}}\nminers:\n  - {{id: q, power_max: 1600, controllers: [ava, plug]}}\nnotifiers:\n  - {{id: phone, type: webhook, url: \"{}/hook\"}}\nunits:\n  - {{id: home, energy_source: roof, miners: [q], rules: {{start: [start.yaml], stop: [stop.yaml]}}, notifiers: [phone], guards: {{verify_after: 3m}}}}\n",
         energy(&ha), avalon.port, plug.http.url(), hook.url()
@@ -97,7 +86,7 @@ fn an_ignored_pause_is_retried_once_then_escalated_to_the_plug_once_and_notified
 }
 
 fn simulated(sandbox: &Sandbox, ha: &FakeHomeAssistant, unit_extra: &str) {
-    rules(sandbox);
+    sandbox.sun_rules();
     sandbox.config(&format!(
         "version: 1\nstate: state.db\n{}controllers:\n  - {{id: sim, type: simulated, boot_time: 1m}}\nminers:\n  - {{id: s19, power_max: 3250, hashrate_max: 95, controllers: [sim]}}\nunits:\n  - {{id: home, energy_source: roof, miners: [s19], rules: {{start: [start.yaml], stop: [stop.yaml]}}{unit_extra}}}\n",
         energy(ha)
@@ -144,7 +133,7 @@ fn max_switches_per_day_stops_flapping_in_a_fluctuating_sun() {
     let ha = sun();
     let plug = FakeShelly::start(2, 3200.0);
     let sandbox = Sandbox::new();
-    rules(&sandbox);
+    sandbox.sun_rules();
     sandbox.config(&format!(
         "version: 1\nstate: state.db\nsettings: {{timezone: Europe/Rome}}\n{}controllers:\n  - {{id: plug, type: shelly, url: \"{}\"}}\nminers:\n  - {{id: s19, power_max: 3250, controllers: [plug]}}\nunits:\n  - {{id: home, energy_source: roof, miners: [s19], rules: {{start: [start.yaml], stop: [stop.yaml]}}, stop_mode: power_off, guards: {{max_switches_per_day: 4, verify_after: 1m}}}}\n",
         energy(&ha), plug.http.url()
@@ -192,7 +181,7 @@ fn starting_behind_an_open_plug_powers_it_first_and_resumes_once_it_answers() {
     let plug = FakeShelly::start(2, 20.0);
     let ha = sun();
     let sandbox = Sandbox::new();
-    rules(&sandbox);
+    sandbox.sun_rules();
     sandbox.config(&format!(
         "version: 1\nstate: state.db\n{}controllers:\n  - {{id: ava, type: avalon, host: 127.0.0.1, port: {}}}\n  - {{id: plug, type: shelly, url: \"{}\"}}\nminers:\n  - {{id: q, power_max: 1600, controllers: [ava, plug]}}\nunits:\n  - {{id: home, energy_source: roof, miners: [q], rules: {{start: [start.yaml], stop: [stop.yaml]}}, guards: {{verify_after: 1m}}}}\n",
         energy(&ha), avalon.port, plug.http.url()
@@ -213,7 +202,7 @@ fn an_unavailable_sensor_notifies_once_per_repeat_after() {
     ha.set("sensor.pv", "unavailable", None);
     let hook = webhook();
     let sandbox = Sandbox::new();
-    rules(&sandbox);
+    sandbox.sun_rules();
     sandbox.config(&format!(
         "version: 1\nstate: state.db\n{}controllers:\n  - {{id: sim, type: simulated}}\nminers:\n  - {{id: s19, controllers: [sim]}}\nnotifiers:\n  - {{id: phone, type: webhook, url: \"{}\", repeat_after: 2h, headers: {{X-Priority: high}}}}\nunits:\n  - {{id: home, energy_source: roof, miners: [s19], rules: {{start: [start.yaml]}}, notifiers: [phone]}}\n",
         energy(&ha), hook.url()
@@ -234,7 +223,7 @@ fn telegram_messages_are_markdown_v2_and_the_token_never_shows() {
     let telegram = FakeHttp::start(|_| Answer::Json(200, serde_json::json!({"ok": true, "result": {"message_id": 1}})));
     let ha = sun();
     let sandbox = Sandbox::new();
-    rules(&sandbox);
+    sandbox.sun_rules();
     sandbox.write("bot-token", "123456:SECRET-bot-token\n");
     sandbox.config(&format!(
         "version: 1\nstate: state.db\n{}controllers:\n  - {{id: sim, type: simulated}}\nminers:\n  - {{id: s19.garage, controllers: [sim]}}\nnotifiers:\n  - {{id: tg, type: telegram, bot_token_file: bot-token, chat_id: -100123, api_base_url: \"{}\"}}\nunits:\n  - {{id: home, energy_source: roof, miners: [s19.garage], rules: {{start: [start.yaml]}}, notifiers: [tg]}}\n",

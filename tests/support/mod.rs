@@ -44,6 +44,24 @@ impl Sandbox {
         self.config(&config.replace("state: edge-mining-example.db", "state: state.db"));
     }
 
+    /// Rules that follow a production sensor: start at 3 kW or more, stop below.
+    pub fn sun_rules(&self) {
+        self.write(
+            "start.yaml",
+            "rules:\n  - name: sunny\n    conditions: {field: energy_state.production, operator: gte, value: 3000}\n",
+        );
+        self.write(
+            "stop.yaml",
+            "rules:\n  - name: cloudy\n    conditions: {field: energy_state.production, operator: lt, value: 3000}\n",
+        );
+    }
+
+    /// Rewrites `config.yaml`.
+    pub fn edit_config(&self, edit: impl FnOnce(String) -> String) {
+        let text = std::fs::read_to_string(self.path("config.yaml")).expect("config");
+        self.config(&edit(text));
+    }
+
     /// Writes `config.yaml` and returns its path.
     pub fn config(&self, text: &str) -> PathBuf {
         self.write("config.yaml", text)
@@ -88,7 +106,15 @@ pub fn command(dir: &Path, config: &Path, args: &[&str]) -> Command {
 }
 
 pub fn run_binary(dir: &Path, config: &Path, args: &[&str]) -> Run {
-    let output: Output = command(dir, config, args).output().expect("run binary");
+    finished(command(dir, config, args).output().expect("run binary"))
+}
+
+/// Runs the binary with just `args` (commands that need no config).
+pub fn run_args(args: &[&str]) -> Run {
+    finished(Command::new(binary()).args(args).output().expect("run binary"))
+}
+
+pub fn finished(output: Output) -> Run {
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
