@@ -1,7 +1,6 @@
 //! edge-mining: a single-shot controller that switches Bitcoin ASIC miners on and off with
 //! the energy a home or a site has to spare. See the README for the map of modules.
 
-pub mod cgminer;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -12,10 +11,6 @@ pub mod diag;
 pub mod duration;
 pub mod energy;
 pub mod exit;
-pub mod extract;
-pub mod fetch;
-pub mod home_assistant;
-pub mod http;
 pub mod init;
 pub mod metrics;
 pub mod notify;
@@ -26,4 +21,5 @@ pub mod scan;
 pub mod sim;
 pub mod state;
 pub mod trackers;
+pub mod transport;
 pub mod yaml;

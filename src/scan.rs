@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::cgminer::Client;
-use crate::cgminer::readings::hashrate_ths;
-use crate::cgminer::reply::{field_text, first};
-use crate::devices::Call;
-use crate::http::{Request, fetch_json};
+use crate::transport::Call;
+use crate::transport::cgminer::Client;
+use crate::transport::cgminer::readings::hashrate_ths;
+use crate::transport::cgminer::reply::{field_text, first};
+use crate::transport::http::{Request, fetch_json};
 
 /// Largest range scanned without `--allow-large`.
 pub const LARGEST_PREFIX: u8 = 16;

@@ -138,8 +138,9 @@ fn avalon_q_capture_is_idle() {
     close(reading.hashrate, 0.0);
     assert_eq!(reading.internal_fans, Some(vec![0.0, 0.0, 0.0, 0.0]));
     assert_eq!(reading.device_info.unwrap().model.as_deref(), Some("Avalon Q"));
-    let softoff = edge_mining::cgminer::repair::parse(file(&dir, "avalon-q/ascset_softoff.json").as_bytes()).unwrap();
-    assert!(edge_mining::cgminer::reply::check_status(&softoff).is_ok(), "an `I` status is success");
+    let softoff =
+        edge_mining::transport::cgminer::repair::parse(file(&dir, "avalon-q/ascset_softoff.json").as_bytes()).unwrap();
+    assert!(edge_mining::transport::cgminer::reply::check_status(&softoff).is_ok(), "an `I` status is success");
 }
 
 #[test]
@@ -187,8 +188,9 @@ fn braiins_os_rest_capture() {
 #[test]
 fn braiins_os_4028_version_capture_parses() {
     let Some(dir) = fixtures() else { return };
-    let value = edge_mining::cgminer::repair::parse(file(&dir, "braiins-os-25.05/version.json").as_bytes()).unwrap();
+    let value =
+        edge_mining::transport::cgminer::repair::parse(file(&dir, "braiins-os-25.05/version.json").as_bytes()).unwrap();
     let mut reading = MinerReading::default();
-    edge_mining::cgminer::readings::apply_version(&mut reading, &value);
+    edge_mining::transport::cgminer::readings::apply_version(&mut reading, &value);
     assert_eq!(reading.device_info.unwrap().firmware_type.as_deref(), Some("BOSer"));
 }

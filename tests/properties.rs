@@ -31,21 +31,21 @@ proptest! {
     fn valid_json_is_never_altered_by_the_repairs(value in json_value()) {
         let text = serde_json::to_string(&value).unwrap();
         let strict: Value = serde_json::from_str(&text).unwrap();
-        prop_assert_eq!(edge_mining::cgminer::repair::parse(text.as_bytes()).unwrap(), strict.clone());
+        prop_assert_eq!(edge_mining::transport::cgminer::repair::parse(text.as_bytes()).unwrap(), strict.clone());
         let with_nul = format!("{text}\0");
-        prop_assert_eq!(edge_mining::cgminer::repair::parse(with_nul.as_bytes()).unwrap(), strict);
+        prop_assert_eq!(edge_mining::transport::cgminer::repair::parse(with_nul.as_bytes()).unwrap(), strict);
     }
 
     #[test]
     fn any_bytes_are_an_answer_or_an_error(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
-        let _ = edge_mining::cgminer::repair::parse(&bytes);
+        let _ = edge_mining::transport::cgminer::repair::parse(&bytes);
     }
 
     #[test]
     fn truncated_replies_never_panic(value in json_value(), cut in 0usize..200) {
         let text = serde_json::to_string(&value).unwrap();
         let cut = cut.min(text.len());
-        let _ = edge_mining::cgminer::repair::parse(&text.as_bytes()[..cut]);
+        let _ = edge_mining::transport::cgminer::repair::parse(&text.as_bytes()[..cut]);
     }
 
     #[test]

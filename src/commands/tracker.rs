@@ -4,8 +4,8 @@
 use crate::cli::{Cli, TrackerCommand};
 use crate::cycle::Clock;
 use crate::exit::{self, Failure};
-use crate::fetch::Fetcher;
 use crate::state::Store;
+use crate::transport::fetch::Fetcher;
 
 pub fn tracker(cli: &Cli, command: &TrackerCommand) -> Result<i32, Failure> {
     let loaded = super::load_config(cli)?;

@@ -143,7 +143,7 @@ impl<'a> Checker<'a> {
     }
 
     fn jsonpath(&mut self, path: &str, jsonpath: Option<&str>) {
-        if let Some(Err(message)) = jsonpath.map(crate::extract::check) {
+        if let Some(Err(message)) = jsonpath.map(crate::transport::extract::check) {
             self.error(path, message);
         }
     }

@@ -99,7 +99,7 @@ impl Default for Settings {
 
 #[derive(Debug, Clone)]
 pub enum ServiceKind {
-    HomeAssistant(crate::home_assistant::HomeAssistantService),
+    HomeAssistant(crate::transport::home_assistant::HomeAssistantService),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema)]

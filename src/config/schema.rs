@@ -64,11 +64,11 @@ use crate::energy::forecast_solar::ForecastSolarConfig;
 use crate::energy::home_assistant::HomeAssistantMonitorConfig;
 use crate::energy::http::HttpMonitorConfig;
 use crate::energy::simulated::SimulatedMonitorConfig;
-use crate::home_assistant::HomeAssistantService;
 use crate::notify::telegram::TelegramConfig;
 use crate::notify::webhook::WebhookConfig;
 use crate::trackers::braiins_pool::BraiinsPoolConfig;
 use crate::trackers::ocean::OceanConfig;
+use crate::transport::home_assistant::HomeAssistantService;
 
 pub const TYPES: &[TypeSpec] = &[
     TypeSpec {

@@ -9,10 +9,11 @@ use crate::core::binding::{Binding, resolve};
 use crate::core::feature::FeatureType;
 use crate::core::status::MinerStatus;
 use crate::cycle::outcome::{ActionOutcome, Reason};
-use crate::devices::{Call, Controller};
+use crate::devices::Controller;
 use crate::rules::model::Decision;
 use crate::sim::SimWorld;
 use crate::state::{ActionRow, Store, finish_action, insert_action, save_sim};
+use crate::transport::Call;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommandKind {

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use crate::core::context::ControlFacts;
 use crate::core::guards::SwitchingFacts;
 use crate::core::status::MinerStatus;
-use crate::fetch::Fetcher;
 use crate::rules::decide::Timers;
 use crate::sim::SimWorld;
 use crate::state::{CommandStats, Intent, Store};
+use crate::transport::fetch::Fetcher;
 
 pub struct Memory {
     pub world: SimWorld,

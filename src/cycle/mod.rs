@@ -29,9 +29,9 @@ use crate::cycle::memory::Memory;
 use crate::cycle::outcome::RunReport;
 use crate::cycle::poll::Inputs;
 use crate::cycle::scope::Scope;
-use crate::devices::Call;
 use crate::exit::{self, Failure};
 use crate::state::{Store, lock};
+use crate::transport::Call;
 
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {

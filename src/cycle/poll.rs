@@ -12,10 +12,11 @@ use crate::core::feature::FeatureType;
 use crate::core::reading::{EnergyReading, ForecastReading, MinerReading, MinerState};
 use crate::core::status::{MinerStatus, derive_status};
 use crate::cycle::scope::Scope;
-use crate::devices::{Call, Controller};
-use crate::fetch::Fetcher;
+use crate::devices::Controller;
 use crate::sim::SimWorld;
 use crate::trackers::Tracked;
+use crate::transport::Call;
+use crate::transport::fetch::Fetcher;
 
 /// What polling needs besides the config: the simulated world and the cached HTTP client.
 pub struct Sources<'a> {

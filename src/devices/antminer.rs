@@ -4,15 +4,16 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::cgminer::Client;
 use crate::config::secret::Secret;
 use crate::core::feature::FeatureType;
 use crate::core::reading::MinerReading;
 use crate::core::status::MinerStatus;
 use crate::devices::cgminer::{default_port, hashing_status, read_standard};
-use crate::devices::{Call, Controller, DeviceError, MiningControl, Monitor};
+use crate::devices::{Controller, MiningControl, Monitor};
 use crate::duration::Span;
-use crate::http::{Request, send_digest};
+use crate::transport::cgminer::Client;
+use crate::transport::http::{Request, send_digest};
+use crate::transport::{Call, DeviceError};
 
 /// Keys of the `antminer` and `braiins_os` types: 4028 plus a web interface.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]

@@ -8,15 +8,16 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::cgminer::Client;
-use crate::cgminer::reply::section;
-use crate::cgminer::transport::TransportError;
 use crate::core::feature::FeatureType;
 use crate::core::reading::{Hashboard, MinerReading};
 use crate::core::status::MinerStatus;
 use crate::devices::cgminer::{CgminerConfig, hashing_status, read_standard};
-use crate::devices::{Call, Controller, DeviceError, MiningControl, Monitor};
+use crate::devices::{Controller, MiningControl, Monitor};
 use crate::duration::Span;
+use crate::transport::cgminer::Client;
+use crate::transport::cgminer::reply::section;
+use crate::transport::cgminer::transport::TransportError;
+use crate::transport::{Call, DeviceError};
 
 pub struct Avalon {
     client: Client,
@@ -33,8 +34,9 @@ impl Avalon {
         let parameter = format!("0,{action},1:{}", call.now);
         match self.client.exchange("ascset", Some(&parameter), &call) {
             Ok(reply) => {
-                let value = crate::cgminer::repair::parse(&reply).map_err(DeviceError)?;
-                crate::cgminer::reply::check_status(&value).map_err(|e| DeviceError(format!("ascset {action}: {e}")))
+                let value = crate::transport::cgminer::repair::parse(&reply).map_err(DeviceError)?;
+                crate::transport::cgminer::reply::check_status(&value)
+                    .map_err(|e| DeviceError(format!("ascset {action}: {e}")))
             }
             Err(TransportError::Empty) | Err(TransportError::Io(_)) if action == "softon" => Ok(()),
             Err(err) => Err(DeviceError(format!("ascset {action}: {err}"))),

@@ -5,13 +5,14 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::cgminer::reply::{field, field_text};
 use crate::core::feature::FeatureType;
 use crate::core::reading::{DeviceInfo, Hashboard, MinerReading};
 use crate::core::status::MinerStatus;
-use crate::devices::{Call, Controller, DeviceError, Monitor};
+use crate::devices::{Controller, Monitor};
 use crate::duration::Span;
-use crate::http::{Request, fetch_json};
+use crate::transport::cgminer::reply::{field, field_text};
+use crate::transport::http::{Request, fetch_json};
+use crate::transport::{Call, DeviceError};
 
 pub const NOTE: &str = "no software pause in AxeOS: pair it with a plug (power_control) to start and stop it";
 

@@ -6,15 +6,16 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::cgminer::Client;
 use crate::core::feature::FeatureType;
 use crate::core::reading::{DeviceInfo, Hashboard, MinerReading};
 use crate::core::status::MinerStatus;
 use crate::devices::antminer::WebMinerConfig;
 use crate::devices::cgminer::{hashing_status, read_standard};
-use crate::devices::{Call, Controller, DeviceError, MiningControl, Monitor};
+use crate::devices::{Controller, MiningControl, Monitor};
 use crate::duration::Span;
-use crate::http::{HttpError, Request, send};
+use crate::transport::cgminer::Client;
+use crate::transport::http::{HttpError, Request, send};
+use crate::transport::{Call, DeviceError};
 
 /// Braiins' `status` in miner details: 2 normal, 3 paused, 4 suspended.
 const STATUS_NORMAL: i64 = 2;
@@ -190,9 +191,9 @@ impl Monitor for BraiinsOs {
             Err(Rest::Absent) => {
                 let (mut reading, replies) = read_standard(&self.client, &["fans"], &call)?;
                 if let Some(fans) = replies.get("fans") {
-                    let rpm: Vec<f64> = crate::cgminer::reply::section(fans, "FANS")
+                    let rpm: Vec<f64> = crate::transport::cgminer::reply::section(fans, "FANS")
                         .iter()
-                        .filter_map(|f| crate::cgminer::reply::field(f, "RPM"))
+                        .filter_map(|f| crate::transport::cgminer::reply::field(f, "RPM"))
                         .collect();
                     if !rpm.is_empty() {
                         reading.internal_fans = Some(rpm);

@@ -5,13 +5,14 @@
 
 use serde::Deserialize;
 
-use crate::cgminer::Client;
-use crate::cgminer::readings::{apply_stats, apply_summary, apply_version, boards_from_devs};
 use crate::core::feature::FeatureType;
 use crate::core::reading::MinerReading;
 use crate::core::status::MinerStatus;
-use crate::devices::{Call, Controller, DeviceError, Monitor};
+use crate::devices::{Controller, Monitor};
 use crate::duration::Span;
+use crate::transport::cgminer::Client;
+use crate::transport::cgminer::readings::{apply_stats, apply_summary, apply_version, boards_from_devs};
+use crate::transport::{Call, DeviceError};
 
 /// Keys of the `cgminer`, `whatsminer` and `avalon` types.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]

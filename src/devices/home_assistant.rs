@@ -9,8 +9,9 @@ use serde::Deserialize;
 use crate::core::feature::FeatureType;
 use crate::core::reading::MinerReading;
 use crate::core::status::MinerStatus;
-use crate::devices::{Call, Controller, DeviceError, MiningControl, Monitor, PowerControl};
-use crate::home_assistant::{Client, Quantity};
+use crate::devices::{Controller, MiningControl, Monitor, PowerControl};
+use crate::transport::home_assistant::{Client, Quantity};
+use crate::transport::{Call, DeviceError};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

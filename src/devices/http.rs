@@ -9,10 +9,11 @@ use serde_json::Value;
 use crate::core::feature::FeatureType;
 use crate::core::reading::MinerReading;
 use crate::core::status::MinerStatus;
-use crate::devices::{Call, Controller, DeviceError, MiningControl, Monitor, PowerControl};
+use crate::devices::{Controller, MiningControl, Monitor, PowerControl};
 use crate::duration::Span;
-use crate::extract::{as_number, extract};
-use crate::http::{Request, fetch_json};
+use crate::transport::extract::{as_number, extract};
+use crate::transport::http::{Request, fetch_json};
+use crate::transport::{Call, DeviceError};
 
 pub type Headers = BTreeMap<String, String>;
 
@@ -137,7 +138,7 @@ fn is_on(value: &Value, on_value: Option<&serde_yaml::Value>) -> bool {
         None => match value {
             Value::Bool(b) => *b,
             Value::Number(n) => n.as_f64().is_some_and(|v| v != 0.0),
-            Value::String(s) => crate::home_assistant::parse_bool(s).unwrap_or(false),
+            Value::String(s) => crate::transport::home_assistant::parse_bool(s).unwrap_or(false),
             _ => false,
         },
     }
@@ -171,8 +172,9 @@ impl Monitor for HttpController {
 fn command(controller: &HttpController, role: &Option<HttpRole>, name: &str, call: &Call) -> Result<(), DeviceError> {
     let role = role.as_ref().ok_or_else(|| DeviceError(format!("no `{name}` request configured")))?;
     let (request, budget) = controller.request(role, call)?;
-    let url = crate::http::redact(&request.url);
-    let response = crate::http::send(&request, budget).map_err(|e| DeviceError(format!("{name}: {url}: {e}")))?;
+    let url = crate::transport::http::redact(&request.url);
+    let response =
+        crate::transport::http::send(&request, budget).map_err(|e| DeviceError(format!("{name}: {url}: {e}")))?;
     if response.is_success() { Ok(()) } else { Err(DeviceError(format!("{name}: {url}: HTTP {}", response.status))) }
 }
 

@@ -5,15 +5,16 @@
 
 use serde::Deserialize;
 
-use crate::cgminer::Client;
-use crate::cgminer::reply::{field, field_text, first, section};
 use crate::config::secret::Secret;
 use crate::core::feature::FeatureType;
 use crate::core::reading::MinerReading;
 use crate::core::status::MinerStatus;
 use crate::devices::cgminer::{default_port, hashing_status, read_standard};
-use crate::devices::{Call, Controller, DeviceError, MiningControl, Monitor};
+use crate::devices::{Controller, MiningControl, Monitor};
 use crate::duration::Span;
+use crate::transport::cgminer::Client;
+use crate::transport::cgminer::reply::{field, field_text, first, section};
+use crate::transport::{Call, DeviceError};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

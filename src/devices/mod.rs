@@ -15,46 +15,12 @@ pub mod tasmota;
 pub mod whatsminer;
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
 
 use crate::config::model::{Config, ControllerKind};
 use crate::core::feature::FeatureType;
 use crate::core::reading::MinerReading;
 use crate::sim::SimWorld;
-
-/// The limits and clock of one call to a device.
-#[derive(Debug, Clone, Copy)]
-pub struct Call {
-    /// The cycle's instant (unix seconds; `--now` drives it).
-    pub now: i64,
-    /// No call may run past this.
-    pub deadline: Instant,
-    /// Bound on one request (connect, send, complete reply).
-    pub timeout: Duration,
-}
-
-impl Call {
-    /// The same call with a controller's own `timeout`, if it sets one.
-    pub fn with_timeout(self, timeout: Option<crate::duration::Span>) -> Call {
-        Call { timeout: timeout.map_or(self.timeout, |t| t.0), ..self }
-    }
-
-    /// The time a request may take: its timeout, cut short by the deadline.
-    pub fn budget(&self) -> Option<Duration> {
-        let left = self.deadline.checked_duration_since(Instant::now())?;
-        Some(left.min(self.timeout)).filter(|d| !d.is_zero())
-    }
-}
-
-/// Why a device call failed, in words for the report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceError(pub String);
-
-impl std::fmt::Display for DeviceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+use crate::transport::{Call, DeviceError};
 
 /// Reads monitoring and info features in one poll.
 pub trait Monitor {
@@ -209,9 +175,11 @@ pub fn build<'a>(config: &'a Config, world: &'a SimWorld) -> BTreeMap<String, Bo
 }
 
 /// The Home Assistant client of a service id.
-pub fn service(config: &Config, id: &str) -> Option<crate::home_assistant::Client> {
+pub fn service(config: &Config, id: &str) -> Option<crate::transport::home_assistant::Client> {
     config.services.iter().find(|s| s.id == id).map(|s| match &s.kind {
-        crate::config::model::ServiceKind::HomeAssistant(settings) => crate::home_assistant::Client::new(settings),
+        crate::config::model::ServiceKind::HomeAssistant(settings) => {
+            crate::transport::home_assistant::Client::new(settings)
+        }
     })
 }
 

@@ -8,9 +8,10 @@ use crate::config::secret::Secret;
 use crate::core::feature::FeatureType;
 use crate::core::reading::MinerReading;
 use crate::core::status::MinerStatus;
-use crate::devices::{Call, Controller, DeviceError, Monitor, PowerControl};
+use crate::devices::{Controller, Monitor, PowerControl};
 use crate::duration::Span;
-use crate::http::{Request, send, send_digest};
+use crate::transport::http::{Request, send, send_digest};
+use crate::transport::{Call, DeviceError};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -58,7 +59,7 @@ impl Shelly {
             (Some(password), _) => send_digest(&Request::get(&url), &user, password, budget),
             (None, _) => send(&Request::get(&url), budget),
         }
-        .map_err(|e| DeviceError(format!("Shelly {}: {e}", crate::http::redact(&url))))?;
+        .map_err(|e| DeviceError(format!("Shelly {}: {e}", crate::transport::http::redact(&url))))?;
         match response.status {
             200..=299 => response.json().map_err(|e| DeviceError(format!("Shelly: {e}"))),
             401 => Err(DeviceError("Shelly: authentication failed (check username and password)".into())),

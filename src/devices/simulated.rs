@@ -7,9 +7,10 @@ use crate::config::model::Miner;
 use crate::core::feature::FeatureType;
 use crate::core::reading::{DeviceInfo, Hashboard, MinerReading};
 use crate::core::status::MinerStatus;
-use crate::devices::{Call, Controller, DeviceError, MiningControl, Monitor, PowerControl};
+use crate::devices::{Controller, MiningControl, Monitor, PowerControl};
 use crate::duration::Span;
 use crate::sim::{Phase, SimDevice, SimWorld, noise, seed_of};
+use crate::transport::{Call, DeviceError};
 
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

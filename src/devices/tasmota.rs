@@ -8,9 +8,10 @@ use crate::config::secret::Secret;
 use crate::core::feature::FeatureType;
 use crate::core::reading::MinerReading;
 use crate::core::status::MinerStatus;
-use crate::devices::{Call, Controller, DeviceError, Monitor, PowerControl};
+use crate::devices::{Controller, Monitor, PowerControl};
 use crate::duration::Span;
-use crate::http::{Request, fetch_json};
+use crate::transport::http::{Request, fetch_json};
+use crate::transport::{Call, DeviceError};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

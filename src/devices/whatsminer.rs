@@ -4,14 +4,15 @@
 //! `status` command says whether btminer is switched off. Writes need the encrypted API v2
 //! with the admin password, which this tool does not speak: pair the miner with a plug.
 
-use crate::cgminer::Client;
-use crate::cgminer::reply::field_text;
 use crate::core::feature::FeatureType;
 use crate::core::reading::MinerReading;
 use crate::core::status::MinerStatus;
 use crate::devices::cgminer::{CgminerConfig, hashing_status, read_standard};
-use crate::devices::{Call, Controller, DeviceError, Monitor};
+use crate::devices::{Controller, Monitor};
 use crate::duration::Span;
+use crate::transport::cgminer::Client;
+use crate::transport::cgminer::reply::field_text;
+use crate::transport::{Call, DeviceError};
 
 pub const NOTE: &str = "read-only: the Whatsminer write API needs encryption and the admin password; start and stop it with a plug (power_control)";
 
@@ -37,8 +38,10 @@ impl Monitor for Whatsminer {
     fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
         let call = call.with_timeout(self.timeout);
         let (mut reading, replies) = read_standard(&self.client, &[], &call)?;
-        if let Some(summary) = replies.get("summary").and_then(|s| crate::cgminer::reply::first(s, "SUMMARY")) {
-            let chip = crate::cgminer::reply::field(summary, "Chip Temp Max");
+        if let Some(summary) =
+            replies.get("summary").and_then(|s| crate::transport::cgminer::reply::first(s, "SUMMARY"))
+        {
+            let chip = crate::transport::cgminer::reply::field(summary, "Chip Temp Max");
             if let (Some(chip), Some(boards)) = (chip, reading.hashboards.as_mut()) {
                 boards
                     .iter_mut()

@@ -8,9 +8,9 @@
 use serde::Deserialize;
 
 use crate::core::reading::ForecastReading;
-use crate::devices::{Call, DeviceError};
 use crate::energy::ForecastProvider;
-use crate::home_assistant::{Client, Quantity};
+use crate::transport::home_assistant::{Client, Quantity};
+use crate::transport::{Call, DeviceError};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -6,11 +6,11 @@ use serde_json::Value;
 
 use crate::config::secret::Secret;
 use crate::core::reading::ForecastReading;
-use crate::devices::{Call, DeviceError};
 use crate::duration::Span;
 use crate::energy::ForecastProvider;
-use crate::fetch::{Fetcher, Policy};
-use crate::http::Request;
+use crate::transport::fetch::{Fetcher, Policy};
+use crate::transport::http::Request;
+use crate::transport::{Call, DeviceError};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -5,9 +5,9 @@
 use serde::Deserialize;
 
 use crate::core::reading::EnergyReading;
-use crate::devices::{Call, DeviceError};
 use crate::energy::EnergyMonitor;
-use crate::home_assistant::{Client, Quantity};
+use crate::transport::home_assistant::{Client, Quantity};
+use crate::transport::{Call, DeviceError};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -7,10 +7,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::core::reading::EnergyReading;
-use crate::devices::{Call, DeviceError};
 use crate::energy::EnergyMonitor;
-use crate::extract::{as_number, extract};
-use crate::http::{Request, fetch_json};
+use crate::transport::extract::{as_number, extract};
+use crate::transport::http::{Request, fetch_json};
+use crate::transport::{Call, DeviceError};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -8,8 +8,8 @@ pub mod simulated;
 
 use crate::config::model::{Config, ControllerKind, EnergySource, ForecastKind, MonitorKind};
 use crate::core::reading::{EnergyReading, ForecastReading};
-use crate::devices::{Call, DeviceError};
 use crate::sim::SimWorld;
+use crate::transport::{Call, DeviceError};
 
 pub trait EnergyMonitor: Send + Sync {
     fn read(&self, call: &Call) -> Result<EnergyReading, DeviceError>;
@@ -48,7 +48,7 @@ pub fn build_monitor<'a>(
 pub fn build_forecast<'a>(
     config: &'a Config,
     source: &'a EnergySource,
-    fetcher: &'a crate::fetch::Fetcher,
+    fetcher: &'a crate::transport::fetch::Fetcher,
 ) -> Option<Box<dyn ForecastProvider + 'a>> {
     match (source.forecast.as_ref()?, &source.monitor) {
         (ForecastKind::Simulated(_), MonitorKind::Simulated(settings)) => {

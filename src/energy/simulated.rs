@@ -6,9 +6,9 @@ use serde::Deserialize;
 use crate::config::model::EnergySource;
 use crate::core::reading::{EnergyReading, ForecastReading};
 use crate::core::sun;
-use crate::devices::{Call, DeviceError};
 use crate::energy::{EnergyMonitor, ForecastProvider};
 use crate::sim::{SimBattery, SimWorld, noise};
+use crate::transport::{Call, DeviceError};
 
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

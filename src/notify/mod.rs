@@ -8,8 +8,8 @@ pub mod webhook;
 use std::time::Duration;
 
 use crate::config::model::{Config, NotifierKind};
-use crate::devices::Call;
 use crate::state::{Store, last_notified, mark_notified};
+use crate::transport::Call;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {

@@ -7,8 +7,8 @@ use serde_json::json;
 
 use crate::config::secret::Secret;
 use crate::duration::Span;
-use crate::http::{Request, send};
 use crate::notify::{Event, Notifier};
+use crate::transport::http::{Request, send};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

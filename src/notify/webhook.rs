@@ -8,8 +8,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::duration::Span;
-use crate::http::{Request, redact, send};
 use crate::notify::{Event, Notifier};
+use crate::transport::http::{Request, redact, send};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -11,10 +11,10 @@ use crate::config::model::{Config, TrackerKind};
 use crate::core::performance::{
     MiningPerformanceSnapshot, MiningReward, PayoutSchedule, PoolStats, PoolWorkerStats, TrackedSnapshot,
 };
-use crate::devices::Call;
 use crate::duration::Span;
-use crate::fetch::{Fetched, Fetcher, Outcome, Policy};
 use crate::sim::SimWorld;
+use crate::transport::Call;
+use crate::transport::fetch::{Fetched, Fetcher, Outcome, Policy};
 
 /// What a tracker produced: a snapshot (maybe stale), and the problem if fresh data failed.
 #[derive(Debug, Clone, Default)]
@@ -98,7 +98,7 @@ pub fn tracked(
 
 /// A pool number: a number or a numeric string, finite and not negative.
 pub fn pool_number(value: Option<&serde_json::Value>) -> Option<f64> {
-    value.and_then(crate::extract::as_number).filter(|v| *v >= 0.0)
+    value.and_then(crate::transport::extract::as_number).filter(|v| *v >= 0.0)
 }
 
 /// Unwraps an outcome into its value, keeping the first problem seen.

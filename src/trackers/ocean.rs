@@ -7,11 +7,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::core::performance::*;
-use crate::devices::Call;
 use crate::duration::Span;
-use crate::fetch::Fetcher;
-use crate::http::Request;
 use crate::trackers::{CacheTtls, Kind, Tracked, Tracker, policy, pool_number, take, tracked};
+use crate::transport::Call;
+use crate::transport::fetch::Fetcher;
+use crate::transport::http::Request;
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

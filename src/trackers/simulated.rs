@@ -3,9 +3,9 @@
 
 use crate::config::model::{Config, ControllerKind};
 use crate::core::performance::*;
-use crate::devices::Call;
 use crate::sim::{SimWorld, noise};
 use crate::trackers::{Tracked, Tracker};
+use crate::transport::Call;
 
 /// (worker name, simulated controller id, TH/s when mining)
 type SimWorker = (String, String, f64);

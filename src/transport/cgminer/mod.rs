@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::devices::{Call, DeviceError};
+use crate::transport::{Call, DeviceError};
 use transport::{TransportError, exchange, request_line};
 
 /// Why a multi-command read gave nothing.

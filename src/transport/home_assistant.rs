@@ -7,9 +7,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::config::secret::Secret;
-use crate::devices::Call;
 use crate::duration::Span;
-use crate::http::{Request, send};
+use crate::transport::Call;
+use crate::transport::http::{Request, send};
 
 /// A `services:` entry of type `home_assistant`.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]

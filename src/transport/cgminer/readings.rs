@@ -6,8 +6,8 @@
 
 use serde_json::Value;
 
-use crate::cgminer::reply::{field, field_text, first, section};
 use crate::core::reading::{DeviceInfo, Hashboard, MinerReading};
+use crate::transport::cgminer::reply::{field, field_text, first, section};
 
 const WINDOWS: [&str; 7] = ["5s", "15s", "1m", "5m", "15m", "30m", "av"];
 

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 use serde_json::Value;
 
-use crate::devices::Call;
-use crate::http::{HttpError, Request, Response, redact, send};
 use crate::state::{CachedReply, HostBackoff, load_backoff, load_cache, save_backoff, save_cache};
+use crate::transport::Call;
+use crate::transport::http::{HttpError, Request, Response, redact, send};
 
 /// First backoff step, and the longest backoff.
 const BACKOFF_BASE: f64 = 5.0;

@@ -1,0 +1,46 @@
+//! Transports: how bytes reach a device or a service, and what a call may cost.
+//!
+//! The call budget (`Call`) and the errors of the input path live here, below every
+//! component kind, so a transport never imports the components that use it.
+
+pub mod cgminer;
+pub mod extract;
+pub mod fetch;
+pub mod home_assistant;
+pub mod http;
+
+use std::time::{Duration, Instant};
+
+/// The limits and clock of one call to a device.
+#[derive(Debug, Clone, Copy)]
+pub struct Call {
+    /// The cycle's instant (unix seconds; `--now` drives it).
+    pub now: i64,
+    /// No call may run past this.
+    pub deadline: Instant,
+    /// Bound on one request (connect, send, complete reply).
+    pub timeout: Duration,
+}
+
+impl Call {
+    /// The same call with a component's own `timeout`, if it sets one.
+    pub fn with_timeout(self, timeout: Option<crate::duration::Span>) -> Call {
+        Call { timeout: timeout.map_or(self.timeout, |t| t.0), ..self }
+    }
+
+    /// The time a request may take: its timeout, cut short by the deadline.
+    pub fn budget(&self) -> Option<Duration> {
+        let left = self.deadline.checked_duration_since(Instant::now())?;
+        Some(left.min(self.timeout)).filter(|d| !d.is_zero())
+    }
+}
+
+/// Why a device call failed, in words for the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceError(pub String);
+
+impl std::fmt::Display for DeviceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
