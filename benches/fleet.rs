@@ -219,7 +219,8 @@ fn state_growth() -> (u64, f64) {
         dir.path().join("policy.yaml"),
     )
     .unwrap();
-    let loaded = edge_mining::config::load(&dir.path().join("config.yaml")).expect("config");
+    let loaded =
+        edge_mining::config::load(&dir.path().join("config.yaml"), &edge_mining::registry::REGISTRY).expect("config");
     let start = 1_780_000_000i64;
     let started = Instant::now();
     for cycle in 0..10_000 {

@@ -2,6 +2,8 @@
 //! simulated source), miners by type and address, a pool. Every part carries a comment
 //! saying what it does; the result passes `validate`.
 
+use crate::config::spec::{Address, Section};
+
 /// Home Assistant, when the home has it.
 #[derive(Debug, Clone, Default)]
 pub struct HomeAssistant {
@@ -29,11 +31,16 @@ pub struct Answers {
     pub timezone: Option<String>,
 }
 
-/// Types addressed by URL rather than host.
-const URL_TYPES: [&str; 3] = ["bitaxe", "shelly", "tasmota"];
+/// The controller types `init` can write: the registry's mining devices with an address.
+pub fn miner_types() -> Vec<&'static str> {
+    let controllers = crate::registry::REGISTRY.section(Section::Controllers);
+    controllers.iter().map(|t| t.info()).filter(|i| i.miner && i.address != Address::Other).map(|i| i.name).collect()
+}
 
-/// The controller types `init` can write.
-pub const MINER_TYPES: [&str; 7] = ["cgminer", "antminer", "braiins_os", "luxos", "avalon", "whatsminer", "bitaxe"];
+/// How a controller type is addressed (`host` or `url`).
+fn address_of(kind: &str) -> Address {
+    crate::registry::REGISTRY.find(Section::Controllers, kind).map_or(Address::Other, |t| t.info().address)
+}
 
 /// `TYPE=ADDRESS` from the command line.
 pub fn parse_miner(text: &str) -> Result<MinerAnswer, String> {
@@ -43,13 +50,14 @@ pub fn parse_miner(text: &str) -> Result<MinerAnswer, String> {
 }
 
 pub fn check_miner(kind: &str, address: &str) -> Result<MinerAnswer, String> {
-    if !MINER_TYPES.contains(&kind) {
-        return Err(format!("unknown miner type `{kind}`; one of: {}", MINER_TYPES.join(", ")));
+    let types = miner_types();
+    if !types.contains(&kind) {
+        return Err(format!("unknown miner type `{kind}`; one of: {}", types.join(", ")));
     }
     if address.is_empty() {
         return Err("an address is needed".into());
     }
-    let address = if URL_TYPES.contains(&kind) && !address.contains("://") {
+    let address = if address_of(kind) == Address::Url && !address.contains("://") {
         format!("http://{address}")
     } else {
         address.to_string()
@@ -91,7 +99,7 @@ pub fn render(answers: &Answers) -> String {
     } else {
         out.push_str("# How to talk to each miner (one controller per device API).\ncontrollers:\n");
         for (index, miner) in miners.iter_mut().enumerate() {
-            let key = if URL_TYPES.contains(&miner.kind.as_str()) { "url" } else { "host" };
+            let key = if address_of(&miner.kind) == Address::Url { "url" } else { "host" };
             out.push_str(&format!(
                 "  - {{id: c{}, type: {}, {key}: {}}}\n",
                 index + 1,

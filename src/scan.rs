@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::devices::{antminer, avalon, bitaxe, braiins_os, cgminer, luxos, whatsminer};
 use crate::transport::Call;
 use crate::transport::cgminer::Client;
 use crate::transport::cgminer::readings::hashrate_ths;
@@ -70,21 +71,21 @@ fn classify(version: &Value) -> (&'static str, Option<String>) {
     let entry = first(version, "VERSION").cloned().unwrap_or(Value::Null);
     let has = |key: &str| entry.get(key).is_some();
     if has("LUXminer") || description.contains("luxminer") {
-        return ("luxos", field_text(&entry, "LUXminer"));
+        return (luxos::TYPE.info.name, field_text(&entry, "LUXminer"));
     }
     if has("BOSer") || has("bosminer") || description.contains("bosminer") || description.contains("boser") {
-        return ("braiins_os", field_text(&entry, "BOSer").or_else(|| field_text(&entry, "bosminer")));
+        return (braiins_os::TYPE.info.name, field_text(&entry, "BOSer").or_else(|| field_text(&entry, "bosminer")));
     }
     if description.contains("whatsminer") || description.contains("btminer") {
-        return ("whatsminer", Some(description));
+        return (whatsminer::TYPE.info.name, Some(description));
     }
     if field_text(&entry, "PROD").is_some_and(|p| p.to_lowercase().contains("avalon")) || has("HWTYPE") {
-        return ("avalon", field_text(&entry, "CGMiner"));
+        return (avalon::TYPE.info.name, field_text(&entry, "CGMiner"));
     }
     if has("BMMiner") {
-        return ("antminer", field_text(&entry, "BMMiner"));
+        return (antminer::TYPE.info.name, field_text(&entry, "BMMiner"));
     }
-    ("cgminer", field_text(&entry, "CGMiner").or_else(|| field_text(&entry, "Miner")))
+    (cgminer::TYPE.info.name, field_text(&entry, "CGMiner").or_else(|| field_text(&entry, "Miner")))
 }
 
 fn probe_cgminer(address: Ipv4Addr, port: u16, call: &Call) -> Option<Found> {
@@ -108,7 +109,7 @@ fn probe_axeos(address: Ipv4Addr, port: u16, call: &Call) -> Option<Found> {
     let device = reading.device_info.unwrap_or_default();
     Some(Found {
         address: address.to_string(),
-        kind: "bitaxe",
+        kind: bitaxe::TYPE.info.name,
         model: device.model,
         firmware: device.firmware_version,
         hashrate: reading.hashrate,

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use edge_mining::core::reading::MinerReading;
 use edge_mining::core::status::MinerStatus;
-use edge_mining::devices::{Call, Monitor};
+use edge_mining::devices::Monitor;
+use edge_mining::transport::Call;
 use support::cgminer::FakeCgminer;
 
 fn fixtures() -> Option<PathBuf> {

@@ -5,52 +5,123 @@ mod support;
 use serde_json::Value;
 use support::{Sandbox, repo};
 
+/// Every type of every registry: it parses from a minimal config (its own example), and
+/// `types` and `schema` list it.
 #[test]
-fn types_lists_every_type_the_loader_accepts() {
-    use edge_mining::config::parse::{
-        CONTROLLER_TYPES, FORECAST_TYPES, MONITOR_TYPES, NOTIFIER_TYPES, SERVICE_TYPES, TRACKER_TYPES,
+fn every_registered_type_parses_and_is_listed_by_types_and_schema() {
+    use edge_mining::config::spec::Section;
+    use edge_mining::registry::REGISTRY;
+    let types = support::run_args(&["types"]);
+    assert_eq!(types.code, 0);
+    let schema: Value = serde_json::from_str(&support::run_args(&["schema"]).stdout).expect("schema is JSON");
+    let variants = |section: Section| -> Vec<String> {
+        let at = match section {
+            Section::Monitor => &schema["properties"]["energy_sources"]["items"]["properties"]["monitor"],
+            Section::Forecast => &schema["properties"]["energy_sources"]["items"]["properties"]["forecast"],
+            other => &schema["properties"][other.name()]["items"],
+        };
+        let list = at["oneOf"].as_array().cloned().unwrap_or_default();
+        list.iter().filter_map(|v| v["properties"]["type"]["const"].as_str().map(str::to_string)).collect()
     };
-    use edge_mining::config::schema::{Section, TYPES};
-    let listed = |section: Section| -> Vec<&str> {
-        let mut names: Vec<&str> = TYPES.iter().filter(|t| t.section == section).map(|t| t.name).collect();
-        names.sort();
-        names
-    };
-    let sorted = |names: &[&'static str]| {
-        let mut names = names.to_vec();
-        names.sort();
-        names
-    };
-    assert_eq!(listed(Section::Services), sorted(&SERVICE_TYPES));
-    assert_eq!(listed(Section::Controllers), sorted(&CONTROLLER_TYPES));
-    assert_eq!(listed(Section::Monitor), sorted(&MONITOR_TYPES));
-    assert_eq!(listed(Section::Forecast), sorted(&FORECAST_TYPES));
-    assert_eq!(listed(Section::Trackers), sorted(&TRACKER_TYPES));
-    assert_eq!(listed(Section::Notifiers), sorted(&NOTIFIER_TYPES));
-    let run = support::run_args(&["types"]);
-    assert_eq!(run.code, 0);
-    for spec in TYPES {
-        assert!(run.stdout.contains(&format!("{} (in {})", spec.name, spec.section.name())), "{}", spec.name);
+    let mut counted = 0;
+    for (section, component) in REGISTRY.all() {
+        let info = component.info();
+        assert!(types.stdout.contains(&format!("{} (in {})", info.name, section.name())), "types lacks {}", info.name);
+        assert!(variants(section).contains(&info.name.to_string()), "schema lacks {} in {}", info.name, section.name());
+        let sandbox = Sandbox::new();
+        sandbox.write("p.yaml", "name: p\nstart_rules: []\nstop_rules: []\n");
+        for secret in ["ha-token", "bos-password", "braiins-token", "bot-token"] {
+            sandbox.write(secret, "s3cret\n");
+        }
+        let service = "services:\n  - {id: ha, type: home_assistant, url: \"http://127.0.0.1:9\", token: t}\n";
+        let services = if section == Section::Services { String::new() } else { service.to_string() };
+        let example = info.example;
+        let (sources, controllers, trackers, notifiers) = match section {
+            Section::Monitor => (format!("  - {{id: s, type: solar, monitor: {example}}}\n"), String::new(), "", ""),
+            Section::Forecast => (
+                format!("  - {{id: s, type: solar, monitor: {{type: simulated}}, forecast: {example}}}\n"),
+                String::new(),
+                "",
+                "",
+            ),
+            _ => ("  - {id: s, type: solar, monitor: {type: simulated}}\n".to_string(), String::new(), "", ""),
+        };
+        let mut config = format!(
+            "version: 1\nstate: state.db\nsettings: {{latitude: 45.4, longitude: 9.2}}\n{services}energy_sources:\n{sources}"
+        );
+        let first = match section {
+            Section::Services => format!("services:\n  - {example}\n"),
+            Section::Controllers => format!("controllers:\n  - {example}\n{controllers}"),
+            Section::Trackers => format!("trackers:\n  - {example}\n{trackers}"),
+            Section::Notifiers => format!("notifiers:\n  - {example}\n{notifiers}"),
+            _ => String::new(),
+        };
+        config.push_str(&first);
+        if section != Section::Controllers {
+            config.push_str("controllers:\n  - {id: sim-c, type: simulated}\n");
+        }
+        let controller = if section == Section::Controllers {
+            example.split("id: ").nth(1).and_then(|rest| rest.split(',').next()).unwrap_or("sim-c").to_string()
+        } else {
+            "sim-c".to_string()
+        };
+        config.push_str(&format!(
+            "miners:\n  - {{id: rig, controllers: [{controller}]}}\nunits:\n  - {{id: home, energy_source: s, miners: [rig], policy: p.yaml}}\n"
+        ));
+        sandbox.write("config.yaml", &config);
+        let run = sandbox.run(&["validate"]);
+        assert_eq!(run.code, 0, "{} in {}: {}\n{config}", info.name, section.name(), run.stdout);
+        counted += 1;
     }
+    assert!(counted >= 24, "every registry is walked: {counted} types");
     let one = support::run_args(&["types", "luxos"]);
     assert!(
         one.stdout.contains("mining_control") && one.stdout.contains("port") && one.stdout.contains("(default 4028)"),
         "{}",
         one.stdout
     );
+    assert!(one.stdout.contains("max_hashrate_detection"), "the LuxOS nameplate is a declared feature: {}", one.stdout);
     assert_eq!(support::run_args(&["types", "teleporter"]).code, 2);
+}
+
+/// An unknown type in any section is a configuration error (exit 78) naming the allowed types.
+#[test]
+fn an_unknown_type_is_a_config_error_naming_the_allowed_types() {
+    use edge_mining::config::spec::Section;
+    use edge_mining::registry::REGISTRY;
+    let cases = [
+        (Section::Controllers, "controllers:\n  - {id: x, type: teleporter}\n", "controllers[0].type"),
+        (Section::Trackers, "trackers:\n  - {id: x, type: teleporter}\n", "trackers[0].type"),
+        (Section::Notifiers, "notifiers:\n  - {id: x, type: teleporter}\n", "notifiers[0].type"),
+        (Section::Services, "services:\n  - {id: x, type: teleporter}\n", "services[0].type"),
+    ];
+    for (section, entry, at) in cases {
+        let sandbox = Sandbox::new();
+        sandbox.write(
+            "config.yaml",
+            &format!("version: 1\nstate: state.db\nenergy_sources:\n  - {{id: s, type: solar, monitor: {{type: teleporter}}}}\n{entry}"),
+        );
+        let run = sandbox.run(&["validate"]);
+        assert_eq!(run.code, 78, "{}", run.stdout);
+        let names = REGISTRY.names(section).join(", ");
+        assert!(run.stdout.contains(at) && run.stdout.contains(&format!("expected one of: {names}")), "{}", run.stdout);
+        let monitors = REGISTRY.names(Section::Monitor).join(", ");
+        assert!(run.stdout.contains("energy_sources[0].monitor.type"), "{}", run.stdout);
+        assert!(run.stdout.contains(&format!("expected one of: {monitors}")), "{}", run.stdout);
+    }
 }
 
 #[test]
 fn every_types_example_passes_validate() {
-    use edge_mining::config::schema::{Section, TYPES};
+    use edge_mining::config::spec::Section;
+    use edge_mining::registry::REGISTRY;
     let sandbox = Sandbox::new();
     for secret in ["ha-token", "bos-password", "braiins-token", "bot-token"] {
         sandbox.write(secret, "s3cret\n");
     }
     sandbox.write("p.yaml", "name: p\nstart_rules: []\nstop_rules: []\n");
     let items =
-        |section: Section| -> Vec<&str> { TYPES.iter().filter(|t| t.section == section).map(|t| t.example).collect() };
+        |section: Section| -> Vec<&str> { REGISTRY.section(section).iter().map(|t| t.info().example).collect() };
     let mut config =
         String::from("version: 1\nstate: state.db\nsettings: {latitude: 45.4, longitude: 9.2}\nservices:\n");
     for example in items(Section::Services) {

@@ -53,7 +53,7 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("config.yaml");
         std::fs::write(&file, &text).unwrap();
-        if let Err(problems) = edge_mining::config::load(&file) {
+        if let Err(problems) = edge_mining::config::load(&file, &edge_mining::registry::REGISTRY) {
             prop_assert!(problems.iter().any(|p| p.is_error()));
         }
     }

@@ -60,7 +60,7 @@ fn every_kind_of_problem_is_located() {
     assert_eq!(run.code, 78, "{}", run.stdout);
     let typo = config_line(&run, "adress");
     assert!(typo.contains("config.yaml:15:5: error: controllers[2].adress: unknown key `adress`"), "{typo}");
-    assert!(typo.contains("allowed keys: id, type, power, hashrate, boot_time"), "{typo}");
+    assert!(typo.contains("allowed keys: id, type, timeout, power, hashrate, boot_time"), "{typo}");
     let wrong_type = config_line(&run, "power_max");
     assert!(wrong_type.contains("config.yaml:18:5: error: miners[0].power_max: invalid type"), "{wrong_type}");
     let dangling = config_line(&run, "ghost");

@@ -28,7 +28,11 @@ pub fn init(args: &InitArgs) -> Result<i32, Failure> {
     }
     let schema = dir.join("edge-mining.schema.json");
     if !schema.exists() {
-        write(&schema, &serde_json::to_string_pretty(&crate::config::schema::config_schema()).unwrap_or_default())?;
+        write(
+            &schema,
+            &serde_json::to_string_pretty(&crate::config::schema::config_schema(&crate::registry::REGISTRY))
+                .unwrap_or_default(),
+        )?;
     }
     println!("wrote {} (and, when missing, {} and {})", args.output.display(), policy.display(), schema.display());
     if let Some(ha) = &answers.home_assistant
@@ -122,7 +126,7 @@ fn ask(args: &InitArgs) -> Result<Answers, Failure> {
         println!("found {} miner(s)", found.len());
         answers.miners.extend(found);
     }
-    let types = crate::init::MINER_TYPES.join(", ");
+    let types = crate::init::miner_types().join(", ");
     while let Some(kind) = prompt.optional(&format!("Add a miner: type ({types}; empty when done)"), "") {
         let address = prompt.ask("  its address (host, or URL for a Bitaxe)", "");
         match check_miner(&kind, &address) {

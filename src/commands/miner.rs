@@ -3,6 +3,7 @@
 use crate::cli::{Cli, MinerCommand};
 use crate::config::Loaded;
 use crate::config::model::{Miner, StopMode};
+use crate::config::spec::Section;
 use crate::core::binding::candidates;
 use crate::core::feature::FeatureType;
 use crate::core::status::MinerStatus;
@@ -52,7 +53,9 @@ fn features(loaded: &Loaded, id: Option<&str>) -> Result<i32, Failure> {
     for miner in selected(loaded, id)? {
         println!("{}", miner.id);
         for controller in loaded.config.controllers.iter().filter(|c| miner.controllers.contains(&c.id)) {
-            if let Some(note) = crate::devices::note(&controller.kind) {
+            let note =
+                crate::registry::REGISTRY.find(Section::Controllers, controller.type_name).and_then(|t| t.info().note);
+            if let Some(note) = note {
                 println!("  note: {}: {note}", controller.id);
             }
         }

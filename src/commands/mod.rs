@@ -43,7 +43,11 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
         }
         Command::Types { name } => types::types(name.as_deref()),
         Command::Schema => {
-            println!("{}", serde_json::to_string_pretty(&crate::config::schema::config_schema()).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&crate::config::schema::config_schema(&crate::registry::REGISTRY))
+                    .unwrap_or_default()
+            );
             Ok(crate::exit::OK)
         }
         Command::State(command) => state::state(cli, command),
@@ -64,7 +68,7 @@ pub fn config_path(cli: &Cli) -> Result<PathBuf, Failure> {
 /// Loads the config; every problem is printed with its position, and the exit code is 78.
 pub fn load_config(cli: &Cli) -> Result<Loaded, Failure> {
     let path = config_path(cli)?;
-    match crate::config::load(&path) {
+    match crate::config::load(&path, &crate::registry::REGISTRY) {
         Ok(loaded) => {
             for warning in &loaded.warnings {
                 log::warn!("{warning}");

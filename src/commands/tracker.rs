@@ -24,9 +24,9 @@ pub fn tracker(cli: &Cli, command: &TrackerCommand) -> Result<i32, Failure> {
     if matches!(command, TrackerCommand::Test { .. }) {
         fetcher = fetcher.always_fresh();
     }
-    let tracker = crate::trackers::build(&loaded.config, id, &world, &fetcher)
+    let built = crate::trackers::build(&loaded.config, id, &world, &fetcher)
         .ok_or_else(|| Failure::new(exit::USAGE, format!("unknown tracker `{id}`")))?;
-    let call = clock.call(&loaded);
+    let (tracker, call) = (&built.inner, built.call(&clock.call(&loaded)));
     let code = match command {
         TrackerCommand::Stats { .. } | TrackerCommand::Test { .. } => {
             let tracked = tracker.snapshot(&call);

@@ -5,7 +5,7 @@ use crate::exit::{self, Failure};
 
 pub fn validate(cli: &Cli) -> Result<i32, Failure> {
     let path = super::config_path(cli)?;
-    match crate::config::load(&path) {
+    match crate::config::load(&path, &crate::registry::REGISTRY) {
         Ok(loaded) => {
             for warning in &loaded.warnings {
                 println!("{warning}");

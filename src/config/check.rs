@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use crate::config::model::*;
 use crate::config::parse::Sections;
+use crate::config::spec::SettingsCheck;
 use crate::core::binding::{Binding, bind};
 use crate::core::feature::FeatureType;
-use crate::devices::capabilities;
 use crate::diag::Diagnostic;
 use crate::rules::model::RuleSet;
 use crate::yaml::{Document, index_path, key_path};
@@ -51,8 +51,7 @@ impl<'a> Checker<'a> {
         };
         self.settings(&config.settings);
         self.unique_ids(&config);
-        self.unsupported_types(&config);
-        self.services(&config);
+        self.components(&config);
         config.bindings = self.miners(&config);
         self.units(&config);
         config
@@ -99,81 +98,18 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Types accepted by the schema whose clients this build does not have yet.
-    fn unsupported_types(&mut self, config: &Config) {
-        for controller in &config.controllers {
-            if let Some(name) = crate::devices::unsupported(&controller.kind) {
-                self.error(&key_path(&controller.at, "type"), not_yet("controller", name));
-            }
-        }
-        for source in &config.energy_sources {
-            if let MonitorKind::Http(http) = &source.monitor {
-                for (name, quantity) in http.quantities() {
-                    self.jsonpath(&format!("{}.monitor.{name}.jsonpath", source.at), quantity.jsonpath.as_deref());
-                }
-            }
-            if let Some(ForecastKind::ForecastSolar(_)) = &source.forecast
-                && (config.settings.latitude.is_none() || config.settings.longitude.is_none())
-            {
-                self.error(
-                    &format!("{}.forecast", source.at),
-                    "forecast_solar needs settings.latitude and settings.longitude",
-                );
-            }
-        }
-        for controller in &config.controllers {
-            if let ControllerKind::Http(http) = &controller.kind {
-                for (name, role) in http.roles() {
-                    self.jsonpath(&format!("{}.{name}.jsonpath", controller.at), role.jsonpath.as_deref());
-                }
-            }
-        }
-        for tracker in &config.trackers {
-            if let Some(name) = crate::trackers::unsupported(&tracker.kind) {
-                self.error(&key_path(&tracker.at, "type"), not_yet("tracker", name));
-            }
-        }
-        for notifier in &config.notifiers {
-            if let NotifierKind::Telegram(telegram) = &notifier.kind
-                && telegram.bot_token.as_ref().is_none_or(|t| t.is_empty())
-            {
-                self.error(&notifier.at, "a telegram notifier needs `bot_token` or `bot_token_file`");
-            }
-        }
-    }
-
-    fn jsonpath(&mut self, path: &str, jsonpath: Option<&str>) {
-        if let Some(Err(message)) = jsonpath.map(crate::transport::extract::check) {
-            self.error(path, message);
-        }
-    }
-
-    fn services(&mut self, config: &Config) {
-        let known: Vec<&str> = config.services.iter().map(|s| s.id.as_str()).collect();
-        let mut references: Vec<(String, &str)> = Vec::new();
-        for controller in &config.controllers {
-            if let ControllerKind::HomeAssistant(ha) = &controller.kind {
-                references.push((key_path(&controller.at, "service"), &ha.service));
-            }
-        }
-        for source in &config.energy_sources {
-            let path = &source.at;
-            if let MonitorKind::HomeAssistant(ha) = &source.monitor {
-                references.push((format!("{path}.monitor.service"), &ha.service));
-            }
-            if let Some(ForecastKind::HomeAssistant(ha)) = &source.forecast {
-                references.push((format!("{path}.forecast.service"), &ha.service));
-            }
-        }
-        for (path, service) in references {
-            if !known.contains(&service) {
-                self.error(&path, format!("unknown service `{service}`"));
-            }
-        }
-        for service in &config.services {
-            let ServiceKind::HomeAssistant(ha) = &service.kind;
-            if ha.token.as_ref().is_none_or(|t| t.is_empty()) {
-                self.error(&service.at, "a home_assistant service needs `token` or `token_file`");
+    /// Each component's own checks (references, expressions, secrets), located below it.
+    fn components(&mut self, config: &Config) {
+        let services: Vec<&str> = config.services.iter().map(|s| s.id.as_str()).collect();
+        let has_location = config.settings.latitude.is_some() && config.settings.longitude.is_some();
+        let sources = config.energy_sources.iter().flat_map(|s| std::iter::once(&s.monitor).chain(&s.forecast));
+        let all = config.services.iter().chain(&config.controllers).chain(sources);
+        for component in all.chain(&config.trackers).chain(&config.notifiers) {
+            let mut check = SettingsCheck { services: &services, has_location, problems: Vec::new() };
+            component.settings.check(&mut check);
+            for (key, message) in check.problems {
+                let path = if key.is_empty() { component.at.clone() } else { key_path(&component.at, &key) };
+                self.error(&path, message);
             }
         }
     }
@@ -181,7 +117,7 @@ impl<'a> Checker<'a> {
     /// Binds every miner's features, reporting what cannot be bound.
     fn miners(&mut self, config: &Config) -> BTreeMap<String, Vec<Binding>> {
         let features: HashMap<&str, Vec<FeatureType>> =
-            config.controllers.iter().map(|c| (c.id.as_str(), capabilities(&c.kind))).collect();
+            config.controllers.iter().map(|c| (c.id.as_str(), c.settings.features())).collect();
         let supported = |id: &str| features.get(id).cloned();
         let mut bindings = BTreeMap::new();
         for miner in &config.miners {
@@ -265,10 +201,6 @@ impl<'a> Checker<'a> {
         }
         sets
     }
-}
-
-fn not_yet(what: &str, name: &str) -> String {
-    format!("{what} type `{name}` is not supported yet by this build of edge-mining")
 }
 
 /// The folder of the config file, for resolving relative paths.

@@ -7,9 +7,9 @@ pub mod check;
 pub mod interpolate;
 pub mod model;
 pub mod parse;
-pub mod planned;
 pub mod schema;
 pub mod secret;
+pub mod spec;
 
 use std::path::{Path, PathBuf};
 
@@ -25,15 +25,16 @@ pub struct Loaded {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Loads and checks `file`, including every rule file its units name.
-pub fn load(file: &Path) -> Result<Loaded, Vec<Diagnostic>> {
+/// Loads and checks `file`, including every rule file its units name, with the component
+/// types of `registry` (`crate::registry::REGISTRY`).
+pub fn load(file: &Path, registry: &spec::Registry) -> Result<Loaded, Vec<Diagnostic>> {
     let text = std::fs::read_to_string(file).map_err(|err| {
         vec![Diagnostic::error(Location::new(file, 1, 1), "", format!("cannot read config file: {err}"))]
     })?;
     let mut doc = Document::parse(file, &text).map_err(|d| vec![d])?;
     let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut diagnostics = interpolate_document(&mut doc, &dir);
-    let mut parser = parse::SectionParser::new(&doc);
+    let mut parser = parse::SectionParser::new(&doc, registry);
     let sections = parser.parse();
     diagnostics.append(&mut parser.diagnostics);
     let mut checker = check::Checker::new(&doc, &dir);

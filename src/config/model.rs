@@ -1,23 +1,18 @@
-//! The typed configuration: one struct per section and one struct per component `type`.
+//! The typed configuration: one struct per section.
 //!
-//! Tagged components (`controllers`, `trackers`, energy `monitor`…) are enums whose variants
-//! hold the struct of that type; `config::parse` picks the variant from the `type` key.
+//! Tagged components (`controllers`, `trackers`, energy `monitor`…) are `Component`s: the
+//! keys every type shares, and the settings the type's own struct parsed (`config::spec`).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::config::planned;
+use crate::config::spec::ComponentSettings;
 use crate::core::binding::Binding;
 use crate::core::feature::FeatureType;
-use crate::devices::antminer::WebMinerConfig;
-use crate::devices::bitaxe::BitaxeConfig;
-use crate::devices::cgminer::CgminerConfig;
-use crate::devices::luxos::LuxosConfig;
-use crate::devices::simulated::SimulatedControllerConfig;
 use crate::duration::Span;
-use crate::energy::simulated::SimulatedMonitorConfig;
 
 /// The whole configuration file, validated and with every reference resolved.
 #[derive(Debug, Clone)]
@@ -25,12 +20,12 @@ pub struct Config {
     pub file: PathBuf,
     pub state: PathBuf,
     pub settings: Settings,
-    pub services: Vec<Component<ServiceKind>>,
+    pub services: Vec<Component>,
     pub energy_sources: Vec<EnergySource>,
-    pub controllers: Vec<Component<ControllerKind>>,
+    pub controllers: Vec<Component>,
     pub miners: Vec<Miner>,
-    pub trackers: Vec<Component<TrackerKind>>,
-    pub notifiers: Vec<Component<NotifierKind>>,
+    pub trackers: Vec<Component>,
+    pub notifiers: Vec<Component>,
     pub units: Vec<Unit>,
     /// Each miner's feature bindings, resolved once when the config is checked.
     pub bindings: BTreeMap<String, Vec<Binding>>,
@@ -43,11 +38,17 @@ impl Config {
     }
 }
 
-/// A component with an id and the struct of its `type`.
+/// A configured component: the keys every type shares and the settings of its `type`.
 #[derive(Debug, Clone)]
-pub struct Component<K> {
+pub struct Component {
+    /// Unique in its section; empty for a monitor or a forecast, which have none.
     pub id: String,
-    pub kind: K,
+    /// The `type`, as the registry names it.
+    pub type_name: &'static str,
+    /// The type's own keys, parsed by its struct.
+    pub settings: Arc<dyn ComponentSettings>,
+    /// Bound on one request to it, instead of `settings.timeout`.
+    pub timeout: Option<Span>,
     /// Where it is in the config file (`controllers[2]`), for messages.
     pub at: String,
 }
@@ -97,11 +98,6 @@ impl Default for Settings {
     }
 }
 
-#[derive(Debug, Clone)]
-pub enum ServiceKind {
-    HomeAssistant(crate::transport::home_assistant::HomeAssistantService),
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EnergySourceType {
@@ -133,8 +129,8 @@ pub struct EnergySource {
     pub source_type: EnergySourceType,
     pub nominal_power_max: Option<f64>,
     pub storage_capacity: Option<f64>,
-    pub monitor: MonitorKind,
-    pub forecast: Option<ForecastKind>,
+    pub monitor: Component,
+    pub forecast: Option<Component>,
 }
 
 /// The untagged part of an energy source; `monitor` and `forecast` are parsed by type.
@@ -149,52 +145,6 @@ pub struct EnergySourceFields {
     pub storage_capacity: Option<f64>,
     pub monitor: serde_yaml::Value,
     pub forecast: Option<serde_yaml::Value>,
-}
-
-// Config enums are built once per run; boxing their variants would buy nothing.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone)]
-pub enum MonitorKind {
-    Simulated(SimulatedMonitorConfig),
-    HomeAssistant(crate::energy::home_assistant::HomeAssistantMonitorConfig),
-    Http(crate::energy::http::HttpMonitorConfig),
-}
-
-#[derive(Debug, Clone)]
-pub enum ForecastKind {
-    Simulated(planned::Empty),
-    HomeAssistant(crate::energy::forecast_home_assistant::HomeAssistantForecastConfig),
-    ForecastSolar(crate::energy::forecast_solar::ForecastSolarConfig),
-}
-
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone)]
-pub enum ControllerKind {
-    Simulated(SimulatedControllerConfig),
-    Cgminer(CgminerConfig),
-    Whatsminer(CgminerConfig),
-    Avalon(CgminerConfig),
-    Luxos(LuxosConfig),
-    Antminer(WebMinerConfig),
-    BraiinsOs(WebMinerConfig),
-    Bitaxe(BitaxeConfig),
-    Shelly(crate::devices::shelly::ShellyConfig),
-    Tasmota(crate::devices::tasmota::TasmotaConfig),
-    HomeAssistant(crate::devices::home_assistant::HomeAssistantControllerConfig),
-    Http(crate::devices::http::HttpControllerConfig),
-}
-
-#[derive(Debug, Clone)]
-pub enum TrackerKind {
-    Simulated(planned::Empty),
-    Ocean(crate::trackers::ocean::OceanConfig),
-    BraiinsPool(crate::trackers::braiins_pool::BraiinsPoolConfig),
-}
-
-#[derive(Debug, Clone)]
-pub enum NotifierKind {
-    Telegram(crate::notify::telegram::TelegramConfig),
-    Webhook(crate::notify::webhook::WebhookConfig),
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]

@@ -3,7 +3,9 @@
 use serde::de::DeserializeOwned;
 
 use crate::config::model::*;
+use crate::config::spec::{ParseError, Registry, Section};
 use crate::diag::Diagnostic;
+use crate::duration::Span;
 use crate::yaml::{Document, Value, index_path, key_path};
 
 pub const TOP_LEVEL_KEYS: [&str; 10] = [
@@ -19,48 +21,29 @@ pub const TOP_LEVEL_KEYS: [&str; 10] = [
     "units",
 ];
 
-pub const SERVICE_TYPES: [&str; 1] = ["home_assistant"];
-pub const CONTROLLER_TYPES: [&str; 12] = [
-    "simulated",
-    "cgminer",
-    "whatsminer",
-    "avalon",
-    "luxos",
-    "antminer",
-    "braiins_os",
-    "bitaxe",
-    "shelly",
-    "tasmota",
-    "home_assistant",
-    "http",
-];
-pub const MONITOR_TYPES: [&str; 3] = ["simulated", "home_assistant", "http"];
-pub const FORECAST_TYPES: [&str; 3] = ["simulated", "home_assistant", "forecast_solar"];
-pub const TRACKER_TYPES: [&str; 3] = ["simulated", "ocean", "braiins_pool"];
-pub const NOTIFIER_TYPES: [&str; 2] = ["telegram", "webhook"];
-
 /// The sections of a config file, typed, before cross-references are checked.
 pub struct Sections {
     pub state: Option<String>,
     pub settings: Settings,
-    pub services: Vec<Component<ServiceKind>>,
+    pub services: Vec<Component>,
     pub energy_sources: Vec<EnergySource>,
-    pub controllers: Vec<Component<ControllerKind>>,
+    pub controllers: Vec<Component>,
     pub miners: Vec<Miner>,
-    pub trackers: Vec<Component<TrackerKind>>,
-    pub notifiers: Vec<Component<NotifierKind>>,
+    pub trackers: Vec<Component>,
+    pub notifiers: Vec<Component>,
     pub units: Vec<Unit>,
 }
 
 /// Walks a document, typing what it can and recording a diagnostic for the rest.
 pub struct SectionParser<'a> {
     doc: &'a Document,
+    registry: &'a Registry,
     pub diagnostics: Vec<Diagnostic>,
 }
 
 impl<'a> SectionParser<'a> {
-    pub fn new(doc: &'a Document) -> SectionParser<'a> {
-        SectionParser { doc, diagnostics: Vec::new() }
+    pub fn new(doc: &'a Document, registry: &'a Registry) -> SectionParser<'a> {
+        SectionParser { doc, registry, diagnostics: Vec::new() }
     }
 
     pub fn error(&mut self, path: &str, message: impl Into<String>) {
@@ -73,14 +56,14 @@ impl<'a> SectionParser<'a> {
         Sections {
             state: root.get("state").and_then(|v| self.typed("state", v.clone())),
             settings: root.get("settings").and_then(|v| self.typed("settings", v.clone())).unwrap_or_default(),
-            services: self.components(&root, "services", &SERVICE_TYPES, service_kind),
+            services: self.components(&root, Section::Services),
             energy_sources: self.list(&root, "energy_sources", Self::energy_source),
-            controllers: self.components(&root, "controllers", &CONTROLLER_TYPES, controller_kind),
+            controllers: self.components(&root, Section::Controllers),
             miners: self.list(&root, "miners", |parser, path, value| {
                 parser.typed(path, value).map(|miner| Miner { at: path.to_string(), ..miner })
             }),
-            trackers: self.components(&root, "trackers", &TRACKER_TYPES, tracker_kind),
-            notifiers: self.components(&root, "notifiers", &NOTIFIER_TYPES, notifier_kind),
+            trackers: self.components(&root, Section::Trackers),
+            notifiers: self.components(&root, Section::Notifiers),
             units: self.list(&root, "units", |parser, path, value| {
                 parser.typed(path, value).map(|unit| Unit { at: path.to_string(), ..unit })
             }),
@@ -110,19 +93,9 @@ impl<'a> SectionParser<'a> {
 
     /// Types `value` as T; on failure records the error at the deepest path serde reached.
     pub fn typed<T: DeserializeOwned>(&mut self, path: &str, value: Value) -> Option<T> {
-        self.typed_with_extra_keys(path, value, &[])
-    }
-
-    fn typed_with_extra_keys<T: DeserializeOwned>(&mut self, path: &str, value: Value, extra: &[&str]) -> Option<T> {
         match serde_path_to_error::deserialize::<_, T>(value) {
             Ok(typed) => Some(typed),
-            Err(err) => {
-                let inner = err.path().to_string();
-                let full = if inner == "." { path.to_string() } else { join_serde_path(path, &inner) };
-                let message = readable_serde_message(&err.inner().to_string(), extra);
-                self.error(&full, message);
-                None
-            }
+            Err(err) => self.body_error(path, &err, &[]),
         }
     }
 
@@ -148,28 +121,49 @@ impl<'a> SectionParser<'a> {
         out
     }
 
-    fn components<K>(
-        &mut self,
-        root: &Value,
-        section: &str,
-        types: &[&str],
-        kind_of: fn(&mut Self, &str, &str, Value) -> Option<K>,
-    ) -> Vec<Component<K>> {
-        self.list(root, section, |parser, path, value| {
-            let (id, kind_name, body) = parser.split_tagged(path, value, types, true)?;
-            let kind = kind_of(parser, path, &kind_name, body)?;
-            Some(Component { id: id.unwrap_or_default(), kind, at: path.to_string() })
+    fn components(&mut self, root: &Value, section: Section) -> Vec<Component> {
+        self.list(root, section.name(), |parser, path, value| parser.component(path, value, section))
+    }
+
+    /// Types one `{id, type, timeout, …}` entry of a section by its type in the registry.
+    pub fn component(&mut self, path: &str, value: Value, section: Section) -> Option<Component> {
+        let types = self.registry.names(section);
+        let (id, kind, timeout, body) = self.split_tagged(path, value, &types, section.has_id())?;
+        let component_type = self.registry.find(section, &kind)?;
+        let settings = match component_type.parse(body) {
+            Ok(settings) => settings,
+            Err(err) => {
+                let shared: &[&str] = if section.has_id() { &["id", "type", "timeout"] } else { &["type", "timeout"] };
+                return self.body_error(path, &err, shared);
+            }
+        };
+        Some(Component {
+            id: id.unwrap_or_default(),
+            type_name: component_type.info().name,
+            settings,
+            timeout,
+            at: path.to_string(),
         })
     }
 
-    /// Splits `{id, type, …}` into the id, the type and the remaining keys; checks the type.
-    pub fn split_tagged(
+    /// Records a typing error at the deepest path serde reached; `extra` are keys allowed
+    /// besides the struct's own.
+    fn body_error<T>(&mut self, path: &str, err: &ParseError, extra: &[&str]) -> Option<T> {
+        let inner = err.path().to_string();
+        let full = if inner == "." { path.to_string() } else { join_serde_path(path, &inner) };
+        self.error(&full, readable_serde_message(&err.inner().to_string(), extra));
+        None
+    }
+
+    /// Splits `{id, type, timeout, …}` into the keys every type shares and the remaining
+    /// ones; checks the type.
+    fn split_tagged(
         &mut self,
         path: &str,
         value: Value,
         types: &[&str],
         needs_id: bool,
-    ) -> Option<(Option<String>, String, Value)> {
+    ) -> Option<(Option<String>, String, Option<Span>, Value)> {
         let Value::Mapping(mut map) = value else {
             self.error(path, "expected a mapping with a `type` key");
             return None;
@@ -204,35 +198,19 @@ impl<'a> SectionParser<'a> {
                 return None;
             }
         };
-        Some((id, kind, Value::Mapping(map)))
-    }
-
-    /// Types the body of a tagged component; unknown-key messages list `id` and `type` too.
-    pub fn tagged_body<T: DeserializeOwned>(&mut self, path: &str, body: Value, with_id: bool) -> Option<T> {
-        let extra: &[&str] = if with_id { &["id", "type"] } else { &["type"] };
-        self.typed_with_extra_keys(path, body, extra)
+        let timeout = match map.remove("timeout") {
+            None => None,
+            Some(value) => Some(self.typed(&key_path(path, "timeout"), value)?),
+        };
+        Some((id, kind, timeout, Value::Mapping(map)))
     }
 
     fn energy_source(&mut self, path: &str, value: Value) -> Option<EnergySource> {
         let fields: EnergySourceFields = self.typed(path, value)?;
-        let monitor_path = key_path(path, "monitor");
-        let (_, kind, body) = self.split_tagged(&monitor_path, fields.monitor, &MONITOR_TYPES, false)?;
-        let monitor = match kind.as_str() {
-            "simulated" => MonitorKind::Simulated(self.tagged_body(&monitor_path, body, false)?),
-            "home_assistant" => MonitorKind::HomeAssistant(self.tagged_body(&monitor_path, body, false)?),
-            _ => MonitorKind::Http(self.tagged_body(&monitor_path, body, false)?),
-        };
+        let monitor = self.component(&key_path(path, "monitor"), fields.monitor, Section::Monitor)?;
         let forecast = match fields.forecast {
             None => None,
-            Some(value) => {
-                let forecast_path = key_path(path, "forecast");
-                let (_, kind, body) = self.split_tagged(&forecast_path, value, &FORECAST_TYPES, false)?;
-                Some(match kind.as_str() {
-                    "simulated" => ForecastKind::Simulated(self.tagged_body(&forecast_path, body, false)?),
-                    "home_assistant" => ForecastKind::HomeAssistant(self.tagged_body(&forecast_path, body, false)?),
-                    _ => ForecastKind::ForecastSolar(self.tagged_body(&forecast_path, body, false)?),
-                })
-            }
+            Some(value) => Some(self.component(&key_path(path, "forecast"), value, Section::Forecast)?),
         };
         Some(EnergySource {
             id: fields.id,
@@ -245,47 +223,6 @@ impl<'a> SectionParser<'a> {
             forecast,
         })
     }
-}
-
-fn service_kind(parser: &mut SectionParser, path: &str, _kind: &str, body: Value) -> Option<ServiceKind> {
-    Some(ServiceKind::HomeAssistant(parser.tagged_body(path, body, true)?))
-}
-
-fn controller_kind(parser: &mut SectionParser, path: &str, kind: &str, body: Value) -> Option<ControllerKind> {
-    macro_rules! typed {
-        ($body:expr) => {
-            parser.tagged_body(path, $body, true)
-        };
-    }
-    Some(match kind {
-        "simulated" => ControllerKind::Simulated(typed!(body)?),
-        "cgminer" => ControllerKind::Cgminer(typed!(body)?),
-        "whatsminer" => ControllerKind::Whatsminer(typed!(body)?),
-        "avalon" => ControllerKind::Avalon(typed!(body)?),
-        "luxos" => ControllerKind::Luxos(typed!(body)?),
-        "antminer" => ControllerKind::Antminer(typed!(body)?),
-        "braiins_os" => ControllerKind::BraiinsOs(typed!(body)?),
-        "bitaxe" => ControllerKind::Bitaxe(typed!(body)?),
-        "shelly" => ControllerKind::Shelly(typed!(body)?),
-        "tasmota" => ControllerKind::Tasmota(typed!(body)?),
-        "home_assistant" => ControllerKind::HomeAssistant(typed!(body)?),
-        _ => ControllerKind::Http(typed!(body)?),
-    })
-}
-
-fn tracker_kind(parser: &mut SectionParser, path: &str, kind: &str, body: Value) -> Option<TrackerKind> {
-    Some(match kind {
-        "simulated" => TrackerKind::Simulated(parser.tagged_body(path, body, true)?),
-        "ocean" => TrackerKind::Ocean(parser.tagged_body(path, body, true)?),
-        _ => TrackerKind::BraiinsPool(parser.tagged_body(path, body, true)?),
-    })
-}
-
-fn notifier_kind(parser: &mut SectionParser, path: &str, kind: &str, body: Value) -> Option<NotifierKind> {
-    Some(match kind {
-        "telegram" => NotifierKind::Telegram(parser.tagged_body(path, body, true)?),
-        _ => NotifierKind::Webhook(parser.tagged_body(path, body, true)?),
-    })
 }
 
 /// serde_path_to_error prints `a.b[0].c`; ours is the same shape below a prefix.

@@ -1,7 +1,7 @@
 //! Act: turn decisions into commands (MINING → POWER fallback, stop modes), record each
 //! command before sending it, send them in parallel, and record the outcomes.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crate::config::Config;
 use crate::config::model::StopMode;
@@ -9,7 +9,7 @@ use crate::core::binding::{Binding, resolve};
 use crate::core::feature::FeatureType;
 use crate::core::status::MinerStatus;
 use crate::cycle::outcome::{ActionOutcome, Reason};
-use crate::devices::Controller;
+use crate::devices::Controllers;
 use crate::rules::model::Decision;
 use crate::sim::SimWorld;
 use crate::state::{ActionRow, Store, finish_action, insert_action, save_sim};
@@ -116,14 +116,11 @@ pub fn plan(
 }
 
 /// Sends one command through its controller.
-pub fn send(
-    command: &Command,
-    controllers: &BTreeMap<String, Box<dyn Controller + '_>>,
-    call: &Call,
-) -> Result<(), String> {
-    let controller = controllers
+pub fn send(command: &Command, controllers: &Controllers, call: &Call) -> Result<(), String> {
+    let built = controllers
         .get(&command.controller)
         .ok_or_else(|| format!("controller `{}` is not available in this build", command.controller))?;
+    let (controller, call) = (&built.inner, &built.call(call));
     if call.budget().is_none() {
         return Err("cycle deadline reached before the command".into());
     }
@@ -144,7 +141,7 @@ pub fn execute(
     store: &mut Store,
     config: &Config,
     commands: &[Command],
-    controllers: &BTreeMap<String, Box<dyn Controller + '_>>,
+    controllers: &Controllers,
     call: &Call,
     world: &SimWorld,
     manual: bool,

@@ -12,7 +12,7 @@ use crate::core::feature::FeatureType;
 use crate::core::reading::{EnergyReading, ForecastReading, MinerReading, MinerState};
 use crate::core::status::{MinerStatus, derive_status};
 use crate::cycle::scope::Scope;
-use crate::devices::Controller;
+use crate::devices::Controllers;
 use crate::sim::SimWorld;
 use crate::trackers::Tracked;
 use crate::transport::Call;
@@ -49,13 +49,7 @@ enum Answer {
     Miner(String, MinerState),
 }
 
-pub fn poll(
-    config: &Config,
-    scope: &Scope,
-    controllers: &BTreeMap<String, Box<dyn Controller + '_>>,
-    sources: &Sources,
-    call: &Call,
-) -> Inputs {
+pub fn poll(config: &Config, scope: &Scope, controllers: &Controllers, sources: &Sources, call: &Call) -> Inputs {
     let mut jobs: Vec<Job> = Vec::new();
     jobs.extend(scope.sources.iter().map(|s| Job::Energy(s)));
     jobs.extend(scope.sources.iter().filter(|s| s.forecast.is_some()).map(|s| Job::Forecast(s)));
@@ -76,32 +70,29 @@ pub fn poll(
     inputs
 }
 
-fn run_job(
-    config: &Config,
-    job: &Job,
-    controllers: &BTreeMap<String, Box<dyn Controller + '_>>,
-    sources: &Sources,
-    call: &Call,
-) -> Answer {
+fn run_job(config: &Config, job: &Job, controllers: &Controllers, sources: &Sources, call: &Call) -> Answer {
     let world = sources.world;
     match job {
         Job::Energy(source) => {
-            let result = match crate::energy::build_monitor(config, source, world) {
-                Some(monitor) => monitor.read(call).map_err(|e| e.0),
+            let build = crate::energy::Build { config, source, world, fetcher: sources.fetcher };
+            let result = match crate::energy::build_monitor(&build) {
+                Some(monitor) => monitor.read(&call.with_timeout(source.monitor.timeout)).map_err(|e| e.0),
                 None => Err(unsupported("energy monitor")),
             };
             Answer::Energy(source.id.clone(), result)
         }
         Job::Forecast(source) => {
-            let result = match crate::energy::build_forecast(config, source, sources.fetcher) {
-                Some(provider) => provider.read(call).map_err(|e| e.0),
+            let build = crate::energy::Build { config, source, world, fetcher: sources.fetcher };
+            let timeout = source.forecast.as_ref().and_then(|f| f.timeout);
+            let result = match crate::energy::build_forecast(&build) {
+                Some(provider) => provider.read(&call.with_timeout(timeout)).map_err(|e| e.0),
                 None => Err(unsupported("forecast")),
             };
             Answer::Forecast(source.id.clone(), result)
         }
         Job::Tracker(id) => {
             let tracked = match crate::trackers::build(config, id, world, sources.fetcher) {
-                Some(tracker) => tracker.snapshot(call),
+                Some(tracker) => tracker.inner.snapshot(&tracker.call(call)),
                 None => Tracked { snapshot: None, problem: Some(unsupported("tracker")) },
             };
             Answer::Tracker(id.to_string(), tracked)
@@ -116,12 +107,7 @@ fn unsupported(what: &str) -> String {
 
 /// Reads one miner: its plug first (an open relay means `off`, nothing else to read), then
 /// every readable feature from its best provider, failing over to the next on error.
-pub fn poll_miner(
-    config: &Config,
-    miner: &Miner,
-    controllers: &BTreeMap<String, Box<dyn Controller + '_>>,
-    call: &Call,
-) -> MinerState {
+pub fn poll_miner(config: &Config, miner: &Miner, controllers: &Controllers, call: &Call) -> MinerState {
     let bindings = config.bindings_of(&miner.id);
     let mut state = MinerState::default();
     let mut merged = MinerReading::default();
@@ -208,20 +194,16 @@ fn absorb(
     }
 }
 
-fn read(
-    controllers: &BTreeMap<String, Box<dyn Controller + '_>>,
-    id: &str,
-    features: &[FeatureType],
-    call: &Call,
-) -> Result<MinerReading, String> {
-    let monitor = controllers
-        .get(id)
-        .and_then(|c| c.monitor())
+fn read(controllers: &Controllers, id: &str, features: &[FeatureType], call: &Call) -> Result<MinerReading, String> {
+    let controller = controllers.get(id);
+    let monitor = controller
+        .and_then(|c| c.inner.monitor())
         .ok_or_else(|| format!("controller `{id}` cannot be read by this build"))?;
+    let call = controller.map_or(*call, |c| c.call(call));
     if call.budget().is_none() {
         return Err("cycle deadline reached before the request".into());
     }
-    monitor.read(features, call).map_err(|e| e.0)
+    monitor.read(features, &call).map_err(|e| e.0)
 }
 
 /// Copies the fields a feature provides; false when the reading lacks them.

@@ -5,12 +5,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::secret::Secret;
+use crate::config::spec::{Address, ComponentSettings, TypeInfo, Typed};
 use crate::core::feature::FeatureType;
 use crate::core::reading::MinerReading;
 use crate::core::status::MinerStatus;
-use crate::devices::cgminer::{default_port, hashing_status, read_standard};
-use crate::devices::{Controller, MiningControl, Monitor};
-use crate::duration::Span;
+use crate::devices::cgminer::{default_port, features_with, hashing_status, read_standard};
+use crate::devices::{Build, Controller, ControllerSettings, MiningControl, Monitor};
 use crate::transport::cgminer::Client;
 use crate::transport::http::{Request, send_digest};
 use crate::transport::{Call, DeviceError};
@@ -26,7 +26,6 @@ pub struct WebMinerConfig {
     pub web_url: Option<String>,
     pub username: Option<String>,
     pub password: Option<Secret>,
-    pub timeout: Option<Span>,
 }
 
 impl WebMinerConfig {
@@ -38,12 +37,37 @@ impl WebMinerConfig {
 const SLEEP: &str = "1";
 const NORMAL: &str = "0";
 
+pub const TYPE: Typed<AntminerConfig> = Typed::new(
+    TypeInfo::new(
+        "antminer",
+        "Bitmain Antminer on stock firmware: 4028 reads, sleep and wake through the web CGI.",
+        "{id: s19-stock, type: antminer, host: 192.168.1.44, username: root, password: root}",
+    )
+    .miner(Address::Host),
+);
+
+/// Keys of the `antminer` type.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(transparent)]
+pub struct AntminerConfig(pub WebMinerConfig);
+
+impl ComponentSettings for AntminerConfig {
+    fn features(&self) -> Vec<FeatureType> {
+        features_with(&[FeatureType::MiningControl, FeatureType::MaxHashrateDetection])
+    }
+}
+
+impl ControllerSettings for AntminerConfig {
+    fn build<'a>(&'a self, _: &Build<'a>) -> Option<Box<dyn Controller + 'a>> {
+        Some(Box::new(Antminer::new(&self.0)))
+    }
+}
+
 pub struct Antminer {
     client: Client,
     web_url: String,
     username: String,
     password: String,
-    timeout: Option<Span>,
 }
 
 impl Antminer {
@@ -53,7 +77,6 @@ impl Antminer {
             web_url: config.web_url(),
             username: config.username.clone().unwrap_or_else(|| "root".into()),
             password: config.password.as_ref().map_or_else(|| "root".into(), |p| p.expose().to_string()),
-            timeout: config.timeout,
         }
     }
 
@@ -75,14 +98,13 @@ impl Antminer {
 
     /// Reads the miner configuration, sets the work mode, writes it back.
     fn set_mode(&self, mode: &str, call: &Call) -> Result<(), DeviceError> {
-        let call = call.with_timeout(self.timeout);
-        let mut conf = self.cgi("get_miner_conf", None, &call)?;
+        let mut conf = self.cgi("get_miner_conf", None, call)?;
         let Some(map) = conf.as_object_mut() else {
             return Err(DeviceError("get_miner_conf: not a JSON object".into()));
         };
         map.insert("bitmain-work-mode".into(), Value::String(mode.into()));
         map.insert("miner-mode".into(), Value::from(mode.parse::<i64>().unwrap_or(0)));
-        let reply = self.cgi("set_miner_conf", Some(&conf), &call)?;
+        let reply = self.cgi("set_miner_conf", Some(&conf), call)?;
         let failed = reply.get("stats").and_then(Value::as_str).is_some_and(|s| s.eq_ignore_ascii_case("error"));
         if failed {
             return Err(DeviceError(format!("set_miner_conf refused: {reply}")));
@@ -104,9 +126,8 @@ fn sleeping(conf: &Value) -> Option<bool> {
 
 impl Monitor for Antminer {
     fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
-        let call = call.with_timeout(self.timeout);
-        let (mut reading, _) = read_standard(&self.client, &[], &call)?;
-        let asleep = self.cgi("get_miner_conf", None, &call).ok().as_ref().and_then(sleeping);
+        let (mut reading, _) = read_standard(&self.client, &[], call)?;
+        let asleep = self.cgi("get_miner_conf", None, call).ok().as_ref().and_then(sleeping);
         reading.status = Some(if asleep == Some(true) { MinerStatus::Off } else { hashing_status(&reading) });
         Ok(reading)
     }

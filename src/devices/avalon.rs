@@ -8,31 +8,55 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::config::spec::{Address, ComponentSettings, TypeInfo, Typed};
 use crate::core::feature::FeatureType;
 use crate::core::reading::{Hashboard, MinerReading};
 use crate::core::status::MinerStatus;
-use crate::devices::cgminer::{CgminerConfig, hashing_status, read_standard};
-use crate::devices::{Controller, MiningControl, Monitor};
-use crate::duration::Span;
+use crate::devices::cgminer::{CgminerConfig, features_with, hashing_status, read_standard};
+use crate::devices::{Build, Controller, ControllerSettings, MiningControl, Monitor};
 use crate::transport::cgminer::Client;
 use crate::transport::cgminer::reply::section;
 use crate::transport::cgminer::transport::TransportError;
 use crate::transport::{Call, DeviceError};
 
+pub const TYPE: Typed<AvalonConfig> = Typed::new(
+    TypeInfo::new(
+        "avalon",
+        "Canaan Avalon (Nano, Q, Mini) on port 4028, with softoff/softon.",
+        "{id: avalon-q, type: avalon, host: 192.168.1.42}",
+    )
+    .miner(Address::Host),
+);
+
+/// Keys of the `avalon` type.
+#[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
+#[serde(transparent)]
+pub struct AvalonConfig(pub CgminerConfig);
+
+impl ComponentSettings for AvalonConfig {
+    fn features(&self) -> Vec<FeatureType> {
+        features_with(&[FeatureType::MiningControl])
+    }
+}
+
+impl ControllerSettings for AvalonConfig {
+    fn build<'a>(&'a self, _: &Build<'a>) -> Option<Box<dyn Controller + 'a>> {
+        Some(Box::new(Avalon::new(&self.0)))
+    }
+}
+
 pub struct Avalon {
     client: Client,
-    timeout: Option<Span>,
 }
 
 impl Avalon {
     pub fn new(config: &CgminerConfig) -> Avalon {
-        Avalon { client: Client::new(&config.host, config.port), timeout: config.timeout }
+        Avalon { client: Client::new(&config.host, config.port) }
     }
 
     fn ascset(&self, action: &str, call: &Call) -> Result<(), DeviceError> {
-        let call = call.with_timeout(self.timeout);
         let parameter = format!("0,{action},1:{}", call.now);
-        match self.client.exchange("ascset", Some(&parameter), &call) {
+        match self.client.exchange("ascset", Some(&parameter), call) {
             Ok(reply) => {
                 let value = crate::transport::cgminer::repair::parse(&reply).map_err(DeviceError)?;
                 crate::transport::cgminer::reply::check_status(&value)
@@ -85,8 +109,7 @@ fn soft_off(fields: &BTreeMap<String, String>) -> bool {
 
 impl Monitor for Avalon {
     fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
-        let call = call.with_timeout(self.timeout);
-        let (mut reading, replies) = read_standard(&self.client, &[], &call)?;
+        let (mut reading, replies) = read_standard(&self.client, &[], call)?;
         let fields = replies.get("stats").map(mm_fields).unwrap_or_default();
         let fans: Vec<f64> = (1..=4).filter_map(|i| number(&fields, &format!("Fan{i}"))).collect();
         if !fans.is_empty() {

@@ -5,33 +5,60 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::config::spec::{Address, ComponentSettings, TypeInfo, Typed};
 use crate::core::feature::FeatureType;
 use crate::core::reading::{DeviceInfo, Hashboard, MinerReading};
 use crate::core::status::MinerStatus;
-use crate::devices::{Controller, Monitor};
-use crate::duration::Span;
+use crate::devices::{Build, Controller, ControllerSettings, Monitor};
 use crate::transport::cgminer::reply::{field, field_text};
 use crate::transport::http::{Request, fetch_json};
 use crate::transport::{Call, DeviceError};
 
-pub const NOTE: &str = "no software pause in AxeOS: pair it with a plug (power_control) to start and stop it";
-
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BitaxeConfig {
-    /// e.g. `http://192.168.1.20`
+    /// The AxeOS web address, e.g. `http://192.168.1.20`
     pub url: String,
-    pub timeout: Option<Span>,
+}
+
+pub const TYPE: Typed<BitaxeConfig> = Typed::new(
+    TypeInfo::new(
+        "bitaxe",
+        "Bitaxe and other AxeOS (ESP-Miner) devices over HTTP.",
+        "{id: bitaxe, type: bitaxe, url: \"http://192.168.1.20\"}",
+    )
+    .miner(Address::Url)
+    .note("no software pause in AxeOS: pair it with a plug (power_control) to start and stop it"),
+);
+
+impl ComponentSettings for BitaxeConfig {
+    fn features(&self) -> Vec<FeatureType> {
+        use FeatureType::*;
+        vec![
+            HashrateMonitoring,
+            PowerMonitoring,
+            StatusMonitoring,
+            HashboardMonitoring,
+            FanSpeedInternalMonitoring,
+            OperationalMonitoring,
+            DeviceInfoDetection,
+        ]
+    }
+}
+
+impl ControllerSettings for BitaxeConfig {
+    fn build<'a>(&'a self, _: &Build<'a>) -> Option<Box<dyn Controller + 'a>> {
+        Some(Box::new(Bitaxe::new(self)))
+    }
 }
 
 pub struct Bitaxe {
     url: String,
-    timeout: Option<Span>,
 }
 
 impl Bitaxe {
     pub fn new(config: &BitaxeConfig) -> Bitaxe {
-        Bitaxe { url: config.url.trim_end_matches('/').to_string(), timeout: config.timeout }
+        Bitaxe { url: config.url.trim_end_matches('/').to_string() }
     }
 }
 
@@ -80,7 +107,6 @@ pub fn reading_of(info: &Value) -> Result<MinerReading, DeviceError> {
 
 impl Monitor for Bitaxe {
     fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
-        let call = call.with_timeout(self.timeout);
         let budget = call.budget().ok_or_else(|| DeviceError("cycle deadline reached".into()))?;
         let info = fetch_json(&Request::get(&format!("{}/api/system/info", self.url)), budget).map_err(DeviceError)?;
         reading_of(&info)

@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::config::spec::{Address, ComponentSettings, TypeInfo, Typed};
 use crate::core::feature::FeatureType;
 use crate::core::reading::{DeviceInfo, Hashboard, MinerReading};
 use crate::core::status::MinerStatus;
 use crate::devices::antminer::WebMinerConfig;
-use crate::devices::cgminer::{hashing_status, read_standard};
-use crate::devices::{Controller, MiningControl, Monitor};
-use crate::duration::Span;
+use crate::devices::cgminer::{features_with, hashing_status, read_standard};
+use crate::devices::{Build, Controller, ControllerSettings, MiningControl, Monitor};
 use crate::transport::cgminer::Client;
 use crate::transport::http::{HttpError, Request, send};
 use crate::transport::{Call, DeviceError};
@@ -20,12 +20,38 @@ use crate::transport::{Call, DeviceError};
 /// Braiins' `status` in miner details: 2 normal, 3 paused, 4 suspended.
 const STATUS_NORMAL: i64 = 2;
 
+pub const TYPE: Typed<BraiinsOsConfig> = Typed::new(
+    TypeInfo::new(
+        "braiins_os",
+        "Braiins OS: its REST API (pause and resume, details), with 4028 as the fallback.",
+        "{id: s19-bos, type: braiins_os, host: 192.168.1.45, password_file: bos-password}",
+    )
+    .miner(Address::Host),
+);
+
+/// Keys of the `braiins_os` type.
+#[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
+#[serde(transparent)]
+pub struct BraiinsOsConfig(pub WebMinerConfig);
+
+impl ComponentSettings for BraiinsOsConfig {
+    fn features(&self) -> Vec<FeatureType> {
+        use FeatureType::*;
+        features_with(&[MiningControl, PowerMonitoring, MaxPowerDetection])
+    }
+}
+
+impl ControllerSettings for BraiinsOsConfig {
+    fn build<'a>(&'a self, _: &Build<'a>) -> Option<Box<dyn Controller + 'a>> {
+        Some(Box::new(BraiinsOs::new(&self.0)))
+    }
+}
+
 pub struct BraiinsOs {
     client: Client,
     api: String,
     username: String,
     password: String,
-    timeout: Option<Span>,
 }
 
 /// Why the REST API could not be used.
@@ -42,7 +68,6 @@ impl BraiinsOs {
             api: format!("{}/api/v1", config.web_url()),
             username: config.username.clone().unwrap_or_else(|| "root".into()),
             password: config.password.as_ref().map(|p| p.expose().to_string()).unwrap_or_default(),
-            timeout: config.timeout,
         }
     }
 
@@ -92,15 +117,14 @@ impl BraiinsOs {
     }
 
     fn act(&self, action: &str, fallback: &str, call: &Call) -> Result<(), DeviceError> {
-        let call = call.with_timeout(self.timeout);
-        let rest = self.login(&call).and_then(|token| {
+        let rest = self.login(call).and_then(|token| {
             let request = Request::new("PUT", &format!("{}/actions/{action}", self.api))
                 .header("Authorization", format!("Bearer {token}"));
-            self.request(request, &call)
+            self.request(request, call)
         });
         match rest {
             Ok(_) => Ok(()),
-            Err(Rest::Absent) => self.client.command(fallback, None, &call).map(|_| ()),
+            Err(Rest::Absent) => self.client.command(fallback, None, call).map(|_| ()),
             Err(Rest::Failed(message)) => Err(DeviceError(message)),
         }
     }
@@ -184,12 +208,11 @@ pub fn rest_reading(
 
 impl Monitor for BraiinsOs {
     fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
-        let call = call.with_timeout(self.timeout);
-        match self.read_rest(&call) {
+        match self.read_rest(call) {
             Ok(reading) => Ok(reading),
             Err(Rest::Failed(message)) => Err(DeviceError(message)),
             Err(Rest::Absent) => {
-                let (mut reading, replies) = read_standard(&self.client, &["fans"], &call)?;
+                let (mut reading, replies) = read_standard(&self.client, &["fans"], call)?;
                 if let Some(fans) = replies.get("fans") {
                     let rpm: Vec<f64> = crate::transport::cgminer::reply::section(fans, "FANS")
                         .iter()

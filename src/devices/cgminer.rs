@@ -5,37 +5,73 @@
 
 use serde::Deserialize;
 
+use crate::config::spec::{Address, ComponentSettings, TypeInfo, Typed};
 use crate::core::feature::FeatureType;
 use crate::core::reading::MinerReading;
 use crate::core::status::MinerStatus;
-use crate::devices::{Controller, Monitor};
-use crate::duration::Span;
+use crate::devices::{Build, Controller, ControllerSettings, Monitor};
 use crate::transport::cgminer::Client;
 use crate::transport::cgminer::readings::{apply_stats, apply_summary, apply_version, boards_from_devs};
 use crate::transport::{Call, DeviceError};
 
-/// Keys of the `cgminer`, `whatsminer` and `avalon` types.
+pub const TYPE: Typed<CgminerConfig> = Typed::new(
+    TypeInfo::new(
+        "cgminer",
+        "Any miner that speaks the CGMiner API on port 4028 (read-only).",
+        "{id: rig-api, type: cgminer, host: 192.168.1.40, port: 4028}",
+    )
+    .miner(Address::Host),
+);
+
+/// The features every CGMiner-API type reads.
+pub const FEATURES: [FeatureType; 6] = [
+    FeatureType::HashrateMonitoring,
+    FeatureType::StatusMonitoring,
+    FeatureType::HashboardMonitoring,
+    FeatureType::FanSpeedInternalMonitoring,
+    FeatureType::OperationalMonitoring,
+    FeatureType::DeviceInfoDetection,
+];
+
+/// The CGMiner-API features plus a type's own.
+pub fn features_with(extra: &[FeatureType]) -> Vec<FeatureType> {
+    FEATURES.iter().chain(extra).copied().collect()
+}
+
+/// Keys of the `cgminer` type, and the address part of every CGMiner-API type.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CgminerConfig {
+    /// The miner's address (name or IP).
     pub host: String,
+    /// The CGMiner API port.
     #[serde(default = "default_port")]
     pub port: u16,
-    pub timeout: Option<Span>,
 }
 
 pub fn default_port() -> u16 {
     4028
 }
 
+impl ComponentSettings for CgminerConfig {
+    fn features(&self) -> Vec<FeatureType> {
+        features_with(&[FeatureType::PowerMonitoring])
+    }
+}
+
+impl ControllerSettings for CgminerConfig {
+    fn build<'a>(&'a self, _: &Build<'a>) -> Option<Box<dyn Controller + 'a>> {
+        Some(Box::new(Cgminer::new(self)))
+    }
+}
+
 pub struct Cgminer {
     client: Client,
-    timeout: Option<Span>,
 }
 
 impl Cgminer {
     pub fn new(config: &CgminerConfig) -> Cgminer {
-        Cgminer { client: Client::new(&config.host, config.port), timeout: config.timeout }
+        Cgminer { client: Client::new(&config.host, config.port) }
     }
 }
 
@@ -81,8 +117,7 @@ pub fn hashing_status(reading: &MinerReading) -> MinerStatus {
 
 impl Monitor for Cgminer {
     fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
-        let call = call.with_timeout(self.timeout);
-        let (mut reading, _) = read_standard(&self.client, &[], &call)?;
+        let (mut reading, _) = read_standard(&self.client, &[], call)?;
         reading.status = Some(hashing_status(&reading));
         Ok(reading)
     }

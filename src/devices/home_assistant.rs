@@ -6,10 +6,11 @@
 
 use serde::Deserialize;
 
+use crate::config::spec::{ComponentSettings, SettingsCheck, TypeInfo, Typed};
 use crate::core::feature::FeatureType;
 use crate::core::reading::MinerReading;
 use crate::core::status::MinerStatus;
-use crate::devices::{Controller, MiningControl, Monitor, PowerControl};
+use crate::devices::{Build, Controller, ControllerSettings, MiningControl, Monitor, PowerControl, features_of_roles};
 use crate::transport::home_assistant::{Client, Quantity};
 use crate::transport::{Call, DeviceError};
 
@@ -25,6 +26,39 @@ pub struct HomeAssistantControllerConfig {
     pub inlet_temperature: Option<String>,
     pub outlet_temperature: Option<String>,
     pub external_fan: Option<String>,
+}
+
+pub const TYPE: Typed<HomeAssistantControllerConfig> = Typed::new(TypeInfo::new(
+    "home_assistant",
+    "A miner or a socket integrated in Home Assistant, one entity per role.",
+    "{id: socket, type: home_assistant, service: ha, switch: switch.miner_socket, power: sensor.miner_power}",
+));
+
+impl ComponentSettings for HomeAssistantControllerConfig {
+    /// Those of the roles configured.
+    fn features(&self) -> Vec<FeatureType> {
+        use FeatureType::*;
+        features_of_roles(&[
+            (self.switch.is_some(), &[PowerControl, StatusMonitoring]),
+            (self.mining_switch.is_some(), &[MiningControl, StatusMonitoring]),
+            (self.power.is_some(), &[PowerMonitoring]),
+            (self.hashrate.is_some(), &[HashrateMonitoring]),
+            (self.inlet_temperature.is_some(), &[InletTemperatureMonitoring]),
+            (self.outlet_temperature.is_some(), &[OutletTemperatureMonitoring]),
+            (self.external_fan.is_some(), &[FanSpeedExternalMonitoring, ExternalFanControl]),
+        ])
+    }
+
+    fn check(&self, check: &mut SettingsCheck<'_>) {
+        check.service("service", &self.service);
+    }
+}
+
+impl ControllerSettings for HomeAssistantControllerConfig {
+    fn build<'a>(&'a self, build: &Build<'a>) -> Option<Box<dyn Controller + 'a>> {
+        let client = crate::services::home_assistant(build.config, &self.service)?;
+        Some(Box::new(HomeAssistantController::new(client, self)))
+    }
 }
 
 pub struct HomeAssistantController {

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::config::spec::{ComponentSettings, SettingsCheck, TypeInfo, Typed};
 use crate::core::feature::FeatureType;
 use crate::core::reading::MinerReading;
 use crate::core::status::MinerStatus;
-use crate::devices::{Controller, MiningControl, Monitor, PowerControl};
-use crate::duration::Span;
+use crate::devices::{Build, Controller, ControllerSettings, MiningControl, Monitor, PowerControl, features_of_roles};
 use crate::transport::extract::{as_number, extract};
 use crate::transport::http::{Request, fetch_json};
 use crate::transport::{Call, DeviceError};
@@ -53,7 +53,6 @@ pub struct HttpControllerConfig {
     pub stop: Option<HttpRole>,
     pub power_on: Option<HttpRole>,
     pub power_off: Option<HttpRole>,
-    pub timeout: Option<Span>,
 }
 
 impl HttpControllerConfig {
@@ -73,6 +72,41 @@ impl HttpControllerConfig {
     }
 }
 
+pub const TYPE: Typed<HttpControllerConfig> = Typed::new(TypeInfo::new(
+    "http",
+    "Any device with an HTTP API: a request and a JSONPath per role.",
+    "{id: custom, type: http, status: {url: \"http://192.168.1.50/api/status\", jsonpath: \"$.state\", on_value: mining}, power: {url: \"http://192.168.1.50/api/status\", jsonpath: \"$.watts\"}}",
+));
+
+impl ComponentSettings for HttpControllerConfig {
+    /// Those of the roles configured.
+    fn features(&self) -> Vec<FeatureType> {
+        use FeatureType::*;
+        features_of_roles(&[
+            (self.status.is_some(), &[StatusMonitoring]),
+            (self.power.is_some(), &[PowerMonitoring]),
+            (self.hashrate.is_some(), &[HashrateMonitoring]),
+            (self.inlet_temperature.is_some(), &[InletTemperatureMonitoring]),
+            (self.start.is_some() && self.stop.is_some(), &[MiningControl]),
+            (self.power_on.is_some() && self.power_off.is_some(), &[PowerControl]),
+        ])
+    }
+
+    fn check(&self, check: &mut SettingsCheck<'_>) {
+        for (name, role) in self.roles() {
+            if let Some(path) = &role.jsonpath {
+                check.result(&format!("{name}.jsonpath"), crate::transport::extract::check(path));
+            }
+        }
+    }
+}
+
+impl ControllerSettings for HttpControllerConfig {
+    fn build<'a>(&'a self, _: &Build<'a>) -> Option<Box<dyn Controller + 'a>> {
+        Some(Box::new(HttpController::new(self)))
+    }
+}
+
 pub struct HttpController {
     config: HttpControllerConfig,
 }
@@ -83,7 +117,6 @@ impl HttpController {
     }
 
     fn request(&self, role: &HttpRole, call: &Call) -> Result<(Request, std::time::Duration), DeviceError> {
-        let call = call.with_timeout(self.config.timeout);
         let budget = call.budget().ok_or_else(|| DeviceError("cycle deadline reached".into()))?;
         let mut request = Request::new(&role.method, &role.url);
         for (name, value) in &self.config.headers {

@@ -6,15 +6,37 @@
 use serde::Deserialize;
 
 use crate::config::secret::Secret;
+use crate::config::spec::{Address, ComponentSettings, TypeInfo, Typed};
 use crate::core::feature::FeatureType;
 use crate::core::reading::MinerReading;
 use crate::core::status::MinerStatus;
-use crate::devices::cgminer::{default_port, hashing_status, read_standard};
-use crate::devices::{Controller, MiningControl, Monitor};
-use crate::duration::Span;
+use crate::devices::cgminer::{default_port, features_with, hashing_status, read_standard};
+use crate::devices::{Build, Controller, ControllerSettings, MiningControl, Monitor};
 use crate::transport::cgminer::Client;
 use crate::transport::cgminer::reply::{field, field_text, first, section};
 use crate::transport::{Call, DeviceError};
+
+pub const TYPE: Typed<LuxosConfig> = Typed::new(
+    TypeInfo::new(
+        "luxos",
+        "LuxOS (LUXminer) on port 4028, with curtail sleep/wakeup through a session.",
+        "{id: s19k-lux, type: luxos, host: 192.168.1.43}",
+    )
+    .miner(Address::Host),
+);
+
+impl ComponentSettings for LuxosConfig {
+    fn features(&self) -> Vec<FeatureType> {
+        use FeatureType::*;
+        features_with(&[MiningControl, PowerMonitoring, MaxHashrateDetection])
+    }
+}
+
+impl ControllerSettings for LuxosConfig {
+    fn build<'a>(&'a self, _: &Build<'a>) -> Option<Box<dyn Controller + 'a>> {
+        Some(Box::new(Luxos::new(self)))
+    }
+}
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -25,17 +47,15 @@ pub struct LuxosConfig {
     /// Kept for firmwares whose `logon` takes credentials; LuxOS itself takes none.
     pub username: Option<String>,
     pub password: Option<Secret>,
-    pub timeout: Option<Span>,
 }
 
 pub struct Luxos {
     client: Client,
-    timeout: Option<Span>,
 }
 
 impl Luxos {
     pub fn new(config: &LuxosConfig) -> Luxos {
-        Luxos { client: Client::new(&config.host, config.port), timeout: config.timeout }
+        Luxos { client: Client::new(&config.host, config.port) }
     }
 
     /// The active session id, or a new one from `logon`.
@@ -52,16 +72,14 @@ impl Luxos {
     }
 
     fn curtail(&self, action: &str, call: &Call) -> Result<(), DeviceError> {
-        let call = call.with_timeout(self.timeout);
-        let session = self.session(&call)?;
-        self.client.command("curtail", Some(&format!("{session},{action}")), &call).map(|_| ())
+        let session = self.session(call)?;
+        self.client.command("curtail", Some(&format!("{session},{action}")), call).map(|_| ())
     }
 }
 
 impl Monitor for Luxos {
     fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
-        let call = call.with_timeout(self.timeout);
-        let (mut reading, replies) = read_standard(&self.client, &["config", "power", "fans"], &call)?;
+        let (mut reading, replies) = read_standard(&self.client, &["config", "power", "fans"], call)?;
         reading.power =
             replies.get("power").and_then(|p| first(p, "POWER")).and_then(|p| field(p, "Watts")).filter(|w| *w >= 0.0);
         let fans: Vec<f64> = replies

@@ -1,5 +1,6 @@
-//! Miner controllers: the feature traits they implement, which features each config type
-//! provides, and building the controllers of a config. One file per controller type.
+//! Miner controllers: the feature traits they implement and the registry of controller
+//! types. Each type is one file (its settings, the features they provide, how it is built,
+//! its protocol) and one line in `TYPES`.
 
 pub mod antminer;
 pub mod avalon;
@@ -16,11 +17,31 @@ pub mod whatsminer;
 
 use std::collections::BTreeMap;
 
-use crate::config::model::{Config, ControllerKind};
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+
+use crate::config::model::{Config, Miner};
+use crate::config::spec::{ComponentSettings, ComponentType, Typed};
 use crate::core::feature::FeatureType;
 use crate::core::reading::MinerReading;
 use crate::sim::SimWorld;
-use crate::transport::{Call, DeviceError};
+use crate::transport::{Call, DeviceError, Timed};
+
+/// Every controller type, in the order `types` and the schema list them.
+pub const TYPES: &[&dyn ControllerType] = &[
+    &simulated::TYPE,
+    &cgminer::TYPE,
+    &whatsminer::TYPE,
+    &avalon::TYPE,
+    &luxos::TYPE,
+    &antminer::TYPE,
+    &braiins_os::TYPE,
+    &bitaxe::TYPE,
+    &shelly::TYPE,
+    &tasmota::TYPE,
+    &home_assistant::TYPE,
+    &http::TYPE,
+];
 
 /// Reads monitoring and info features in one poll.
 pub trait Monitor {
@@ -50,142 +71,64 @@ pub trait Controller: Send + Sync {
     }
 }
 
-/// The features a controller of this config can provide (SPEC §4.4).
-pub fn capabilities(kind: &ControllerKind) -> Vec<FeatureType> {
-    use FeatureType::*;
-    let cgminer = [
-        HashrateMonitoring,
-        StatusMonitoring,
-        HashboardMonitoring,
-        FanSpeedInternalMonitoring,
-        OperationalMonitoring,
-        DeviceInfoDetection,
-    ];
-    let with = |extra: &[FeatureType]| -> Vec<FeatureType> { cgminer.iter().chain(extra).copied().collect() };
-    match kind {
-        ControllerKind::Simulated(_) => FeatureType::ALL.to_vec(),
-        ControllerKind::Cgminer(_) => with(&[PowerMonitoring]),
-        ControllerKind::Antminer(_) => with(&[MiningControl, MaxHashrateDetection]),
-        ControllerKind::BraiinsOs(_) => with(&[MiningControl, PowerMonitoring, MaxPowerDetection]),
-        ControllerKind::Luxos(_) => with(&[MiningControl, PowerMonitoring]),
-        ControllerKind::Avalon(_) => with(&[MiningControl]),
-        ControllerKind::Whatsminer(_) => with(&[PowerMonitoring, MaxPowerDetection]),
-        ControllerKind::Bitaxe(_) => vec![
-            HashrateMonitoring,
-            PowerMonitoring,
-            StatusMonitoring,
-            HashboardMonitoring,
-            FanSpeedInternalMonitoring,
-            OperationalMonitoring,
-            DeviceInfoDetection,
-        ],
-        ControllerKind::Shelly(_) | ControllerKind::Tasmota(_) => vec![PowerControl, PowerMonitoring, StatusMonitoring],
-        ControllerKind::HomeAssistant(ha) => {
-            let roles: [(bool, &[FeatureType]); 7] = [
-                (ha.switch.is_some(), &[PowerControl, StatusMonitoring]),
-                (ha.mining_switch.is_some(), &[MiningControl, StatusMonitoring]),
-                (ha.power.is_some(), &[PowerMonitoring]),
-                (ha.hashrate.is_some(), &[HashrateMonitoring]),
-                (ha.inlet_temperature.is_some(), &[InletTemperatureMonitoring]),
-                (ha.outlet_temperature.is_some(), &[OutletTemperatureMonitoring]),
-                (ha.external_fan.is_some(), &[FanSpeedExternalMonitoring, ExternalFanControl]),
-            ];
-            dedup(roles.iter().filter(|(on, _)| *on).flat_map(|(_, f)| f.iter().copied()))
-        }
-        ControllerKind::Http(http) => {
-            let roles: [(bool, &[FeatureType]); 5] = [
-                (http.status.is_some(), &[StatusMonitoring]),
-                (http.power.is_some(), &[PowerMonitoring]),
-                (http.hashrate.is_some(), &[HashrateMonitoring]),
-                (http.inlet_temperature.is_some(), &[InletTemperatureMonitoring]),
-                (http.start.is_some() && http.stop.is_some(), &[MiningControl]),
-            ];
-            let mut features = dedup(roles.iter().filter(|(on, _)| *on).flat_map(|(_, f)| f.iter().copied()));
-            if http.power_on.is_some() && http.power_off.is_some() {
-                features.push(PowerControl);
-            }
-            features
-        }
+/// What building a controller may use besides its settings.
+pub struct Build<'a> {
+    pub config: &'a Config,
+    /// The controller's id.
+    pub id: &'a str,
+    pub world: &'a SimWorld,
+}
+
+impl<'a> Build<'a> {
+    /// The first miner that uses this controller (the simulation's nominal values).
+    pub fn owner(&self) -> Option<&'a Miner> {
+        self.config
+            .miners
+            .iter()
+            .find(|m| m.controllers.iter().any(|c| c == self.id) || m.features.iter().any(|f| f.controller == self.id))
     }
 }
 
-fn dedup(features: impl Iterator<Item = FeatureType>) -> Vec<FeatureType> {
+/// A controller type: what the loader needs, plus how to build a controller.
+pub trait ControllerType: ComponentType {
+    fn build<'a>(&self, settings: &'a dyn ComponentSettings, build: &Build<'a>) -> Option<Box<dyn Controller + 'a>>;
+}
+
+/// The settings struct of a controller type: how a controller is built from it.
+pub trait ControllerSettings: ComponentSettings + DeserializeOwned + JsonSchema {
+    /// None when what it needs is missing (a service checked elsewhere).
+    fn build<'a>(&'a self, build: &Build<'a>) -> Option<Box<dyn Controller + 'a>>;
+}
+
+impl<S: ControllerSettings> ControllerType for Typed<S> {
+    fn build<'a>(&self, settings: &'a dyn ComponentSettings, build: &Build<'a>) -> Option<Box<dyn Controller + 'a>> {
+        settings.downcast::<S>()?.build(build)
+    }
+}
+
+/// The built controllers of a config, by id, each with its own `timeout`.
+pub type Controllers<'a> = BTreeMap<String, Timed<Box<dyn Controller + 'a>>>;
+
+/// Builds every controller of the config, by id.
+pub fn build<'a>(config: &'a Config, world: &'a SimWorld) -> Controllers<'a> {
+    let mut controllers = Controllers::new();
+    for controller in &config.controllers {
+        let Some(kind) = TYPES.iter().find(|t| t.info().name == controller.type_name) else { continue };
+        let context = Build { config, id: &controller.id, world };
+        if let Some(built) = kind.build(controller.settings.as_ref(), &context) {
+            controllers.insert(controller.id.clone(), Timed { inner: built, timeout: controller.timeout });
+        }
+    }
+    controllers
+}
+
+/// Features from the roles a type's settings configure: (configured, features it gives).
+pub fn features_of_roles(roles: &[(bool, &[FeatureType])]) -> Vec<FeatureType> {
     let mut out: Vec<FeatureType> = Vec::new();
-    for feature in features {
+    for feature in roles.iter().filter(|(on, _)| *on).flat_map(|(_, f)| f.iter().copied()) {
         if !out.contains(&feature) {
             out.push(feature);
         }
     }
     out
-}
-
-/// What a person should know about a controller type's features, if anything.
-pub fn note(kind: &ControllerKind) -> Option<&'static str> {
-    match kind {
-        ControllerKind::Whatsminer(_) => Some(whatsminer::NOTE),
-        ControllerKind::Bitaxe(_) => Some(bitaxe::NOTE),
-        _ => None,
-    }
-}
-
-/// The type name of a controller this build cannot drive yet, if it is one.
-pub fn unsupported(kind: &ControllerKind) -> Option<&'static str> {
-    match kind {
-        ControllerKind::Simulated(_)
-        | ControllerKind::Cgminer(_)
-        | ControllerKind::Whatsminer(_)
-        | ControllerKind::Avalon(_)
-        | ControllerKind::Luxos(_)
-        | ControllerKind::Antminer(_)
-        | ControllerKind::BraiinsOs(_)
-        | ControllerKind::Bitaxe(_)
-        | ControllerKind::Shelly(_)
-        | ControllerKind::Tasmota(_)
-        | ControllerKind::HomeAssistant(_)
-        | ControllerKind::Http(_) => None,
-    }
-}
-
-/// Builds every controller of the config, by id.
-pub fn build<'a>(config: &'a Config, world: &'a SimWorld) -> BTreeMap<String, Box<dyn Controller + 'a>> {
-    let mut controllers: BTreeMap<String, Box<dyn Controller + 'a>> = BTreeMap::new();
-    for controller in &config.controllers {
-        let built: Box<dyn Controller + 'a> = match &controller.kind {
-            ControllerKind::Simulated(settings) => {
-                Box::new(simulated::SimulatedMiner::new(&controller.id, settings, owner(config, &controller.id), world))
-            }
-            ControllerKind::Cgminer(settings) => Box::new(cgminer::Cgminer::new(settings)),
-            ControllerKind::Whatsminer(settings) => Box::new(whatsminer::Whatsminer::new(settings)),
-            ControllerKind::Avalon(settings) => Box::new(avalon::Avalon::new(settings)),
-            ControllerKind::Luxos(settings) => Box::new(luxos::Luxos::new(settings)),
-            ControllerKind::Antminer(settings) => Box::new(antminer::Antminer::new(settings)),
-            ControllerKind::BraiinsOs(settings) => Box::new(braiins_os::BraiinsOs::new(settings)),
-            ControllerKind::Bitaxe(settings) => Box::new(bitaxe::Bitaxe::new(settings)),
-            ControllerKind::Shelly(settings) => Box::new(shelly::Shelly::new(settings)),
-            ControllerKind::Tasmota(settings) => Box::new(tasmota::Tasmota::new(settings)),
-            ControllerKind::Http(settings) => Box::new(http::HttpController::new(settings)),
-            ControllerKind::HomeAssistant(roles) => match service(config, &roles.service) {
-                Some(client) => Box::new(home_assistant::HomeAssistantController::new(client, roles)),
-                None => continue,
-            },
-        };
-        controllers.insert(controller.id.clone(), built);
-    }
-    controllers
-}
-
-/// The Home Assistant client of a service id.
-pub fn service(config: &Config, id: &str) -> Option<crate::transport::home_assistant::Client> {
-    config.services.iter().find(|s| s.id == id).map(|s| match &s.kind {
-        crate::config::model::ServiceKind::HomeAssistant(settings) => {
-            crate::transport::home_assistant::Client::new(settings)
-        }
-    })
-}
-
-/// The first miner that uses a controller (its nominal values are the simulation's defaults).
-fn owner<'a>(config: &'a Config, controller: &str) -> Option<&'a crate::config::model::Miner> {
-    config.miners.iter().find(|m| {
-        m.controllers.iter().any(|c| c == controller) || m.features.iter().any(|f| f.controller == controller)
-    })
 }

@@ -5,11 +5,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::secret::Secret;
+use crate::config::spec::{Address, ComponentSettings, TypeInfo, Typed};
 use crate::core::feature::FeatureType;
 use crate::core::reading::MinerReading;
 use crate::core::status::MinerStatus;
-use crate::devices::{Controller, Monitor, PowerControl};
-use crate::duration::Span;
+use crate::devices::{Build, Controller, ControllerSettings, Monitor, PowerControl};
 use crate::transport::http::{Request, send, send_digest};
 use crate::transport::{Call, DeviceError};
 
@@ -24,11 +24,32 @@ pub struct ShellyConfig {
     pub channel: u32,
     pub username: Option<String>,
     pub password: Option<Secret>,
-    pub timeout: Option<Span>,
 }
 
 fn two() -> u8 {
     2
+}
+
+pub const TYPE: Typed<ShellyConfig> = Typed::new(
+    TypeInfo::new(
+        "shelly",
+        "Shelly smart plugs and relays, Gen1 and Gen2+ (RPC) APIs.",
+        "{id: plug, type: shelly, url: \"http://192.168.1.31\", generation: 2}",
+    )
+    .address(Address::Url),
+);
+
+impl ComponentSettings for ShellyConfig {
+    fn features(&self) -> Vec<FeatureType> {
+        use FeatureType::*;
+        vec![PowerControl, PowerMonitoring, StatusMonitoring]
+    }
+}
+
+impl ControllerSettings for ShellyConfig {
+    fn build<'a>(&'a self, _: &Build<'a>) -> Option<Box<dyn Controller + 'a>> {
+        Some(Box::new(Shelly::new(self)))
+    }
 }
 
 pub struct Shelly {
@@ -42,7 +63,6 @@ impl Shelly {
     }
 
     fn get(&self, path: &str, call: &Call) -> Result<Value, DeviceError> {
-        let call = call.with_timeout(self.config.timeout);
         let budget = call.budget().ok_or_else(|| DeviceError("cycle deadline reached".into()))?;
         let url = format!("{}{path}", self.base);
         let password = self.config.password.as_ref().map(|p| p.expose().to_string());

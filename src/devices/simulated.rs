@@ -4,10 +4,11 @@
 use serde::Deserialize;
 
 use crate::config::model::Miner;
+use crate::config::spec::{ComponentSettings, TypeInfo, Typed};
 use crate::core::feature::FeatureType;
 use crate::core::reading::{DeviceInfo, Hashboard, MinerReading};
 use crate::core::status::MinerStatus;
-use crate::devices::{Controller, MiningControl, Monitor, PowerControl};
+use crate::devices::{Build, Controller, ControllerSettings, MiningControl, Monitor, PowerControl};
 use crate::duration::Span;
 use crate::sim::{Phase, SimDevice, SimWorld, noise, seed_of};
 use crate::transport::{Call, DeviceError};
@@ -26,6 +27,24 @@ pub struct SimulatedControllerConfig {
 /// How long a simulated miner takes to wind down after a stop.
 const STOP_TIME: i64 = 20;
 const BOARDS: u32 = 3;
+
+pub const TYPE: Typed<SimulatedControllerConfig> = Typed::new(TypeInfo::new(
+    "simulated",
+    "A simulated miner that boots, hashes and draws power, for trying rules without hardware.",
+    "{id: sim, type: simulated, power: 3250, hashrate: 95, boot_time: 2m}",
+));
+
+impl ComponentSettings for SimulatedControllerConfig {
+    fn features(&self) -> Vec<FeatureType> {
+        FeatureType::ALL.to_vec()
+    }
+}
+
+impl ControllerSettings for SimulatedControllerConfig {
+    fn build<'a>(&'a self, build: &Build<'a>) -> Option<Box<dyn Controller + 'a>> {
+        Some(Box::new(SimulatedMiner::new(build.id, self, build.owner(), build.world)))
+    }
+}
 
 pub struct SimulatedMiner<'a> {
     id: String,

@@ -5,11 +5,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::secret::Secret;
+use crate::config::spec::{Address, ComponentSettings, TypeInfo, Typed};
 use crate::core::feature::FeatureType;
 use crate::core::reading::MinerReading;
 use crate::core::status::MinerStatus;
-use crate::devices::{Controller, Monitor, PowerControl};
-use crate::duration::Span;
+use crate::devices::{Build, Controller, ControllerSettings, Monitor, PowerControl};
 use crate::transport::http::{Request, fetch_json};
 use crate::transport::{Call, DeviceError};
 
@@ -22,11 +22,32 @@ pub struct TasmotaConfig {
     pub channel: u32,
     pub username: Option<String>,
     pub password: Option<Secret>,
-    pub timeout: Option<Span>,
 }
 
 fn one() -> u32 {
     1
+}
+
+pub const TYPE: Typed<TasmotaConfig> = Typed::new(
+    TypeInfo::new(
+        "tasmota",
+        "Tasmota plugs and relays (HTTP commands).",
+        "{id: relay, type: tasmota, url: \"http://192.168.1.32\", channel: 1}",
+    )
+    .address(Address::Url),
+);
+
+impl ComponentSettings for TasmotaConfig {
+    fn features(&self) -> Vec<FeatureType> {
+        use FeatureType::*;
+        vec![PowerControl, PowerMonitoring, StatusMonitoring]
+    }
+}
+
+impl ControllerSettings for TasmotaConfig {
+    fn build<'a>(&'a self, _: &Build<'a>) -> Option<Box<dyn Controller + 'a>> {
+        Some(Box::new(Tasmota::new(self)))
+    }
 }
 
 pub struct Tasmota {
@@ -41,7 +62,6 @@ impl Tasmota {
 
     /// `/cm?cmnd=<command>`, with `user`/`password` when set (Tasmota's own way).
     fn command(&self, command: &str, call: &Call) -> Result<Value, DeviceError> {
-        let call = call.with_timeout(self.config.timeout);
         let budget = call.budget().ok_or_else(|| DeviceError("cycle deadline reached".into()))?;
         let mut url = format!("{}/cm?cmnd={}", self.base, command.replace(' ', "%20"));
         if let Some(password) = &self.config.password {

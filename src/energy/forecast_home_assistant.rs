@@ -7,8 +7,9 @@
 
 use serde::Deserialize;
 
+use crate::config::spec::{ComponentSettings, SettingsCheck, TypeInfo, Typed};
 use crate::core::reading::ForecastReading;
-use crate::energy::ForecastProvider;
+use crate::energy::{Build, ForecastProvider, ForecastSettings};
 use crate::transport::home_assistant::{Client, Quantity};
 use crate::transport::{Call, DeviceError};
 
@@ -22,6 +23,25 @@ pub struct HomeAssistantForecastConfig {
     pub power_next_24h: Option<String>,
     pub energy_today_remaining: Option<String>,
     pub energy_tomorrow: Option<String>,
+}
+
+pub const TYPE: Typed<HomeAssistantForecastConfig> = Typed::new(TypeInfo::new(
+    "home_assistant",
+    "A PV forecast from Home Assistant sensors (Forecast.Solar or Solcast integrations).",
+    "{type: home_assistant, service: ha, power_now: sensor.pv_forecast_now, power_next_hour: sensor.pv_forecast_next_hour}",
+));
+
+impl ComponentSettings for HomeAssistantForecastConfig {
+    fn check(&self, check: &mut SettingsCheck<'_>) {
+        check.service("service", &self.service);
+    }
+}
+
+impl ForecastSettings for HomeAssistantForecastConfig {
+    fn build<'a>(&'a self, build: &Build<'a>) -> Option<Box<dyn ForecastProvider + 'a>> {
+        let client = crate::services::home_assistant(build.config, &self.service)?;
+        Some(Box::new(HomeAssistantForecast::new(client, self)))
+    }
 }
 
 pub struct HomeAssistantForecast {

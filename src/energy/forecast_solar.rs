@@ -5,9 +5,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::secret::Secret;
+use crate::config::spec::{ComponentSettings, SettingsCheck, TypeInfo, Typed};
 use crate::core::reading::ForecastReading;
-use crate::duration::Span;
-use crate::energy::ForecastProvider;
+use crate::energy::{Build, ForecastProvider, ForecastSettings};
 use crate::transport::fetch::{Fetcher, Policy};
 use crate::transport::http::Request;
 use crate::transport::{Call, DeviceError};
@@ -23,10 +23,30 @@ pub struct ForecastSolarConfig {
     /// Default `https://api.forecast.solar`.
     pub api_base_url: Option<String>,
     pub api_key: Option<Secret>,
-    pub timeout: Option<Span>,
 }
 
 const CACHE: Policy = Policy { ttl: 3600, min_interval: std::time::Duration::ZERO, max_stale: 6 * 3600 };
+
+pub const TYPE: Typed<ForecastSolarConfig> = Typed::new(TypeInfo::new(
+    "forecast_solar",
+    "The forecast.solar API for the configured place and the panels' tilt, azimuth and size.",
+    "{type: forecast_solar, declination: 30, azimuth: 0, kwp: 6}",
+));
+
+impl ComponentSettings for ForecastSolarConfig {
+    fn check(&self, check: &mut SettingsCheck<'_>) {
+        if !check.has_location {
+            check.error("", "forecast_solar needs settings.latitude and settings.longitude");
+        }
+    }
+}
+
+impl ForecastSettings for ForecastSolarConfig {
+    fn build<'a>(&'a self, build: &Build<'a>) -> Option<Box<dyn ForecastProvider + 'a>> {
+        let zone = crate::core::time::time_zone(build.config.settings.timezone.as_deref()).ok()?;
+        Some(Box::new(ForecastSolar::new(self, build.location(), zone, build.fetcher)))
+    }
+}
 
 pub struct ForecastSolar<'a> {
     config: ForecastSolarConfig,
@@ -99,8 +119,7 @@ fn mean_power(curve: &[(i64, f64)], from: i64, to: i64) -> f64 {
 impl ForecastProvider for ForecastSolar<'_> {
     fn read(&self, call: &Call) -> Result<ForecastReading, DeviceError> {
         let (url, key) = self.urls();
-        let call = call.with_timeout(self.config.timeout);
-        let outcome = self.fetcher.get_keyed(&Request::get(&url), &key, &CACHE, &call);
+        let outcome = self.fetcher.get_keyed(&Request::get(&url), &key, &CACHE, call);
         let Some(fetched) = outcome.fetched else {
             return Err(DeviceError(format!(
                 "forecast.solar: {}",

@@ -4,8 +4,9 @@
 
 use serde::Deserialize;
 
+use crate::config::spec::{ComponentSettings, SettingsCheck, TypeInfo, Typed};
 use crate::core::reading::EnergyReading;
-use crate::energy::EnergyMonitor;
+use crate::energy::{Build, EnergyMonitor, MonitorSettings};
 use crate::transport::home_assistant::{Client, Quantity};
 use crate::transport::{Call, DeviceError};
 
@@ -30,6 +31,25 @@ pub struct HomeAssistantMonitorConfig {
 
 fn yes() -> bool {
     true
+}
+
+pub const TYPE: Typed<HomeAssistantMonitorConfig> = Typed::new(TypeInfo::new(
+    "home_assistant",
+    "Production, house load, grid and battery from Home Assistant sensors.",
+    "{type: home_assistant, service: ha, production: sensor.pv_power, consumption: sensor.house_load, grid: sensor.grid_power, battery_soc: sensor.battery_soc}",
+));
+
+impl ComponentSettings for HomeAssistantMonitorConfig {
+    fn check(&self, check: &mut SettingsCheck<'_>) {
+        check.service("service", &self.service);
+    }
+}
+
+impl MonitorSettings for HomeAssistantMonitorConfig {
+    fn build<'a>(&'a self, build: &Build<'a>) -> Option<Box<dyn EnergyMonitor + 'a>> {
+        let client = crate::services::home_assistant(build.config, &self.service)?;
+        Some(Box::new(HomeAssistantMonitor::new(client, self)))
+    }
 }
 
 pub struct HomeAssistantMonitor {

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::config::spec::{ComponentSettings, SettingsCheck, TypeInfo, Typed};
 use crate::core::reading::EnergyReading;
-use crate::energy::EnergyMonitor;
+use crate::energy::{Build, EnergyMonitor, MonitorSettings};
 use crate::transport::extract::{as_number, extract};
 use crate::transport::http::{Request, fetch_json};
 use crate::transport::{Call, DeviceError};
@@ -36,7 +37,6 @@ pub struct HttpMonitorConfig {
     pub battery_soc: Option<HttpQuantity>,
     pub battery_power: Option<HttpQuantity>,
     pub battery_remaining_capacity: Option<HttpQuantity>,
-    pub timeout: Option<crate::duration::Span>,
 }
 
 impl HttpMonitorConfig {
@@ -55,6 +55,28 @@ impl HttpMonitorConfig {
     }
 }
 
+pub const TYPE: Typed<HttpMonitorConfig> = Typed::new(TypeInfo::new(
+    "http",
+    "Energy quantities from any HTTP API, a request and a JSONPath each.",
+    "{type: http, production: {url: \"http://192.168.1.60/inverter\", jsonpath: \"$.pv.w\"}}",
+));
+
+impl ComponentSettings for HttpMonitorConfig {
+    fn check(&self, check: &mut SettingsCheck<'_>) {
+        for (name, quantity) in self.quantities() {
+            if let Some(path) = &quantity.jsonpath {
+                check.result(&format!("{name}.jsonpath"), crate::transport::extract::check(path));
+            }
+        }
+    }
+}
+
+impl MonitorSettings for HttpMonitorConfig {
+    fn build<'a>(&'a self, _: &Build<'a>) -> Option<Box<dyn EnergyMonitor + 'a>> {
+        Some(Box::new(HttpMonitor::new(self)))
+    }
+}
+
 pub struct HttpMonitor {
     config: HttpMonitorConfig,
 }
@@ -67,7 +89,6 @@ impl HttpMonitor {
 
 impl EnergyMonitor for HttpMonitor {
     fn read(&self, call: &Call) -> Result<EnergyReading, DeviceError> {
-        let call = call.with_timeout(self.config.timeout);
         let mut replies: BTreeMap<String, Result<Value, String>> = BTreeMap::new();
         let mut values: BTreeMap<&str, f64> = BTreeMap::new();
         let mut problems = Vec::new();

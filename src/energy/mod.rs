@@ -1,4 +1,6 @@
-//! Energy monitors and forecast providers (SPEC §5): the traits and building them from config.
+//! Energy monitors and forecast providers (SPEC §5): their traits and the two registries.
+//! Each type is one file (its settings, how it is built, its protocol) and one line in
+//! `MONITORS` or `FORECASTS`.
 
 pub mod forecast_home_assistant;
 pub mod forecast_solar;
@@ -6,10 +8,22 @@ pub mod home_assistant;
 pub mod http;
 pub mod simulated;
 
-use crate::config::model::{Config, ControllerKind, EnergySource, ForecastKind, MonitorKind};
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+
+use crate::config::model::{Config, EnergySource};
+use crate::config::spec::{ComponentSettings, ComponentType, Typed};
 use crate::core::reading::{EnergyReading, ForecastReading};
 use crate::sim::SimWorld;
+use crate::transport::fetch::Fetcher;
 use crate::transport::{Call, DeviceError};
+
+/// Every energy monitor type, in the order `types` and the schema list them.
+pub const MONITORS: &[&dyn MonitorType] = &[&simulated::MONITOR, &home_assistant::TYPE, &http::TYPE];
+
+/// Every forecast type, likewise.
+pub const FORECASTS: &[&dyn ForecastType] =
+    &[&simulated::FORECAST, &forecast_home_assistant::TYPE, &forecast_solar::TYPE];
 
 pub trait EnergyMonitor: Send + Sync {
     fn read(&self, call: &Call) -> Result<EnergyReading, DeviceError>;
@@ -19,69 +33,72 @@ pub trait ForecastProvider: Send + Sync {
     fn read(&self, call: &Call) -> Result<ForecastReading, DeviceError>;
 }
 
-/// Where the sun is computed from: the configured place, or 45°N 0°E.
-pub fn location(config: &Config) -> (f64, f64) {
-    (config.settings.latitude.unwrap_or(45.0), config.settings.longitude.unwrap_or(0.0))
+/// What building a monitor or a forecast may use besides its settings.
+pub struct Build<'a> {
+    pub config: &'a Config,
+    pub source: &'a EnergySource,
+    pub world: &'a SimWorld,
+    pub fetcher: &'a Fetcher,
 }
 
-pub fn build_monitor<'a>(
-    config: &'a Config,
-    source: &'a EnergySource,
-    world: &'a SimWorld,
-) -> Option<Box<dyn EnergyMonitor + 'a>> {
-    match &source.monitor {
-        MonitorKind::Simulated(settings) => Some(Box::new(simulated::SimulatedMonitor::new(
-            source,
-            settings,
-            location(config),
-            simulated_loads(config, &source.id),
-            world,
-        ))),
-        MonitorKind::HomeAssistant(settings) => {
-            let client = crate::devices::service(config, &settings.service)?;
-            Some(Box::new(home_assistant::HomeAssistantMonitor::new(client, settings)))
-        }
-        MonitorKind::Http(settings) => Some(Box::new(http::HttpMonitor::new(settings))),
+impl Build<'_> {
+    /// Where the sun is computed from: the configured place, or 45°N 0°E.
+    pub fn location(&self) -> (f64, f64) {
+        let settings = &self.config.settings;
+        (settings.latitude.unwrap_or(45.0), settings.longitude.unwrap_or(0.0))
     }
 }
 
-pub fn build_forecast<'a>(
-    config: &'a Config,
-    source: &'a EnergySource,
-    fetcher: &'a crate::transport::fetch::Fetcher,
-) -> Option<Box<dyn ForecastProvider + 'a>> {
-    match (source.forecast.as_ref()?, &source.monitor) {
-        (ForecastKind::Simulated(_), MonitorKind::Simulated(settings)) => {
-            Some(Box::new(simulated::SimulatedForecast::new(source, settings, location(config))))
-        }
-        (ForecastKind::Simulated(_), _) => {
-            Some(Box::new(simulated::SimulatedForecast::new(source, &Default::default(), location(config))))
-        }
-        (ForecastKind::HomeAssistant(settings), _) => {
-            let client = crate::devices::service(config, &settings.service)?;
-            Some(Box::new(forecast_home_assistant::HomeAssistantForecast::new(client, settings)))
-        }
-        (ForecastKind::ForecastSolar(settings), _) => {
-            let zone = crate::core::time::time_zone(config.settings.timezone.as_deref()).ok()?;
-            Some(Box::new(forecast_solar::ForecastSolar::new(settings, location(config), zone, fetcher)))
-        }
+/// An energy monitor type: what the loader needs, plus how to build a monitor.
+pub trait MonitorType: ComponentType {
+    fn build<'a>(&self, settings: &'a dyn ComponentSettings, build: &Build<'a>) -> Option<Box<dyn EnergyMonitor + 'a>>;
+}
+
+/// A forecast type: what the loader needs, plus how to build a provider.
+pub trait ForecastType: ComponentType {
+    fn build<'a>(
+        &self,
+        settings: &'a dyn ComponentSettings,
+        build: &Build<'a>,
+    ) -> Option<Box<dyn ForecastProvider + 'a>>;
+}
+
+/// The settings struct of a monitor type.
+pub trait MonitorSettings: ComponentSettings + DeserializeOwned + JsonSchema {
+    fn build<'a>(&'a self, build: &Build<'a>) -> Option<Box<dyn EnergyMonitor + 'a>>;
+}
+
+/// The settings struct of a forecast type.
+pub trait ForecastSettings: ComponentSettings + DeserializeOwned + JsonSchema {
+    fn build<'a>(&'a self, build: &Build<'a>) -> Option<Box<dyn ForecastProvider + 'a>>;
+}
+
+impl<S: MonitorSettings> MonitorType for Typed<S> {
+    fn build<'a>(&self, settings: &'a dyn ComponentSettings, build: &Build<'a>) -> Option<Box<dyn EnergyMonitor + 'a>> {
+        settings.downcast::<S>()?.build(build)
     }
 }
 
-/// The simulated miners fed by this source: (controller id, watts when mining).
-fn simulated_loads(config: &Config, source: &str) -> Vec<(String, f64)> {
-    let mut loads = Vec::new();
-    for unit in config.units.iter().filter(|u| u.energy_source == source && u.enabled) {
-        for miner in config.miners.iter().filter(|m| unit.miners.contains(&m.id)) {
-            for controller in config.controllers.iter().filter(|c| miner.controllers.contains(&c.id)) {
-                if let ControllerKind::Simulated(sim) = &controller.kind {
-                    let watts = sim.power.or(miner.power_max).unwrap_or(3000.0);
-                    if !loads.iter().any(|(id, _)| id == &controller.id) {
-                        loads.push((controller.id.clone(), watts));
-                    }
-                }
-            }
-        }
+impl<S: ForecastSettings> ForecastType for Typed<S> {
+    fn build<'a>(
+        &self,
+        settings: &'a dyn ComponentSettings,
+        build: &Build<'a>,
+    ) -> Option<Box<dyn ForecastProvider + 'a>> {
+        settings.downcast::<S>()?.build(build)
     }
-    loads
+}
+
+/// The source's monitor, built.
+pub fn build_monitor<'a>(build: &Build<'a>) -> Option<Box<dyn EnergyMonitor + 'a>> {
+    let monitor = &build.source.monitor;
+    let kind = MONITORS.iter().find(|t| t.info().name == monitor.type_name)?;
+    kind.build(monitor.settings.as_ref(), build)
+}
+
+/// The source's forecast, built, if it has one.
+pub fn build_forecast<'a>(build: &Build<'a>) -> Option<Box<dyn ForecastProvider + 'a>> {
+    let forecast = build.source.forecast.as_ref()?;
+    let kind = FORECASTS.iter().find(|t| t.info().name == forecast.type_name)?;
+    kind.build(forecast.settings.as_ref(), build)
 }

@@ -3,12 +3,23 @@
 
 use serde::Deserialize;
 
-use crate::config::model::EnergySource;
+use crate::config::model::{Config, EnergySource};
+use crate::config::spec::{ComponentSettings, TypeInfo, Typed};
 use crate::core::reading::{EnergyReading, ForecastReading};
 use crate::core::sun;
-use crate::energy::{EnergyMonitor, ForecastProvider};
+use crate::devices::simulated::SimulatedControllerConfig;
+use crate::energy::{Build, EnergyMonitor, ForecastProvider, ForecastSettings, MonitorSettings};
 use crate::sim::{SimBattery, SimWorld, noise};
 use crate::transport::{Call, DeviceError};
+
+pub const MONITOR: Typed<SimulatedMonitorConfig> = Typed::new(TypeInfo::new(
+    "simulated",
+    "A simulated roof, house and battery that follow the sun at the configured place.",
+    "{type: simulated, peak_power: 6000, house_load: 400, battery_capacity: 10000}",
+));
+
+pub const FORECAST: Typed<SimulatedForecastConfig> =
+    Typed::new(TypeInfo::new("simulated", "The simulated roof's clear-sky curve, as a forecast.", "{type: simulated}"));
 
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -19,6 +30,48 @@ pub struct SimulatedMonitorConfig {
     pub house_load: Option<f64>,
     /// Battery size in Wh; default the source's `storage_capacity`, else none.
     pub battery_capacity: Option<f64>,
+}
+
+impl ComponentSettings for SimulatedMonitorConfig {}
+
+impl MonitorSettings for SimulatedMonitorConfig {
+    fn build<'a>(&'a self, build: &Build<'a>) -> Option<Box<dyn EnergyMonitor + 'a>> {
+        let loads = simulated_loads(build.config, &build.source.id);
+        Some(Box::new(SimulatedMonitor::new(build.source, self, build.location(), loads, build.world)))
+    }
+}
+
+/// The `simulated` forecast takes no keys; it reads the simulated monitor's, if any.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SimulatedForecastConfig {}
+
+impl ComponentSettings for SimulatedForecastConfig {}
+
+impl ForecastSettings for SimulatedForecastConfig {
+    fn build<'a>(&'a self, build: &Build<'a>) -> Option<Box<dyn ForecastProvider + 'a>> {
+        let default = SimulatedMonitorConfig::default();
+        let monitor = build.source.monitor.settings.downcast::<SimulatedMonitorConfig>().unwrap_or(&default);
+        Some(Box::new(SimulatedForecast::new(build.source, monitor, build.location())))
+    }
+}
+
+/// The simulated miners fed by this source: (controller id, watts when mining).
+pub fn simulated_loads(config: &Config, source: &str) -> Vec<(String, f64)> {
+    let mut loads = Vec::new();
+    for unit in config.units.iter().filter(|u| u.energy_source == source && u.enabled) {
+        for miner in config.miners.iter().filter(|m| unit.miners.contains(&m.id)) {
+            for controller in config.controllers.iter().filter(|c| miner.controllers.contains(&c.id)) {
+                if let Some(sim) = controller.settings.downcast::<SimulatedControllerConfig>() {
+                    let watts = sim.power.or(miner.power_max).unwrap_or(3000.0);
+                    if !loads.iter().any(|(id, _)| id == &controller.id) {
+                        loads.push((controller.id.clone(), watts));
+                    }
+                }
+            }
+        }
+    }
+    loads
 }
 
 /// The battery neither charges nor discharges faster than this (W).
@@ -166,7 +219,13 @@ mod tests {
             source_type: crate::config::model::EnergySourceType::Solar,
             nominal_power_max: Some(6000.0),
             storage_capacity: Some(10_000.0),
-            monitor: crate::config::model::MonitorKind::Simulated(SimulatedMonitorConfig::default()),
+            monitor: crate::config::model::Component {
+                id: String::new(),
+                type_name: MONITOR.info.name,
+                settings: std::sync::Arc::new(SimulatedMonitorConfig::default()),
+                timeout: None,
+                at: "energy_sources[0].monitor".into(),
+            },
             forecast: None,
         }
     }

@@ -1,13 +1,18 @@
 //! Notifications (SPEC §9): events of a cycle sent to Telegram or a webhook, at most once per
 //! event and subject per `repeat_after` (remembered in the state database), and never able
-//! to fail the cycle's control work.
+//! to fail the cycle's control work. Each notifier type is one file and one line in `TYPES`.
 
 pub mod telegram;
 pub mod webhook;
 
 use std::time::Duration;
 
-use crate::config::model::{Config, NotifierKind};
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+
+use crate::config::model::Config;
+use crate::config::spec::{ComponentSettings, ComponentType, Typed};
+use crate::duration::Span;
 use crate::state::{Store, last_notified, mark_notified};
 use crate::transport::Call;
 
@@ -51,33 +56,52 @@ pub trait Notifier {
     fn send(&self, event: &Event, at: &str, budget: Duration) -> Result<(), String>;
 }
 
-/// A configured notifier with its id and repeat interval.
+/// Every notifier type, in the order `types` and the schema list them.
+pub const TYPES: &[&dyn NotifierType] = &[&telegram::TYPE, &webhook::TYPE];
+
+/// A notifier type: what the loader needs, plus how to build a notifier.
+pub trait NotifierType: ComponentType {
+    /// The notifier and its `repeat_after`.
+    fn build(&self, settings: &dyn ComponentSettings) -> Option<(Box<dyn Notifier>, Option<Span>)>;
+}
+
+/// The settings struct of a notifier type.
+pub trait NotifierSettings: ComponentSettings + DeserializeOwned + JsonSchema {
+    fn build(&self) -> Box<dyn Notifier>;
+    /// How long an event and subject stay quiet after being sent.
+    fn repeat_after(&self) -> Option<Span>;
+}
+
+impl<S: NotifierSettings> NotifierType for Typed<S> {
+    fn build(&self, settings: &dyn ComponentSettings) -> Option<(Box<dyn Notifier>, Option<Span>)> {
+        let settings = settings.downcast::<S>()?;
+        Some((settings.build(), settings.repeat_after()))
+    }
+}
+
+/// A configured notifier with its id, repeat interval and own `timeout`.
 pub struct Configured {
     pub id: String,
     pub repeat_after: i64,
+    pub timeout: Option<Span>,
     pub notifier: Box<dyn Notifier>,
 }
 
 const DEFAULT_REPEAT: i64 = 6 * 3600;
 
 pub fn build(config: &Config) -> Vec<Configured> {
-    config
-        .notifiers
-        .iter()
-        .map(|n| {
-            let (repeat_after, notifier): (Option<crate::duration::Span>, Box<dyn Notifier>) = match &n.kind {
-                NotifierKind::Telegram(settings) => {
-                    (settings.repeat_after, Box::new(telegram::Telegram::new(settings)))
-                }
-                NotifierKind::Webhook(settings) => (settings.repeat_after, Box::new(webhook::Webhook::new(settings))),
-            };
-            Configured {
-                id: n.id.clone(),
-                repeat_after: repeat_after.map_or(DEFAULT_REPEAT, |s| s.as_secs_i64()),
-                notifier,
-            }
-        })
-        .collect()
+    let mut built = Vec::new();
+    for notifier in &config.notifiers {
+        let Some(kind) = TYPES.iter().find(|t| t.info().name == notifier.type_name) else { continue };
+        let Some((sender, repeat_after)) = kind.build(notifier.settings.as_ref()) else { continue };
+        built.push(Configured {
+            id: notifier.id.clone(),
+            repeat_after: repeat_after.map_or(DEFAULT_REPEAT, |s| s.as_secs_i64()),
+            timeout: notifier.timeout,
+            notifier: sender,
+        });
+    }
+    built
 }
 
 /// Sends each event to the notifiers of its units, skipping what was sent within
@@ -97,7 +121,7 @@ pub fn deliver(
             if last.is_some_and(|sent| sent <= call.now && call.now - sent < configured.repeat_after) {
                 continue;
             }
-            let Some(budget) = call.budget() else {
+            let Some(budget) = call.with_timeout(configured.timeout).budget() else {
                 warnings.push(format!("notifier `{}`: no time left in the cycle", configured.id));
                 break;
             };

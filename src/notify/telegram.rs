@@ -6,8 +6,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::config::secret::Secret;
+use crate::config::spec::{ComponentSettings, SettingsCheck, TypeInfo, Typed};
 use crate::duration::Span;
-use crate::notify::{Event, Notifier};
+use crate::notify::{Event, Notifier, NotifierSettings};
 use crate::transport::http::{Request, send};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -19,11 +20,34 @@ pub struct TelegramConfig {
     /// Default `https://api.telegram.org`.
     pub api_base_url: Option<String>,
     pub repeat_after: Option<Span>,
-    pub timeout: Option<Span>,
 }
 
 const LIMIT: usize = 4096;
 const MARKER: &str = "\n…\\(truncated\\)";
+
+pub const TYPE: Typed<TelegramConfig> = Typed::new(TypeInfo::new(
+    "telegram",
+    "Messages through the Telegram Bot API.",
+    "{id: phone, type: telegram, bot_token_file: bot-token, chat_id: 123456789}",
+));
+
+impl ComponentSettings for TelegramConfig {
+    fn check(&self, check: &mut SettingsCheck<'_>) {
+        if self.bot_token.as_ref().is_none_or(Secret::is_empty) {
+            check.error("", "a telegram notifier needs `bot_token` or `bot_token_file`");
+        }
+    }
+}
+
+impl NotifierSettings for TelegramConfig {
+    fn build(&self) -> Box<dyn Notifier> {
+        Box::new(Telegram::new(self))
+    }
+
+    fn repeat_after(&self) -> Option<Span> {
+        self.repeat_after
+    }
+}
 
 pub struct Telegram {
     config: TelegramConfig,
@@ -69,7 +93,6 @@ impl Notifier for Telegram {
         let chat_id = serde_json::to_value(&self.config.chat_id).unwrap_or_default();
         let body = json!({"chat_id": chat_id, "text": message_text(event), "parse_mode": "MarkdownV2"});
         let request = Request::new("POST", &format!("{base}/bot{token}/sendMessage")).json_body(&body);
-        let budget = self.config.timeout.map_or(budget, |t| t.0.min(budget));
         // The token is in the URL: errors name the API, never the URL.
         let response = send(&request, budget).map_err(|e| format!("Telegram API: {e}"))?;
         if response.is_success() { Ok(()) } else { Err(format!("Telegram API answered HTTP {}", response.status)) }

@@ -7,8 +7,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::config::spec::{ComponentSettings, TypeInfo, Typed};
 use crate::duration::Span;
-use crate::notify::{Event, Notifier};
+use crate::notify::{Event, Notifier, NotifierSettings};
 use crate::transport::http::{Request, redact, send};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -18,7 +19,24 @@ pub struct WebhookConfig {
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     pub repeat_after: Option<Span>,
-    pub timeout: Option<Span>,
+}
+
+pub const TYPE: Typed<WebhookConfig> = Typed::new(TypeInfo::new(
+    "webhook",
+    "A JSON POST that ntfy, Gotify, Home Assistant webhooks and Discord-compatible relays accept.",
+    "{id: ntfy, type: webhook, url: \"https://ntfy.example/miners\"}",
+));
+
+impl ComponentSettings for WebhookConfig {}
+
+impl NotifierSettings for WebhookConfig {
+    fn build(&self) -> Box<dyn Notifier> {
+        Box::new(Webhook::new(self))
+    }
+
+    fn repeat_after(&self) -> Option<Span> {
+        self.repeat_after
+    }
 }
 
 pub struct Webhook {
@@ -39,7 +57,6 @@ impl Notifier for Webhook {
         for (name, value) in &self.config.headers {
             request = request.header(name, value.clone());
         }
-        let budget = self.config.timeout.map_or(budget, |t| t.0.min(budget));
         let url = redact(&self.config.url);
         let response = send(&request, budget).map_err(|e| format!("webhook {url}: {e}"))?;
         if response.is_success() { Ok(()) } else { Err(format!("webhook {url} answered HTTP {}", response.status)) }

@@ -8,9 +8,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::secret::Secret;
+use crate::config::spec::{ComponentSettings, TypeInfo, Typed};
 use crate::core::performance::*;
 use crate::duration::Span;
-use crate::trackers::{CacheTtls, Kind, Tracked, Tracker, policy, pool_number, take, tracked};
+use crate::trackers::{Build, CacheTtls, Kind, Tracked, Tracker, TrackerSettings, policy, pool_number, take, tracked};
 use crate::transport::Call;
 use crate::transport::fetch::Fetcher;
 use crate::transport::http::Request;
@@ -24,28 +25,39 @@ pub struct BraiinsPoolConfig {
     pub cache: Option<CacheTtls>,
     pub min_interval: Option<Span>,
     pub max_stale: Option<Span>,
-    pub timeout: Option<Span>,
 }
 
 const DEFAULT_SPACING: u64 = 5;
+
+pub const TYPE: Typed<BraiinsPoolConfig> = Typed::new(TypeInfo::new(
+    "braiins_pool",
+    "Braiins Pool: the account's hashrate, workers and rewards (needs an API token).",
+    "{id: braiins, type: braiins_pool, api_token_file: braiins-token}",
+));
+
+impl ComponentSettings for BraiinsPoolConfig {}
+
+impl TrackerSettings for BraiinsPoolConfig {
+    fn build<'a>(&'a self, build: &Build<'a>) -> Box<dyn Tracker + 'a> {
+        Box::new(BraiinsPool::new(build.id, self, build.fetcher))
+    }
+}
 
 pub struct BraiinsPool<'a> {
     id: String,
     config: BraiinsPoolConfig,
     base: String,
     fetcher: &'a Fetcher,
-    timeout: Span,
 }
 
 impl<'a> BraiinsPool<'a> {
-    pub fn new(id: &str, config: &BraiinsPoolConfig, fetcher: &'a Fetcher, default_timeout: Span) -> BraiinsPool<'a> {
+    pub fn new(id: &str, config: &BraiinsPoolConfig, fetcher: &'a Fetcher) -> BraiinsPool<'a> {
         let base = config.api_base_url.clone().unwrap_or_else(|| "https://pool.braiins.com".into());
         BraiinsPool {
             id: id.to_string(),
             config: config.clone(),
             base: base.trim_end_matches('/').to_string(),
             fetcher,
-            timeout: config.timeout.unwrap_or(default_timeout),
         }
     }
 
@@ -54,8 +66,7 @@ impl<'a> BraiinsPool<'a> {
         let request = Request::get(&format!("{}/{path}", self.base)).header("Pool-Auth-Token", token);
         let policy =
             policy(kind, self.config.cache.as_ref(), self.config.min_interval, DEFAULT_SPACING, self.config.max_stale);
-        let call = call.with_timeout(Some(self.timeout));
-        let fetched = take(self.fetcher.get(&request, &policy, &call), problem)?;
+        let fetched = take(self.fetcher.get(&request, &policy, call), problem)?;
         match fetched.value.get("btc") {
             Some(btc) => Some((btc.clone(), fetched.fetched_at, fetched.stale)),
             None => {

@@ -1,20 +1,26 @@
 //! Pool trackers (SPEC §6): what the pool sees, fetched through the cached, rate-limit-aware
-//! client so a cron job never hammers a pool API.
+//! client so a cron job never hammers a pool API. Each type is one file and one line in
+//! `TYPES`.
 
 pub mod braiins_pool;
 pub mod ocean;
 pub mod simulated;
 
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
-use crate::config::model::{Config, TrackerKind};
+use crate::config::model::Config;
+use crate::config::spec::{ComponentSettings, ComponentType, Typed};
 use crate::core::performance::{
     MiningPerformanceSnapshot, MiningReward, PayoutSchedule, PoolStats, PoolWorkerStats, TrackedSnapshot,
 };
 use crate::duration::Span;
 use crate::sim::SimWorld;
-use crate::transport::Call;
 use crate::transport::fetch::{Fetched, Fetcher, Outcome, Policy};
+use crate::transport::{Call, Timed};
+
+/// Every tracker type, in the order `types` and the schema list them.
+pub const TYPES: &[&dyn TrackerType] = &[&simulated::TYPE, &ocean::TYPE, &braiins_pool::TYPE];
 
 /// What a tracker produced: a snapshot (maybe stale), and the problem if fresh data failed.
 #[derive(Debug, Clone, Default)]
@@ -109,27 +115,40 @@ pub fn take(outcome: Outcome, problem: &mut Option<String>) -> Option<Fetched> {
     outcome.fetched
 }
 
-pub fn unsupported(kind: &TrackerKind) -> Option<&'static str> {
-    match kind {
-        TrackerKind::Simulated(_) | TrackerKind::Ocean(_) | TrackerKind::BraiinsPool(_) => None,
+/// What building a tracker may use besides its settings.
+pub struct Build<'a> {
+    pub config: &'a Config,
+    /// The tracker's id.
+    pub id: &'a str,
+    pub world: &'a SimWorld,
+    pub fetcher: &'a Fetcher,
+}
+
+/// A tracker type: what the loader needs, plus how to build a tracker.
+pub trait TrackerType: ComponentType {
+    fn build<'a>(&self, settings: &'a dyn ComponentSettings, build: &Build<'a>) -> Option<Box<dyn Tracker + 'a>>;
+}
+
+/// The settings struct of a tracker type.
+pub trait TrackerSettings: ComponentSettings + DeserializeOwned + schemars::JsonSchema {
+    fn build<'a>(&'a self, build: &Build<'a>) -> Box<dyn Tracker + 'a>;
+}
+
+impl<S: TrackerSettings> TrackerType for Typed<S> {
+    fn build<'a>(&self, settings: &'a dyn ComponentSettings, build: &Build<'a>) -> Option<Box<dyn Tracker + 'a>> {
+        Some(settings.downcast::<S>()?.build(build))
     }
 }
 
+/// The tracker of that id, built, with its own `timeout`.
 pub fn build<'a>(
     config: &'a Config,
-    id: &str,
+    id: &'a str,
     world: &'a SimWorld,
     fetcher: &'a Fetcher,
-) -> Option<Box<dyn Tracker + 'a>> {
+) -> Option<Timed<Box<dyn Tracker + 'a>>> {
     let tracker = config.trackers.iter().find(|t| t.id == id)?;
-    let built: Box<dyn Tracker + 'a> = match &tracker.kind {
-        TrackerKind::Simulated(_) => Box::new(simulated::SimulatedTracker::new(&tracker.id, config, world)),
-        TrackerKind::Ocean(settings) => {
-            Box::new(ocean::Ocean::new(&tracker.id, settings, fetcher, config.settings.timeout))
-        }
-        TrackerKind::BraiinsPool(settings) => {
-            Box::new(braiins_pool::BraiinsPool::new(&tracker.id, settings, fetcher, config.settings.timeout))
-        }
-    };
-    Some(built)
+    let kind = TYPES.iter().find(|t| t.info().name == tracker.type_name)?;
+    let built = kind.build(tracker.settings.as_ref(), &Build { config, id, world, fetcher })?;
+    Some(Timed { inner: built, timeout: tracker.timeout })
 }

@@ -6,9 +6,10 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::config::spec::{ComponentSettings, TypeInfo, Typed};
 use crate::core::performance::*;
 use crate::duration::Span;
-use crate::trackers::{CacheTtls, Kind, Tracked, Tracker, policy, pool_number, take, tracked};
+use crate::trackers::{Build, CacheTtls, Kind, Tracked, Tracker, TrackerSettings, policy, pool_number, take, tracked};
 use crate::transport::Call;
 use crate::transport::fetch::Fetcher;
 use crate::transport::http::Request;
@@ -22,7 +23,20 @@ pub struct OceanConfig {
     pub cache: Option<CacheTtls>,
     pub min_interval: Option<Span>,
     pub max_stale: Option<Span>,
-    pub timeout: Option<Span>,
+}
+
+pub const TYPE: Typed<OceanConfig> = Typed::new(TypeInfo::new(
+    "ocean",
+    "OCEAN (TIDES): the address's hashrate, earnings and payouts, through the cached client.",
+    "{id: ocean, type: ocean, bitcoin_address: bc1qexampleaddress}",
+));
+
+impl ComponentSettings for OceanConfig {}
+
+impl TrackerSettings for OceanConfig {
+    fn build<'a>(&'a self, build: &Build<'a>) -> Box<dyn Tracker + 'a> {
+        Box::new(Ocean::new(build.id, self, build.fetcher))
+    }
 }
 
 pub struct Ocean<'a> {
@@ -30,26 +44,18 @@ pub struct Ocean<'a> {
     config: OceanConfig,
     base: String,
     fetcher: &'a Fetcher,
-    timeout: Span,
 }
 
 impl<'a> Ocean<'a> {
-    pub fn new(id: &str, config: &OceanConfig, fetcher: &'a Fetcher, default_timeout: Span) -> Ocean<'a> {
+    pub fn new(id: &str, config: &OceanConfig, fetcher: &'a Fetcher) -> Ocean<'a> {
         let base = config.api_base_url.clone().unwrap_or_else(|| "https://api.ocean.xyz".into());
-        Ocean {
-            id: id.to_string(),
-            config: config.clone(),
-            base: base.trim_end_matches('/').to_string(),
-            fetcher,
-            timeout: config.timeout.unwrap_or(default_timeout),
-        }
+        Ocean { id: id.to_string(), config: config.clone(), base: base.trim_end_matches('/').to_string(), fetcher }
     }
 
     fn get(&self, path: &str, kind: Kind, call: &Call, problem: &mut Option<String>) -> Option<(Value, i64, bool)> {
         let url = format!("{}/v1/{path}/{}", self.base, self.config.bitcoin_address);
         let policy = policy(kind, self.config.cache.as_ref(), self.config.min_interval, 0, self.config.max_stale);
-        let call = call.with_timeout(Some(self.timeout));
-        let fetched = take(self.fetcher.get(&Request::get(&url), &policy, &call), problem)?;
+        let fetched = take(self.fetcher.get(&Request::get(&url), &policy, call), problem)?;
         match unwrap_result(&fetched.value) {
             Ok(result) => Some((result, fetched.fetched_at, fetched.stale)),
             Err(message) => {

@@ -1,11 +1,34 @@
 //! The simulated pool: hashrate and workers consistent with the simulated miners, a slowly
 //! growing unpaid balance, payouts per block (as on a TIDES pool).
 
-use crate::config::model::{Config, ControllerKind};
+use serde::Deserialize;
+
+use crate::config::model::Config;
+use crate::config::spec::{ComponentSettings, TypeInfo, Typed};
 use crate::core::performance::*;
+use crate::devices::simulated::SimulatedControllerConfig;
 use crate::sim::{SimWorld, noise};
-use crate::trackers::{Tracked, Tracker};
+use crate::trackers::{Build, Tracked, Tracker, TrackerSettings};
 use crate::transport::Call;
+
+pub const TYPE: Typed<SimulatedTrackerConfig> = Typed::new(TypeInfo::new(
+    "simulated",
+    "A simulated pool whose workers are the simulated miners.",
+    "{id: pool-sim, type: simulated}",
+));
+
+/// The `simulated` tracker takes no keys.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SimulatedTrackerConfig {}
+
+impl ComponentSettings for SimulatedTrackerConfig {}
+
+impl TrackerSettings for SimulatedTrackerConfig {
+    fn build<'a>(&'a self, build: &Build<'a>) -> Box<dyn Tracker + 'a> {
+        Box::new(SimulatedTracker::new(build.id, build.config, build.world))
+    }
+}
 
 /// (worker name, simulated controller id, TH/s when mining)
 type SimWorker = (String, String, f64);
@@ -21,7 +44,7 @@ impl<'a> SimulatedTracker<'a> {
         let mut workers = Vec::new();
         for miner in &config.miners {
             for controller in config.controllers.iter().filter(|c| miner.controllers.contains(&c.id)) {
-                if let ControllerKind::Simulated(sim) = &controller.kind {
+                if let Some(sim) = controller.settings.downcast::<SimulatedControllerConfig>() {
                     let name = miner.worker.clone().unwrap_or_else(|| miner.id.clone());
                     workers.push((name, controller.id.clone(), sim.hashrate.or(miner.hashrate_max).unwrap_or(100.0)));
                     break;

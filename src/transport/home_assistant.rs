@@ -3,26 +3,11 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::config::secret::Secret;
 use crate::duration::Span;
 use crate::transport::Call;
 use crate::transport::http::{Request, send};
-
-/// A `services:` entry of type `home_assistant`.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct HomeAssistantService {
-    /// e.g. `http://homeassistant.local:8123`
-    pub url: String,
-    pub token: Option<Secret>,
-    /// Accept a self-signed certificate on the LAN.
-    #[serde(default)]
-    pub insecure: bool,
-    pub timeout: Option<Span>,
-}
 
 /// A client for one Home Assistant.
 #[derive(Debug, Clone)]
@@ -30,6 +15,7 @@ pub struct Client {
     base: String,
     token: String,
     insecure: bool,
+    /// The service's own `timeout`, applied to every request.
     timeout: Option<Span>,
 }
 
@@ -54,13 +40,9 @@ pub enum Quantity {
 }
 
 impl Client {
-    pub fn new(service: &HomeAssistantService) -> Client {
-        Client {
-            base: service.url.trim_end_matches('/').to_string(),
-            token: service.token.as_ref().map(|t| t.expose().to_string()).unwrap_or_default(),
-            insecure: service.insecure,
-            timeout: service.timeout,
-        }
+    /// A client of the Home Assistant at `url`, with a long-lived access token.
+    pub fn new(url: &str, token: &str, insecure: bool, timeout: Option<Span>) -> Client {
+        Client { base: url.trim_end_matches('/').to_string(), token: token.to_string(), insecure, timeout }
     }
 
     fn budget(&self, call: &Call) -> Result<Duration, String> {

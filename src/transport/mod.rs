@@ -44,3 +44,16 @@ impl std::fmt::Display for DeviceError {
         f.write_str(&self.0)
     }
 }
+
+/// A built component with its own `timeout`, applied once, to every call made through it.
+pub struct Timed<T> {
+    pub inner: T,
+    pub timeout: Option<crate::duration::Span>,
+}
+
+impl<T> Timed<T> {
+    /// The cycle's call with this component's timeout.
+    pub fn call(&self, call: &Call) -> Call {
+        call.with_timeout(self.timeout)
+    }
+}
