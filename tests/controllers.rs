@@ -256,6 +256,33 @@ fn luxos_reuses_a_session_or_logs_on_then_curtails() {
     assert_eq!(fake.writes().iter().filter(|w| w.command == "logon").count(), 1);
 }
 
+/// LuxOS reports its nameplate hashrate (`config` → `NameplateTHS`); with no
+/// `hashrate_max` in the config it is the miner's maximum in the context.
+#[test]
+fn luxos_nameplate_hashrate_reaches_the_context() {
+    let fake = FakeCgminer::start(&[
+        ("summary", replies::luxos_summary(139_800.0)),
+        ("stats", replies::antminer_stats()),
+        ("power", replies::luxos_power(3210.0)),
+        ("fans", replies::luxos_fans()),
+        ("config", replies::luxos_config("None")),
+    ]);
+    let sandbox = Sandbox::new();
+    sandbox.write("policy.yaml", "name: manual only\nstart_rules: []\nstop_rules: []\n");
+    sandbox.config(&format!(
+        "version: 1\nstate: state.db\nenergy_sources:\n  - {{id: roof, type: solar, monitor: {{type: simulated}}}}\ncontrollers:\n  - {{id: lux, type: luxos, host: 127.0.0.1, port: {}}}\nminers:\n  - {{id: rig, power_max: 3300, controllers: [lux]}}\nunits:\n  - {{id: home, energy_source: roof, miners: [rig], policy: policy.yaml}}\n",
+        fake.port
+    ));
+    let (code, ctx, stderr) = context(&sandbox);
+    assert_eq!(code, 0, "{stderr}");
+    approx(&ctx["miner"]["hashrate_max"], 141.0);
+    assert_eq!(ctx["miner_state"]["sources"]["hashrate_max"], "lux", "{}", ctx["miner_state"]);
+    let configured =
+        sandbox_with(&format!("  - {{id: lux, type: luxos, host: 127.0.0.1, port: {}}}", fake.port), "lux");
+    let (_, ctx, _) = context(&configured);
+    approx(&ctx["miner"]["hashrate_max"], 100.0);
+}
+
 #[test]
 fn avalon_soft_off_and_soft_on_with_a_dropped_connection() {
     let fake = FakeCgminer::start(&[

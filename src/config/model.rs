@@ -11,8 +11,13 @@ use serde::Deserialize;
 
 use crate::config::spec::ComponentSettings;
 use crate::core::binding::Binding;
-use crate::core::feature::FeatureType;
+pub use crate::core::guards::Guards;
+pub use crate::core::miner::{FeatureOverride, Miner};
+pub use crate::core::safety::{Safety, StopMode};
+pub use crate::core::source::EnergySourceType;
+use crate::core::source::SourceFacts;
 use crate::duration::Span;
+pub use crate::rules::RuleFiles;
 
 /// The whole configuration file, validated and with every reference resolved.
 #[derive(Debug, Clone)]
@@ -98,28 +103,6 @@ impl Default for Settings {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum EnergySourceType {
-    Solar,
-    Wind,
-    Grid,
-    Hydro,
-    Other,
-}
-
-impl EnergySourceType {
-    pub fn name(self) -> &'static str {
-        match self {
-            EnergySourceType::Solar => "solar",
-            EnergySourceType::Wind => "wind",
-            EnergySourceType::Grid => "grid",
-            EnergySourceType::Hydro => "hydro",
-            EnergySourceType::Other => "other",
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct EnergySource {
     pub id: String,
@@ -131,6 +114,19 @@ pub struct EnergySource {
     pub storage_capacity: Option<f64>,
     pub monitor: Component,
     pub forecast: Option<Component>,
+}
+
+impl EnergySource {
+    /// What the decisional context says of this source.
+    pub fn facts(&self) -> SourceFacts<'_> {
+        SourceFacts {
+            id: &self.id,
+            name: self.name.as_deref(),
+            source_type: self.source_type,
+            nominal_power_max: self.nominal_power_max,
+            storage_capacity: self.storage_capacity,
+        }
+    }
 }
 
 /// The untagged part of an energy source; `monitor` and `forecast` are parsed by type.
@@ -145,40 +141,6 @@ pub struct EnergySourceFields {
     pub storage_capacity: Option<f64>,
     pub monitor: serde_yaml::Value,
     pub forecast: Option<serde_yaml::Value>,
-}
-
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Miner {
-    pub id: String,
-    /// Where it is in the config file (`miners[3]`), for messages.
-    #[serde(skip)]
-    pub at: String,
-    pub name: Option<String>,
-    pub model: Option<String>,
-    pub power_max: Option<f64>,
-    pub hashrate_max: Option<f64>,
-    #[serde(default = "yes")]
-    pub active: bool,
-    pub worker: Option<String>,
-    #[serde(default)]
-    pub controllers: Vec<String>,
-    #[serde(default)]
-    pub features: Vec<FeatureOverride>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FeatureOverride {
-    #[serde(rename = "type")]
-    pub feature: FeatureType,
-    pub controller: String,
-    pub priority: Option<i64>,
-    pub enabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -207,54 +169,9 @@ pub struct Unit {
     pub power_off_after: Option<Span>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RuleFiles {
-    #[serde(default)]
-    pub start: Vec<String>,
-    #[serde(default)]
-    pub stop: Vec<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Safety {
-    pub max_chip_temperature: Option<f64>,
-    pub max_inlet_temperature: Option<f64>,
-    pub min_battery_soc: Option<f64>,
-    pub max_grid_import: Option<f64>,
-    pub stale_energy_after: Option<Span>,
-    pub stale_pool_after: Option<Span>,
-}
-
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Guards {
-    pub min_on: Option<Span>,
-    pub min_off: Option<Span>,
-    pub max_switches_per_day: Option<u32>,
-    #[serde(default = "default_verify_after")]
-    pub verify_after: Span,
-}
-
-fn default_verify_after() -> Span {
-    Span::secs(180)
-}
-
-impl Default for Guards {
-    fn default() -> Guards {
-        Guards { min_on: None, min_off: None, max_switches_per_day: None, verify_after: default_verify_after() }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum StopMode {
-    #[default]
-    Sleep,
-    PowerOff,
-    SleepThenPowerOff,
-}
-
 /// Extra HTTP headers a component sends.
 pub type Headers = BTreeMap<String, String>;
+
+fn yes() -> bool {
+    true
+}

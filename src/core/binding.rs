@@ -4,8 +4,8 @@
 //! enabled); `features:` entries override a bound pair or add one. Resolution orders the
 //! enabled candidates by priority, then by config order; the cycle walks that list for failover.
 
-use crate::config::model::FeatureOverride;
 use crate::core::feature::FeatureType;
+use crate::core::miner::FeatureOverride;
 
 pub const DEFAULT_PRIORITY: u8 = 50;
 

@@ -4,8 +4,9 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::config::model::{EnergySource, Miner};
-use crate::core::reading::{EnergyReading, ForecastReading, MinerState};
+use crate::core::miner::Miner;
+use crate::core::reading::{EnergyReading, ForecastReading, MinerReading, MinerState};
+use crate::core::source::SourceFacts;
 use crate::core::sun::SunPosition;
 
 /// Facts from the persisted history about a miner's switching (the `control` section).
@@ -24,7 +25,7 @@ pub struct ContextInputs<'a> {
     pub now: i64,
     /// The cycle's instant as RFC 3339 in the configured zone.
     pub timestamp: String,
-    pub source: &'a EnergySource,
+    pub source: SourceFacts<'a>,
     pub energy: Option<&'a EnergyReading>,
     pub forecast: Option<&'a ForecastReading>,
     pub sun: Option<SunPosition>,
@@ -48,7 +49,7 @@ pub fn build(inputs: &ContextInputs) -> Value {
     if let Some(sun) = inputs.sun {
         context.insert("sun".into(), serde_json::to_value(sun).unwrap_or(Value::Null));
     }
-    context.insert("miner".into(), miner_section(inputs.miner));
+    context.insert("miner".into(), miner_section(inputs.miner, &inputs.state.reading));
     context.insert("miner_state".into(), miner_state(inputs.state));
     if let Some(performance) = &inputs.performance {
         context.insert("mining_performance".into(), performance.clone());
@@ -72,10 +73,10 @@ fn round3(value: f64) -> f64 {
     (value * 1000.0).round() / 1000.0
 }
 
-fn energy_source(source: &EnergySource) -> Value {
+fn energy_source(source: SourceFacts) -> Value {
     object(vec![
         ("id", json!(source.id)),
-        ("name", json!(source.name.clone().unwrap_or_else(|| source.id.clone()))),
+        ("name", json!(source.name.unwrap_or(source.id))),
         ("type", json!(source.source_type.name())),
         ("nominal_power_max", number(source.nominal_power_max)),
         ("storage", source.storage_capacity.map_or(Value::Null, |c| json!({"nominal_capacity": c}))),
@@ -108,13 +109,21 @@ fn forecast_section(forecast: &ForecastReading, now: i64, format: &dyn Fn(i64) -
     ])
 }
 
-fn miner_section(miner: &Miner) -> Value {
+/// The miner's config, with its detected maxima where the config gives none: the configured
+/// `hashrate_max`, else the nameplate the firmware reports; the lower of the configured and
+/// the detected `power_max` (SPEC §24).
+fn miner_section(miner: &Miner, reading: &MinerReading) -> Value {
+    let power_max = match (miner.power_max, reading.max_power.filter(|w| *w > 0.0)) {
+        (Some(configured), Some(detected)) => Some(configured.min(detected)),
+        (configured, detected) => configured.or(detected),
+    };
+    let hashrate_max = miner.hashrate_max.or(reading.max_hashrate.filter(|h| *h > 0.0));
     object(vec![
         ("id", json!(miner.id)),
         ("name", json!(miner.name.clone().unwrap_or_else(|| miner.id.clone()))),
         ("model", miner.model.as_ref().map_or(Value::Null, |m| json!(m))),
-        ("power_max", number(miner.power_max)),
-        ("hashrate_max", number(miner.hashrate_max)),
+        ("power_max", number(power_max)),
+        ("hashrate_max", number(hashrate_max)),
         ("active", json!(miner.active)),
     ])
 }

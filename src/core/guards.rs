@@ -1,9 +1,32 @@
 //! Guards (SPEC §7.5 step 3): hysteresis that turns a decision into `maintain_state`.
 //! Pure: the cycle passes what the database remembers.
 
-use crate::config::model::Guards;
+use serde::Deserialize;
+
+use crate::core::decision::Decision;
 use crate::core::status::MinerStatus;
-use crate::rules::model::Decision;
+use crate::duration::Span;
+
+/// A unit's hysteresis settings (`guards:`).
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Guards {
+    pub min_on: Option<Span>,
+    pub min_off: Option<Span>,
+    pub max_switches_per_day: Option<u32>,
+    #[serde(default = "default_verify_after")]
+    pub verify_after: Span,
+}
+
+fn default_verify_after() -> Span {
+    Span::secs(180)
+}
+
+impl Default for Guards {
+    fn default() -> Guards {
+        Guards { min_on: None, min_off: None, max_switches_per_day: None, verify_after: default_verify_after() }
+    }
+}
 
 /// What the database remembers about a miner's switching.
 #[derive(Debug, Clone, Default, PartialEq)]

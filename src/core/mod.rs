@@ -2,12 +2,15 @@
 
 pub mod binding;
 pub mod context;
+pub mod decision;
 pub mod feature;
 pub mod guards;
+pub mod miner;
 pub mod performance;
 pub mod reading;
 pub mod safety;
 pub mod schema;
+pub mod source;
 pub mod status;
 pub mod sun;
 pub mod time;

@@ -2,7 +2,31 @@
 
 use serde_json::Value;
 
-use crate::config::model::Safety;
+use serde::Deserialize;
+
+use crate::duration::Span;
+
+/// A unit's safety limits (`safety:`): stops whatever the rules say.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Safety {
+    pub max_chip_temperature: Option<f64>,
+    pub max_inlet_temperature: Option<f64>,
+    pub min_battery_soc: Option<f64>,
+    pub max_grid_import: Option<f64>,
+    pub stale_energy_after: Option<Span>,
+    pub stale_pool_after: Option<Span>,
+}
+
+/// How a unit stops a miner.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StopMode {
+    #[default]
+    Sleep,
+    PowerOff,
+    SleepThenPowerOff,
+}
 
 /// A limit on one reading: (name, configured limit, where the reading is, unit, is a maximum).
 type Limit<'a> = (&'a str, Option<f64>, &'a str, &'a str, bool);

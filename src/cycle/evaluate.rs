@@ -136,7 +136,7 @@ fn evaluate_unit(
         let context = build(&ContextInputs {
             now: knowledge.now,
             timestamp: (knowledge.format_instant)(knowledge.now),
-            source,
+            source: source.facts(),
             energy,
             forecast,
             sun,

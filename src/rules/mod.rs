@@ -9,10 +9,21 @@ pub mod testing;
 
 use std::path::{Path, PathBuf};
 
-use crate::config::model::RuleFiles;
+use serde::Deserialize;
+
 use crate::diag::{Diagnostic, Location};
 use crate::rules::load::{RuleFile, load_file};
 use crate::rules::model::{Rule, RuleSet};
+
+/// A unit's rule files (`rules:`), as opposed to one `policy` file.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFiles {
+    #[serde(default)]
+    pub start: Vec<String>,
+    #[serde(default)]
+    pub stop: Vec<String>,
+}
 
 /// Where a unit's rules come from, resolved to files.
 #[derive(Debug, Clone)]

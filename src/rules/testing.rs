@@ -66,7 +66,7 @@ struct Case {
 #[serde(deny_unknown_fields)]
 struct TestFile {
     policy: Option<PathBuf>,
-    rules: Option<crate::config::model::RuleFiles>,
+    rules: Option<crate::rules::RuleFiles>,
     tests: Vec<Case>,
 }
 

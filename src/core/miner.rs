@@ -1,0 +1,39 @@
+//! A miner as configured: its nominal values and which controllers provide its features.
+
+use serde::Deserialize;
+
+use crate::core::feature::FeatureType;
+
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Miner {
+    pub id: String,
+    /// Where it is in the config file (`miners[3]`), for messages.
+    #[serde(skip)]
+    pub at: String,
+    pub name: Option<String>,
+    pub model: Option<String>,
+    pub power_max: Option<f64>,
+    pub hashrate_max: Option<f64>,
+    #[serde(default = "yes")]
+    pub active: bool,
+    pub worker: Option<String>,
+    #[serde(default)]
+    pub controllers: Vec<String>,
+    #[serde(default)]
+    pub features: Vec<FeatureOverride>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureOverride {
+    #[serde(rename = "type")]
+    pub feature: FeatureType,
+    pub controller: String,
+    pub priority: Option<i64>,
+    pub enabled: Option<bool>,
+}
