@@ -1,6 +1,8 @@
 //! The SPEC §13 benchmark: `cargo bench --bench fleet`. Each figure is printed beside its
 //! target. Fake miners are the ones the tests use (tests/support), on loopback.
 
+// The same fakes as the tests; the benchmark uses a few of them.
+#[allow(dead_code, unused_imports)]
 #[path = "../tests/support/mod.rs"]
 mod support;
 

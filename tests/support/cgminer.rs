@@ -1,6 +1,7 @@
 //! A fake CGMiner API server (TCP, ephemeral loopback port) that replays replies per
 //! command, records every request, and misbehaves on demand.
 
+use serde_json::json;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -266,4 +267,27 @@ pub fn reply(section: &str, entries: serde_json::Value) -> String {
 /// A bare success reply (for control commands).
 pub fn ok(message: &str) -> String {
     serde_json::json!({"STATUS": [{"STATUS": "S", "When": 1760000000, "Code": 118, "Msg": message, "Description": "fake"}], "id": 1}).to_string()
+}
+
+/// A generic cgminer 4.x summary in MH/s.
+pub fn cgminer_summary(mhs_5s: f64) -> String {
+    reply(
+        "SUMMARY",
+        json!([{"Elapsed": 7200, "MHS av": mhs_5s * 0.98, "MHS 5s": mhs_5s, "MHS 1m": mhs_5s * 1.01,
+        "Found Blocks": 1, "Accepted": 5120, "Rejected": 3, "Hardware Errors": 12}]),
+    )
+}
+
+/// Three boards, each a third of the total, with temperatures.
+pub fn cgminer_devs(mhs_total: f64, temps: [f64; 3]) -> String {
+    let devs: Vec<_> = temps
+        .iter()
+        .enumerate()
+        .map(|(i, t)| json!({"ASC": i, "Name": "BTM", "Enabled": "Y", "Status": "Alive", "Temperature": t, "MHS 5s": mhs_total / 3.0, "MHS av": mhs_total / 3.0}))
+        .collect();
+    reply("DEVS", json!(devs))
+}
+
+pub fn cgminer_version(model: &str) -> String {
+    reply("VERSION", json!([{"CGMiner": "4.11.1", "API": "3.7", "Type": model}]))
 }

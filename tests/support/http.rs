@@ -40,7 +40,6 @@ type Handler = dyn Fn(&Recorded) -> Answer + Send + Sync;
 pub struct FakeHttp {
     pub port: u16,
     log: Arc<Mutex<Vec<Recorded>>>,
-    handler: Arc<Mutex<Arc<Handler>>>,
     stop: Arc<AtomicBool>,
     server: Arc<tiny_http::Server>,
 }
@@ -64,15 +63,11 @@ impl FakeHttp {
                 std::thread::spawn(move || respond(request, &l, &h));
             }
         });
-        FakeHttp { port, log, handler, stop, server }
+        FakeHttp { port, log, stop, server }
     }
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
-    }
-
-    pub fn set_handler(&self, handler: impl Fn(&Recorded) -> Answer + Send + Sync + 'static) {
-        *self.handler.lock().unwrap() = Arc::new(handler);
     }
 
     pub fn log(&self) -> Vec<Recorded> {

@@ -1,14 +1,21 @@
 //! Shared test support: a sandbox folder with a config and a state file, and a way to run
 //! the built binary in it. Fakes of devices and services live beside this file.
 
-#![allow(dead_code)]
-
+pub mod antminer;
+pub mod avalon;
+pub mod bitaxe;
+pub mod braiins_os;
 pub mod cgminer;
-pub mod home;
+pub mod forecast_solar;
+pub mod home_assistant;
 pub mod http;
+pub mod luxos;
 pub mod pool;
 pub mod prometheus;
 pub mod replies;
+pub mod shelly;
+pub mod tasmota;
+pub mod whatsminer;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,11 +1,11 @@
 //! End-to-end: the built binary, run several times against one state file with `--now`.
 
-mod support;
+use crate::support;
 
 use std::fs::OpenOptions;
 
+use crate::support::{Sandbox, miner};
 use serde_json::Value;
-use support::{Sandbox, miner};
 
 fn at(time: &str) -> String {
     format!("2026-06-21T{time}:00+02:00")

@@ -1,14 +1,15 @@
 //! A home: Home Assistant energy sensors, a miner on a Home Assistant socket, a Bitaxe on a
 //! Shelly plug, Tasmota, generic HTTP devices and solar forecasts, all against fakes.
 
-mod support;
-
 use std::sync::{Arc, Mutex};
 
+use crate::support::forecast_solar::forecast_solar;
+use crate::support::home_assistant::{FakeHomeAssistant, HaMode, TOKEN};
+use crate::support::http::{Answer, FakeHttp};
+use crate::support::shelly::FakeShelly;
+use crate::support::tasmota::FakeTasmota;
+use crate::support::{Sandbox, miner, replies};
 use serde_json::{Value, json};
-use support::home::{FakeHomeAssistant, FakeShelly, FakeTasmota, HaMode, TOKEN, forecast_solar};
-use support::http::{Answer, FakeHttp};
-use support::{Sandbox, miner, replies};
 
 const START: &str = "rules:\n  - name: Surplus covers the miner\n    conditions: {field: energy_state.surplus_power, operator: gte, value_ref: miner.power_max}\n";
 const STOP: &str = "rules:\n  - name: Importing\n    conditions: {field: energy_state.grid.importing_power, operator: gt, value: 100}\n";

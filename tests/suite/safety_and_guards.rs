@@ -1,12 +1,11 @@
 //! Safety limits, guards, verified commands and notifications across invocations (--now).
 
-mod support;
-
+use crate::support::cgminer::{FakeCgminer, ok};
+use crate::support::home_assistant::{FakeHomeAssistant, TOKEN};
+use crate::support::http::{Answer, FakeHttp};
+use crate::support::shelly::FakeShelly;
+use crate::support::{Sandbox, miner, replies};
 use serde_json::Value;
-use support::cgminer::{FakeCgminer, ok};
-use support::home::{FakeHomeAssistant, FakeShelly, TOKEN};
-use support::http::{Answer, FakeHttp};
-use support::{Sandbox, miner, replies};
 
 const T0: i64 = 1_782_036_000; // 2026-06-21T10:00:00Z
 

@@ -64,8 +64,8 @@ fn b02_all_of_two_leaves() {
                       {{field: energy_state.production, operator: gt, value: 1000}}]"
         ))
     };
-    assert!(holds(&both(50), &soc(75.0)));
-    assert!(holds(&both(70), &soc(75.0)));
+    assert!(holds(&both(50), &soc(75.0)), "both leaves hold");
+    assert!(!holds(&both(80), &soc(75.0)), "one leaf fails: all_of is false where any_of would hold");
 }
 
 #[test]

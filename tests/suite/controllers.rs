@@ -1,12 +1,10 @@
 //! Every real controller type against fakes on loopback: the features it reads, and the
 //! exact control requests the firmware expects (asserted on the fake's request log).
 
-mod support;
-
+use crate::support::cgminer::{FakeCgminer, Mode, ok, reply};
+use crate::support::http::{Answer, FakeHttp, json as json_answer, status};
+use crate::support::{Sandbox, replies};
 use serde_json::{Value, json};
-use support::cgminer::{FakeCgminer, Mode, ok, reply};
-use support::http::{Answer, FakeHttp, json as json_answer, status};
-use support::{Sandbox, replies};
 
 /// A config with one miner driven by `controllers` (YAML list items) and a unit.
 fn sandbox_with(controllers: &str, miner_controllers: &str) -> Sandbox {

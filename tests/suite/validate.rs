@@ -1,8 +1,8 @@
 //! `validate`: every problem printed as file:line:column with its key path, exit 78.
 
-mod support;
+use crate::support;
 
-use support::Sandbox;
+use crate::support::Sandbox;
 
 const POLICY: &str = "name: p\nstart_rules: []\nstop_rules: []\n";
 

@@ -1,8 +1,8 @@
 //! Operations: metrics files in Prometheus text format, logs, exit codes under systemd.
 
-mod support;
+use crate::support;
 
-use support::{Sandbox, prometheus};
+use crate::support::{Sandbox, prometheus};
 
 /// Gives the S19 a first controller that nothing answers (port 9 on loopback).
 fn with_unreachable_controller(sandbox: &Sandbox) {

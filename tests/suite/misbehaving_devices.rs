@@ -1,13 +1,11 @@
 //! Devices that hang, drip, close, flood or talk nonsense: every run ends in time, names the
 //! failed inputs, keeps the healthy miner under control, and sends nothing to the others.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::cgminer::{FakeCgminer, Mode, ok};
+use crate::support::{Sandbox, miner, replies};
 use serde_json::Value;
-use support::cgminer::{FakeCgminer, Mode, ok};
-use support::{Sandbox, miner, replies};
 
 fn idle_avalon() -> FakeCgminer {
     FakeCgminer::start(&[
@@ -92,4 +90,28 @@ fn nonsense_values_are_not_taken_at_face_value() {
     assert_eq!(state["hash_rate"]["value"], 0.0, "NaN is skipped, a negative average clamps to 0: {state}");
     assert_eq!(state["system_uptime"], 0);
     assert_eq!(state["status"], "error");
+}
+
+/// A component's own `timeout` bounds its requests alone: a miner slower than its
+/// controller's timeout is a failed input, the same latency without one is read.
+#[test]
+fn a_controller_timeout_bounds_only_its_own_requests() {
+    let slow = idle_avalon();
+    slow.set_latency(Duration::from_millis(700));
+    let patient = idle_avalon();
+    patient.set_latency(Duration::from_millis(700));
+    let sandbox = Sandbox::new();
+    sandbox.write("policy.yaml", "name: none\nstart_rules: []\nstop_rules: []\n");
+    sandbox.config(&format!(
+        "version: 1\nstate: state.db\nsettings: {{timeout: 5s}}\nenergy_sources:\n  - {{id: roof, type: solar, monitor: {{type: simulated}}}}\ncontrollers:\n  - {{id: hasty-api, type: avalon, host: 127.0.0.1, port: {}, timeout: 250ms}}\n  - {{id: patient-api, type: avalon, host: 127.0.0.1, port: {}}}\nminers:\n  - {{id: hasty, controllers: [hasty-api]}}\n  - {{id: patient, controllers: [patient-api]}}\nunits:\n  - {{id: home, energy_source: roof, miners: [hasty, patient], policy: policy.yaml}}\n",
+        slow.port, patient.port
+    ));
+    let context = |miner: &str| -> Value {
+        let run = sandbox.run(&["context", "--miner", miner, "--now", "2026-06-21T12:00:00+02:00"]);
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr))
+    };
+    let started = Instant::now();
+    assert_eq!(context("hasty")["miner_state"]["status"], "unknown", "over its own timeout");
+    assert!(started.elapsed() < Duration::from_millis(650), "the 250 ms timeout cut the request short");
+    assert_eq!(context("patient")["miner_state"]["status"], "off", "read within the settings' timeout");
 }

@@ -1,9 +1,9 @@
 //! Onboarding: `types`, `schema`, `scan`, `init`.
 
-mod support;
+use crate::support;
 
+use crate::support::{Sandbox, repo};
 use serde_json::Value;
-use support::{Sandbox, repo};
 
 /// Every type of every registry: it parses from a minimal config (its own example), and
 /// `types` and `schema` list it.

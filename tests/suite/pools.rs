@@ -1,10 +1,10 @@
 //! Pool trackers across invocations: cache, Retry-After, backoff, stale-while-error, auth.
 
-mod support;
+use crate::support;
 
+use crate::support::Sandbox;
+use crate::support::pool::{FakePool, PoolMode};
 use serde_json::Value;
-use support::Sandbox;
-use support::pool::{FakePool, PoolMode};
 
 const T0: i64 = 1_782_036_000; // 2026-06-21T10:00:00Z
 

@@ -1,8 +1,8 @@
 //! `rules test` and `rules eval` from the command line, as a GitOps CI job runs them.
 
-mod support;
+use crate::support;
 
-use support::{Sandbox, repo};
+use crate::support::{Sandbox, repo};
 
 #[test]
 fn the_shipped_rule_tests_pass() {

@@ -1,0 +1,17 @@
+//! The integration suites, one module per area.
+
+mod compat_fixtures;
+mod controllers;
+mod cycle;
+mod faults;
+mod home;
+mod misbehaving_devices;
+mod onboarding;
+mod operations;
+mod pools;
+mod properties;
+mod rule_behaviours;
+mod rule_semantics;
+mod rules_cli;
+mod safety_and_guards;
+mod validate;

@@ -1,0 +1,122 @@
+//! A fake Home Assistant: states, services, 401, 404, unavailable, HTML, hang. It records
+//! every request through the fake HTTP server underneath.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::support::http::{Answer, FakeHttp, Recorded};
+
+pub const TOKEN: &str = "ha-long-lived-token-123";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HaMode {
+    Normal,
+    Unauthorized,
+    Html,
+    Hang,
+}
+
+#[derive(Clone)]
+struct Entity {
+    state: String,
+    unit: Option<String>,
+}
+
+pub struct FakeHomeAssistant {
+    pub http: FakeHttp,
+    states: Arc<Mutex<BTreeMap<String, Entity>>>,
+    mode: Arc<Mutex<HaMode>>,
+}
+
+impl FakeHomeAssistant {
+    pub fn start() -> FakeHomeAssistant {
+        let states: Arc<Mutex<BTreeMap<String, Entity>>> = Arc::default();
+        let mode = Arc::new(Mutex::new(HaMode::Normal));
+        let (s, m) = (states.clone(), mode.clone());
+        let http = FakeHttp::start(move |request| home_assistant(request, &s, *m.lock().unwrap()));
+        FakeHomeAssistant { http, states, mode }
+    }
+
+    pub fn url(&self) -> String {
+        self.http.url()
+    }
+
+    pub fn set(&self, entity: &str, state: &str, unit: Option<&str>) {
+        self.states
+            .lock()
+            .unwrap()
+            .insert(entity.into(), Entity { state: state.into(), unit: unit.map(str::to_string) });
+    }
+
+    pub fn state(&self, entity: &str) -> Option<String> {
+        self.states.lock().unwrap().get(entity).map(|e| e.state.clone())
+    }
+
+    pub fn set_mode(&self, mode: HaMode) {
+        *self.mode.lock().unwrap() = mode;
+    }
+
+    /// `domain.service entity` of every service call.
+    pub fn service_calls(&self) -> Vec<String> {
+        self.http
+            .log()
+            .iter()
+            .filter(|r| r.method == "POST" && r.url.starts_with("/api/services/"))
+            .map(|r| {
+                let service = r.url.trim_start_matches("/api/services/").replace('/', ".");
+                let entity = serde_json::from_str::<serde_json::Value>(&r.body)
+                    .ok()
+                    .and_then(|b| b["entity_id"].as_str().map(str::to_string));
+                format!("{service} {}", entity.unwrap_or_default())
+            })
+            .collect()
+    }
+}
+
+fn home_assistant(request: &Recorded, states: &Mutex<BTreeMap<String, Entity>>, mode: HaMode) -> Answer {
+    match mode {
+        HaMode::Normal => {}
+        HaMode::Unauthorized => return Answer::Text(401, "401: Unauthorized".into(), vec![]),
+        HaMode::Html => {
+            return Answer::Text(
+                200,
+                "<!DOCTYPE html><html><body>Home Assistant is starting</body></html>".into(),
+                vec![],
+            );
+        }
+        HaMode::Hang => return Answer::Hang(Duration::from_secs(20)),
+    }
+    if request.header("Authorization") != Some(&format!("Bearer {TOKEN}")) {
+        return Answer::Text(401, "401: Unauthorized".into(), vec![]);
+    }
+    if let Some(entity) = request.url.strip_prefix("/api/states/") {
+        let states = states.lock().unwrap();
+        return match states.get(entity) {
+            Some(e) => {
+                let mut attributes = json!({"friendly_name": entity});
+                if let Some(unit) = &e.unit {
+                    attributes["unit_of_measurement"] = json!(unit);
+                }
+                Answer::Json(
+                    200,
+                    json!({"entity_id": entity, "state": e.state, "attributes": attributes,
+                    "last_changed": "2026-06-21T09:59:00+00:00", "last_updated": "2026-06-21T09:59:30+00:00"}),
+                )
+            }
+            None => Answer::Json(404, json!({"message": "Entity not found."})),
+        };
+    }
+    if let Some(service) = request.url.strip_prefix("/api/services/") {
+        let body: serde_json::Value = serde_json::from_str(&request.body).unwrap_or_default();
+        let entity = body["entity_id"].as_str().unwrap_or_default().to_string();
+        let on = service.ends_with("/turn_on");
+        if let Some(e) = states.lock().unwrap().get_mut(&entity) {
+            e.state = if on { "on" } else { "off" }.into();
+        }
+        return Answer::Json(200, json!([{"entity_id": entity, "state": if on { "on" } else { "off" }}]));
+    }
+    Answer::Json(404, json!({"message": "not found"}))
+}
