@@ -35,14 +35,18 @@ pub fn tracker(cli: &Cli, command: &TrackerCommand) -> Result<i32, Failure> {
                 (Some(snapshot), problem) => {
                     println!("{}", serde_json::to_string_pretty(&snapshot.snapshot).unwrap_or_default());
                     if let Some(problem) = problem {
-                        println!("stale: {problem} (data {} s old)", (clock.now - snapshot.fetched_at).max(0));
+                        println!(
+                            "stale: {} (data {} s old)",
+                            clock.render(problem),
+                            (clock.now - snapshot.fetched_at).max(0)
+                        );
                     } else if test {
                         println!("ok: the pool answered");
                     }
                     if problem.is_some() { exit::DEGRADED } else { exit::OK }
                 }
                 (None, problem) => {
-                    println!("failed: {}", problem.as_deref().unwrap_or("no data"));
+                    println!("failed: {}", problem.as_ref().map_or_else(|| "no data".to_string(), |p| clock.render(p)));
                     exit::DEGRADED
                 }
             }
@@ -58,7 +62,7 @@ pub fn tracker(cli: &Cli, command: &TrackerCommand) -> Result<i32, Failure> {
     Ok(code)
 }
 
-fn print_list<T: serde::Serialize>(result: Result<Vec<T>, String>) -> i32 {
+fn print_list<T: serde::Serialize>(result: Result<Vec<T>, crate::transport::InputError>) -> i32 {
     match result {
         Ok(items) => {
             println!("{}", serde_json::to_string_pretty(&items).unwrap_or_default());

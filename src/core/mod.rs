@@ -1,8 +1,10 @@
 //! The pure core: domain types, bindings, the decisional context. No I/O here.
 
 pub mod binding;
+pub mod command;
 pub mod context;
 pub mod decision;
+pub mod error;
 pub mod feature;
 pub mod guards;
 pub mod miner;

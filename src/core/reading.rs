@@ -73,7 +73,7 @@ pub struct MinerState {
     pub reading: MinerReading,
     pub sources: BTreeMap<String, String>,
     /// Inputs that failed while polling this miner: (controller, reason).
-    pub failures: Vec<(String, String)>,
+    pub failures: Vec<(String, crate::core::error::InputError)>,
 }
 
 /// An energy monitor's reading. Signs: grid + importing, battery + charging.
@@ -88,7 +88,7 @@ pub struct EnergyReading {
     /// Unix seconds when the values were read (the oldest, when sensors report their own).
     pub at: i64,
     /// Sensors that gave no value this cycle (unavailable, unknown, errors): failed inputs.
-    pub problems: Vec<String>,
+    pub problems: Vec<crate::core::error::InputError>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -3,6 +3,13 @@
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
 
+/// The instant `seconds` after the Unix epoch; an error naming the value when it is out of
+/// range (never 1970 in its place).
+pub fn instant(seconds: i64) -> Result<Timestamp, crate::core::error::InputError> {
+    Timestamp::from_second(seconds)
+        .map_err(|_| crate::core::error::InputError::invalid(format!("{seconds} is not a valid Unix time")))
+}
+
 /// The parts of an RFC 3339 string, taken in its own offset: `year`, …, `weekday` (0 = Monday).
 ///
 /// Read straight from the fixed positions of `YYYY-MM-DDTHH:MM:SS`: rules ask for these

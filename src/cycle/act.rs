@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use crate::config::Config;
 use crate::config::model::StopMode;
 use crate::core::binding::{Binding, resolve};
+pub use crate::core::command::CommandKind;
 use crate::core::feature::FeatureType;
 use crate::core::status::MinerStatus;
 use crate::cycle::outcome::{ActionOutcome, Reason};
@@ -14,63 +15,6 @@ use crate::rules::model::Decision;
 use crate::sim::SimWorld;
 use crate::state::{ActionRow, Store, finish_action, insert_action, save_sim};
 use crate::transport::Call;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CommandKind {
-    StartMining,
-    StopMining,
-    PowerOn,
-    PowerOff,
-}
-
-impl CommandKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            CommandKind::StartMining => "start_mining",
-            CommandKind::StopMining => "stop_mining",
-            CommandKind::PowerOn => "power_on",
-            CommandKind::PowerOff => "power_off",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<CommandKind> {
-        [CommandKind::StartMining, CommandKind::StopMining, CommandKind::PowerOn, CommandKind::PowerOff]
-            .into_iter()
-            .find(|kind| kind.name() == text)
-    }
-
-    /// The state the command should bring: `on`, `off`, `powered` or `unpowered`.
-    pub fn target(self) -> &'static str {
-        match self {
-            CommandKind::StartMining => "on",
-            CommandKind::StopMining => "off",
-            CommandKind::PowerOn => "powered",
-            CommandKind::PowerOff => "unpowered",
-        }
-    }
-
-    /// The command through the other control feature (sleep → plug off; plug on → resume).
-    pub fn escalation(self) -> CommandKind {
-        match self {
-            CommandKind::StartMining => CommandKind::PowerOn,
-            CommandKind::StopMining => CommandKind::PowerOff,
-            CommandKind::PowerOn => CommandKind::StartMining,
-            CommandKind::PowerOff => CommandKind::StopMining,
-        }
-    }
-
-    /// Whether the command means the miner goes to work.
-    pub fn starts(self) -> bool {
-        matches!(self, CommandKind::StartMining | CommandKind::PowerOn)
-    }
-
-    pub fn feature(self) -> FeatureType {
-        match self {
-            CommandKind::StartMining | CommandKind::StopMining => FeatureType::MiningControl,
-            CommandKind::PowerOn | CommandKind::PowerOff => FeatureType::PowerControl,
-        }
-    }
-}
 
 /// One command to one miner, and why.
 #[derive(Debug, Clone)]
@@ -131,7 +75,7 @@ pub fn send(command: &Command, controllers: &Controllers, call: &Call) -> Result
         CommandKind::PowerOn => controller.power_control().ok_or_else(missing)?.power_on(call),
         CommandKind::PowerOff => controller.power_control().ok_or_else(missing)?.power_off(call),
     };
-    result.map_err(|e| e.0)
+    result.map_err(|e| e.to_string())
 }
 
 /// Records, sends and settles commands. Each row is written before its command leaves, so a

@@ -12,11 +12,12 @@ use crate::core::performance::to_context;
 use crate::core::reading::MinerState;
 use crate::core::status::MinerStatus;
 use crate::core::{safety, sun};
-use crate::cycle::outcome::{InputStatus, MinerOutcome, Reason, ReasonKind, UnitOutcome};
+use crate::cycle::outcome::{InputStatus, MinerOutcome, Problem, Reason, ReasonKind, UnitOutcome};
 use crate::cycle::poll::Inputs;
 use crate::cycle::scope::Scope;
 use crate::rules::decide::{Timers, decide};
 use crate::rules::model::{Decision, RuleSet};
+use crate::transport::InputError;
 
 /// What evaluation needs besides the polled inputs.
 pub struct Knowledge<'a> {
@@ -32,7 +33,7 @@ pub struct Evaluation {
     pub units: Vec<UnitOutcome>,
     pub inputs: Vec<InputStatus>,
     pub timers: Vec<(String, String, Timers)>,
-    pub errors: Vec<String>,
+    pub errors: Vec<Problem>,
 }
 
 pub fn evaluate(config: &Config, scope: &Scope, inputs: &Inputs, knowledge: &Knowledge) -> Evaluation {
@@ -40,7 +41,7 @@ pub fn evaluate(config: &Config, scope: &Scope, inputs: &Inputs, knowledge: &Kno
         units: Vec::new(),
         inputs: input_statuses(inputs),
         timers: Vec::new(),
-        errors: input_errors(inputs),
+        errors: input_errors(inputs, knowledge.format_instant),
     };
     for unit in &scope.units {
         let outcome = evaluate_unit(config, unit, scope, inputs, knowledge, &mut evaluation.timers);
@@ -75,35 +76,45 @@ fn input_statuses(inputs: &Inputs) -> Vec<InputStatus> {
     statuses
 }
 
-/// One line per failed input, naming it and why.
-fn input_errors(inputs: &Inputs) -> Vec<String> {
+/// One problem per failed input, naming it and why, instants in the configured zone.
+fn input_errors(inputs: &Inputs, format_instant: &dyn Fn(i64) -> String) -> Vec<Problem> {
+    let render = |error: &InputError| error.render(&|instant| format_instant(instant.as_second()));
+    let problem = |subject: String, error: &InputError, line: String| Problem { subject, kind: Some(error.kind), line };
     let mut errors = Vec::new();
     for (id, result) in &inputs.energy {
+        let subject = format!("energy_source/{id}");
         match result {
-            Err(reason) => errors.push(format!("energy source `{id}`: {reason}")),
-            Ok(reading) => errors.extend(reading.problems.iter().map(|p| format!("energy source `{id}`: {p}"))),
+            Err(error) => errors.push(problem(subject, error, format!("energy source `{id}`: {}", render(error)))),
+            Ok(reading) => errors.extend(reading.problems.iter().map(|error| {
+                let line = format!("energy source `{id}`: {}", render(error));
+                problem(format!("{subject}/{}", error.message), error, line)
+            })),
         }
     }
     for (id, result) in &inputs.forecast {
-        if let Err(reason) = result {
-            errors.push(format!("forecast of `{id}`: {reason}"));
+        if let Err(error) = result {
+            errors.push(problem(format!("forecast/{id}"), error, format!("forecast of `{id}`: {}", render(error))));
         }
     }
     for (id, tracked) in &inputs.performance {
-        match (&tracked.problem, &tracked.snapshot) {
-            (Some(problem), Some(snapshot)) if snapshot.stale => errors.push(format!(
-                "tracker `{id}`: {problem}; serving data {} s old",
+        let Some(error) = &tracked.problem else { continue };
+        let line = match &tracked.snapshot {
+            Some(snapshot) if snapshot.stale => format!(
+                "tracker `{id}`: {}; serving data {} s old",
+                render(error),
                 (inputs.now - snapshot.fetched_at).max(0)
-            )),
-            (Some(problem), Some(_)) => errors.push(format!("tracker `{id}`: {problem}")),
-            (Some(problem), None) => errors
-                .push(format!("tracker `{id}`: {problem}; no pool data (rules over mining_performance are false)")),
-            (None, _) => {}
-        }
+            ),
+            Some(_) => format!("tracker `{id}`: {}", render(error)),
+            None => {
+                format!("tracker `{id}`: {}; no pool data (rules over mining_performance are false)", render(error))
+            }
+        };
+        errors.push(problem(format!("tracker/{id}"), error, line));
     }
     for (id, state) in &inputs.miners {
-        for (controller, reason) in &state.failures {
-            errors.push(format!("miner `{id}` via controller `{controller}`: {reason}"));
+        for (controller, error) in &state.failures {
+            let line = format!("miner `{id}` via controller `{controller}`: {}", render(error));
+            errors.push(problem(format!("miner/{id}/{controller}"), error, line));
         }
     }
     errors

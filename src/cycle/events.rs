@@ -1,5 +1,6 @@
 //! Events worth a notification, from what a cycle saw and did.
 
+use crate::core::error::ErrorKind;
 use crate::cycle::act::Acted;
 use crate::cycle::outcome::RunReport;
 use crate::cycle::scope::Scope;
@@ -67,48 +68,26 @@ pub fn events(
                 title: format!("Command not effective: {miner}"),
                 message: format!(
                     "{} via {} was acknowledged but the miner did not follow, even after a retry and an escalation; it needs a look.",
-                    intent.command, intent.controller
+                    intent.command.name(),
+                    intent.controller
                 ),
             };
             events.push((event, notifiers_of_miner(miner)));
         }
     }
-    for error in &report.errors {
-        let auth = error.contains("authentication") || error.contains("rejected the token");
+    for problem in &report.errors {
+        let auth = problem.kind == Some(ErrorKind::Authentication);
         let kind = if auth { EventKind::AuthenticationError } else { EventKind::InputUnavailable };
         let title = if auth { "Authentication error" } else { "Input unavailable" };
         let event = Event {
             kind,
-            subject: subject_of(error),
+            subject: problem.subject.clone(),
             unit: None,
             miner: None,
             title: title.into(),
-            message: error.clone(),
+            message: problem.line.clone(),
         };
         events.push((event, every_notifier.clone()));
     }
     events
-}
-
-/// What an error line is about, without the parts that change from run to run (ages,
-/// instants, ports), so that the same failure is the same subject.
-fn subject_of(error: &str) -> String {
-    let named: Vec<&str> = error.split('`').skip(1).step_by(2).collect();
-    if named.is_empty() { error.split(':').next().unwrap_or(error).to_string() } else { named.join("/") }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn subjects_ignore_volatile_parts() {
-        let a =
-            super::subject_of("tracker `pool`: backing off until 1782036600 after HTTP 429; serving data 120 s old");
-        let b =
-            super::subject_of("tracker `pool`: backing off until 1782037000 after HTTP 429; serving data 500 s old");
-        assert_eq!(a, b);
-        assert_eq!(
-            super::subject_of("energy source `house`: sensor `sensor.load` is unavailable"),
-            "house/sensor.load"
-        );
-    }
 }

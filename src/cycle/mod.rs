@@ -58,8 +58,17 @@ impl Clock {
         Ok(Clock { now: now.unwrap_or_else(Timestamp::now).as_second(), zone, started: Instant::now() })
     }
 
+    /// A Unix second in the configured zone; one out of range says so instead of 1970.
     pub fn format(&self, at: i64) -> String {
-        crate::core::time::rfc3339_in(Timestamp::from_second(at).unwrap_or_default(), &self.zone)
+        match Timestamp::from_second(at) {
+            Ok(instant) => crate::core::time::rfc3339_in(instant, &self.zone),
+            Err(_) => format!("(invalid instant {at})"),
+        }
+    }
+
+    /// An input error in words, its instants in the configured zone.
+    pub fn render(&self, error: &crate::transport::InputError) -> String {
+        error.render(&|instant| crate::core::time::rfc3339_in(instant, &self.zone))
     }
 
     /// Unix second of the start of the current day in the configured zone.

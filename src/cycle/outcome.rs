@@ -84,7 +84,7 @@ pub struct RunReport {
     pub exit_code: i32,
     pub units: Vec<UnitOutcome>,
     /// Failed inputs and other problems, one line each.
-    pub errors: Vec<String>,
+    pub errors: Vec<Problem>,
     /// The `for:` timers to persist: (unit, miner, timers). Internal, not printed.
     #[serde(skip)]
     pub timers: Vec<(String, String, crate::rules::decide::Timers)>,
@@ -101,4 +101,34 @@ pub struct InputStatus {
     pub up: bool,
     /// Seconds since its data was read, when it has data.
     pub age: Option<i64>,
+}
+
+/// A problem of the cycle: what it is about (stable across runs, for notification
+/// de-duplication), its kind when it is a failed input, and the line people read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// `energy_source/house`, `tracker/pool`, `miner/rig/asic`…: ids, never ages or instants.
+    pub subject: String,
+    pub kind: Option<crate::core::error::ErrorKind>,
+    pub line: String,
+}
+
+impl Problem {
+    /// A problem that is not a failed input (a corrupt state file, a miner that cannot act).
+    pub fn other(subject: impl Into<String>, line: impl Into<String>) -> Problem {
+        Problem { subject: subject.into(), kind: None, line: line.into() }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.line)
+    }
+}
+
+/// Printed as its line, as the report always did.
+impl Serialize for Problem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.line)
+    }
 }

@@ -9,7 +9,7 @@ use crate::core::status::MinerStatus;
 use crate::cycle::act::{Command, CommandKind, one_per_miner, plan};
 use crate::cycle::evaluate::Evaluation;
 use crate::cycle::memory::Memory;
-use crate::cycle::outcome::{Reason, ReasonKind};
+use crate::cycle::outcome::{Problem, Reason, ReasonKind};
 use crate::cycle::poll::Inputs;
 use crate::cycle::scope::Scope;
 use crate::cycle::verify::Verification;
@@ -91,7 +91,7 @@ pub fn new_intent(unit: &str, miner: &str, kind: CommandKind, controller: &str, 
         miner: miner.to_string(),
         unit: Some(unit.to_string()),
         target: kind.target().to_string(),
-        command: kind.name().to_string(),
+        command: kind,
         controller: controller.to_string(),
         at: now,
         attempts: 1,
@@ -119,7 +119,10 @@ fn decided(config: &Config, scope: &Scope, inputs: &Inputs, evaluation: &mut Eva
                     follow_up: None,
                 }),
                 Ok(None) => {}
-                Err(message) => evaluation.errors.push(format!("miner `{}`: cannot act: {message}", miner.id)),
+                Err(message) => evaluation.errors.push(Problem::other(
+                    format!("miner/{}", miner.id),
+                    format!("miner `{}`: cannot act: {message}", miner.id),
+                )),
             }
         }
     }

@@ -15,8 +15,8 @@ use crate::cycle::scope::Scope;
 use crate::devices::Controllers;
 use crate::sim::SimWorld;
 use crate::trackers::Tracked;
-use crate::transport::Call;
 use crate::transport::fetch::Fetcher;
+use crate::transport::{Call, InputError};
 
 /// What polling needs besides the config: the simulated world and the cached HTTP client.
 pub struct Sources<'a> {
@@ -29,8 +29,8 @@ pub struct Sources<'a> {
 pub struct Inputs {
     /// The cycle's instant (unix seconds).
     pub now: i64,
-    pub energy: BTreeMap<String, Result<EnergyReading, String>>,
-    pub forecast: BTreeMap<String, Result<ForecastReading, String>>,
+    pub energy: BTreeMap<String, Result<EnergyReading, InputError>>,
+    pub forecast: BTreeMap<String, Result<ForecastReading, InputError>>,
     pub performance: BTreeMap<String, Tracked>,
     pub miners: BTreeMap<String, MinerState>,
 }
@@ -43,8 +43,8 @@ enum Job<'a> {
 }
 
 enum Answer {
-    Energy(String, Result<EnergyReading, String>),
-    Forecast(String, Result<ForecastReading, String>),
+    Energy(String, Result<EnergyReading, InputError>),
+    Forecast(String, Result<ForecastReading, InputError>),
     Tracker(String, Tracked),
     Miner(String, MinerState),
 }
@@ -76,7 +76,7 @@ fn run_job(config: &Config, job: &Job, controllers: &Controllers, sources: &Sour
         Job::Energy(source) => {
             let build = crate::energy::Build { config, source, world, fetcher: sources.fetcher };
             let result = match crate::energy::build_monitor(&build) {
-                Some(monitor) => monitor.read(&call.with_timeout(source.monitor.timeout)).map_err(|e| e.0),
+                Some(monitor) => monitor.read(&call.with_timeout(source.monitor.timeout)),
                 None => Err(unsupported("energy monitor")),
             };
             Answer::Energy(source.id.clone(), result)
@@ -85,7 +85,7 @@ fn run_job(config: &Config, job: &Job, controllers: &Controllers, sources: &Sour
             let build = crate::energy::Build { config, source, world, fetcher: sources.fetcher };
             let timeout = source.forecast.as_ref().and_then(|f| f.timeout);
             let result = match crate::energy::build_forecast(&build) {
-                Some(provider) => provider.read(&call.with_timeout(timeout)).map_err(|e| e.0),
+                Some(provider) => provider.read(&call.with_timeout(timeout)),
                 None => Err(unsupported("forecast")),
             };
             Answer::Forecast(source.id.clone(), result)
@@ -101,8 +101,9 @@ fn run_job(config: &Config, job: &Job, controllers: &Controllers, sources: &Sour
     }
 }
 
-fn unsupported(what: &str) -> String {
-    format!("{what} type is not supported by this build")
+/// A component the registry could not build (what it refers to is missing).
+fn unsupported(what: &str) -> InputError {
+    InputError::not_configured(format!("the {what} could not be built from its config"))
 }
 
 /// Reads one miner: its plug first (an open relay means `off`, nothing else to read), then
@@ -194,16 +195,21 @@ fn absorb(
     }
 }
 
-fn read(controllers: &Controllers, id: &str, features: &[FeatureType], call: &Call) -> Result<MinerReading, String> {
+fn read(
+    controllers: &Controllers,
+    id: &str,
+    features: &[FeatureType],
+    call: &Call,
+) -> Result<MinerReading, InputError> {
     let controller = controllers.get(id);
     let monitor = controller
         .and_then(|c| c.inner.monitor())
-        .ok_or_else(|| format!("controller `{id}` cannot be read by this build"))?;
+        .ok_or_else(|| InputError::not_configured(format!("controller `{id}` cannot be read by this build")))?;
     let call = controller.map_or(*call, |c| c.call(call));
     if call.budget().is_none() {
-        return Err("cycle deadline reached before the request".into());
+        return Err(InputError::deadline());
     }
-    monitor.read(features, &call).map_err(|e| e.0)
+    monitor.read(features, &call)
 }
 
 /// Copies the fields a feature provides; false when the reading lacks them.

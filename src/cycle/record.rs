@@ -6,6 +6,7 @@ use rusqlite::Connection;
 
 use crate::config::Loaded;
 use crate::config::model::StopMode;
+use crate::core::command::CommandKind;
 use crate::core::status::MinerStatus;
 use crate::cycle::Clock;
 use crate::cycle::act::Acted;
@@ -87,8 +88,8 @@ fn verifications(conn: &Connection, changes: &Changes, report: &RunReport) -> ru
                 if let Some(status) = statuses.get(miner.as_str()) {
                     save_last_change(conn, miner, status.name(), intent.at)?;
                 }
-                let sleeping =
-                    intent.command == "stop_mining" && stop_mode(changes.scope, intent) == StopMode::SleepThenPowerOff;
+                let sleeping = intent.command == CommandKind::StopMining
+                    && stop_mode(changes.scope, intent) == StopMode::SleepThenPowerOff;
                 set_asleep(conn, miner, sleeping.then_some(intent.at))?;
             }
             Verification::NotEffective(_) => clear_intent(conn, miner)?,

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::cycle::Clock;
 use crate::cycle::evaluate::Evaluation;
-use crate::cycle::outcome::{MinerOutcome, ReasonKind, RunReport, UnitOutcome};
+use crate::cycle::outcome::{MinerOutcome, Problem, ReasonKind, RunReport, UnitOutcome};
 use crate::exit;
 
 /// Builds the report and its exit code: 1 when any input or command failed, or when the
@@ -15,7 +15,8 @@ use crate::exit;
 pub fn assemble(clock: &Clock, dry_run: bool, evaluation: Evaluation, recovered_from: Option<&Path>) -> RunReport {
     let mut errors = evaluation.errors;
     if let Some(aside) = recovered_from {
-        errors.push(format!("state database was corrupt: moved to {} and started afresh", aside.display()));
+        let line = format!("state database was corrupt: moved to {} and started afresh", aside.display());
+        errors.push(Problem::other("state", line));
     }
     let command_failed =
         evaluation.units.iter().flat_map(|u| &u.miners).any(|m| m.action.as_ref().is_some_and(|a| !a.ok));

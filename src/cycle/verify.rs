@@ -43,7 +43,7 @@ pub fn verify(intent: &Intent, state: &MinerState, bindings: &[Binding], verify_
         Some(false) if now - intent.at < verify_after && now >= intent.at => return Verification::Waiting,
         Some(false) => {}
     }
-    let Some(command) = CommandKind::parse(&intent.command) else { return Verification::NotEffective(intent.clone()) };
+    let command = intent.command;
     if intent.attempts < 2 {
         let retried = Intent { at: now, attempts: intent.attempts + 1, ..intent.clone() };
         return Verification::FollowUp { command, controller: intent.controller.clone(), intent: retried };
@@ -56,7 +56,7 @@ pub fn verify(intent: &Intent, state: &MinerState, bindings: &[Binding], verify_
         Some(binding) => {
             let escalated = Intent {
                 target: other.target().to_string(),
-                command: other.name().to_string(),
+                command: other,
                 controller: binding.controller.clone(),
                 at: now,
                 attempts: 2,
@@ -81,7 +81,7 @@ mod tests {
             miner: "s19".into(),
             unit: None,
             target: kind.target().into(),
-            command: command.into(),
+            command: kind,
             controller: "asic".into(),
             at: 1000,
             attempts,

@@ -13,7 +13,7 @@ use crate::devices::cgminer::{default_port, features_with, hashing_status, read_
 use crate::devices::{Build, Controller, ControllerSettings, MiningControl, Monitor};
 use crate::transport::cgminer::Client;
 use crate::transport::http::{Request, send_digest};
-use crate::transport::{Call, DeviceError};
+use crate::transport::{Call, InputError};
 
 /// Keys of the `antminer` and `braiins_os` types: 4028 plus a web interface.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -80,34 +80,34 @@ impl Antminer {
         }
     }
 
-    fn cgi(&self, name: &str, body: Option<&Value>, call: &Call) -> Result<Value, DeviceError> {
-        let budget = call.budget().ok_or_else(|| DeviceError("cycle deadline reached".into()))?;
+    fn cgi(&self, name: &str, body: Option<&Value>, call: &Call) -> Result<Value, InputError> {
+        let budget = call.budget().ok_or_else(InputError::deadline)?;
         let url = format!("{}/cgi-bin/{name}.cgi", self.web_url);
         let request = match body {
             Some(body) => Request::new("POST", &url).json_body(body),
             None => Request::get(&url),
         };
         let response = send_digest(&request, &self.username, &self.password, budget)
-            .map_err(|e| DeviceError(format!("{name}: {e}")))?;
+            .map_err(|e| InputError::from(e).context(name))?;
         match response.status {
-            200..=299 => response.json().map_err(|e| DeviceError(format!("{name}: {e}"))),
-            401 | 403 => Err(DeviceError(format!("{name}: authentication failed (check username and password)"))),
-            status => Err(DeviceError(format!("{name}: HTTP {status}"))),
+            200..=299 => response.json().map_err(|e| InputError::invalid(format!("{name}: {e}"))),
+            401 | 403 => Err(InputError::auth(format!("{name}: authentication failed (check username and password)"))),
+            status => Err(InputError::refused(format!("{name}: HTTP {status}"))),
         }
     }
 
     /// Reads the miner configuration, sets the work mode, writes it back.
-    fn set_mode(&self, mode: &str, call: &Call) -> Result<(), DeviceError> {
+    fn set_mode(&self, mode: &str, call: &Call) -> Result<(), InputError> {
         let mut conf = self.cgi("get_miner_conf", None, call)?;
         let Some(map) = conf.as_object_mut() else {
-            return Err(DeviceError("get_miner_conf: not a JSON object".into()));
+            return Err(InputError::invalid("get_miner_conf: not a JSON object"));
         };
         map.insert("bitmain-work-mode".into(), Value::String(mode.into()));
         map.insert("miner-mode".into(), Value::from(mode.parse::<i64>().unwrap_or(0)));
         let reply = self.cgi("set_miner_conf", Some(&conf), call)?;
         let failed = reply.get("stats").and_then(Value::as_str).is_some_and(|s| s.eq_ignore_ascii_case("error"));
         if failed {
-            return Err(DeviceError(format!("set_miner_conf refused: {reply}")));
+            return Err(InputError::refused(format!("set_miner_conf refused: {reply}")));
         }
         Ok(())
     }
@@ -125,7 +125,7 @@ fn sleeping(conf: &Value) -> Option<bool> {
 }
 
 impl Monitor for Antminer {
-    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
+    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, InputError> {
         let (mut reading, _) = read_standard(&self.client, &[], call)?;
         let asleep = self.cgi("get_miner_conf", None, call).ok().as_ref().and_then(sleeping);
         reading.status = Some(if asleep == Some(true) { MinerStatus::Off } else { hashing_status(&reading) });
@@ -134,11 +134,11 @@ impl Monitor for Antminer {
 }
 
 impl MiningControl for Antminer {
-    fn start_mining(&self, call: &Call) -> Result<(), DeviceError> {
+    fn start_mining(&self, call: &Call) -> Result<(), InputError> {
         self.set_mode(NORMAL, call)
     }
 
-    fn stop_mining(&self, call: &Call) -> Result<(), DeviceError> {
+    fn stop_mining(&self, call: &Call) -> Result<(), InputError> {
         self.set_mode(SLEEP, call)
     }
 }

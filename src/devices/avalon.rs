@@ -17,7 +17,7 @@ use crate::devices::{Build, Controller, ControllerSettings, MiningControl, Monit
 use crate::transport::cgminer::Client;
 use crate::transport::cgminer::reply::section;
 use crate::transport::cgminer::transport::TransportError;
-use crate::transport::{Call, DeviceError};
+use crate::transport::{Call, InputError};
 
 pub const TYPE: Typed<AvalonConfig> = Typed::new(
     TypeInfo::new(
@@ -54,16 +54,16 @@ impl Avalon {
         Avalon { client: Client::new(&config.host, config.port) }
     }
 
-    fn ascset(&self, action: &str, call: &Call) -> Result<(), DeviceError> {
+    fn ascset(&self, action: &str, call: &Call) -> Result<(), InputError> {
         let parameter = format!("0,{action},1:{}", call.now);
         match self.client.exchange("ascset", Some(&parameter), call) {
             Ok(reply) => {
-                let value = crate::transport::cgminer::repair::parse(&reply).map_err(DeviceError)?;
+                let value = crate::transport::cgminer::repair::parse(&reply).map_err(InputError::invalid)?;
                 crate::transport::cgminer::reply::check_status(&value)
-                    .map_err(|e| DeviceError(format!("ascset {action}: {e}")))
+                    .map_err(|e| InputError::refused(format!("ascset {action}: {e}")))
             }
             Err(TransportError::Empty) | Err(TransportError::Io(_)) if action == "softon" => Ok(()),
-            Err(err) => Err(DeviceError(format!("ascset {action}: {err}"))),
+            Err(err) => Err(InputError::from(err).context(format_args!("ascset {action}"))),
         }
     }
 }
@@ -108,7 +108,7 @@ fn soft_off(fields: &BTreeMap<String, String>) -> bool {
 }
 
 impl Monitor for Avalon {
-    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
+    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, InputError> {
         let (mut reading, replies) = read_standard(&self.client, &[], call)?;
         let fields = replies.get("stats").map(mm_fields).unwrap_or_default();
         let fans: Vec<f64> = (1..=4).filter_map(|i| number(&fields, &format!("Fan{i}"))).collect();
@@ -132,11 +132,11 @@ impl Monitor for Avalon {
 }
 
 impl MiningControl for Avalon {
-    fn start_mining(&self, call: &Call) -> Result<(), DeviceError> {
+    fn start_mining(&self, call: &Call) -> Result<(), InputError> {
         self.ascset("softon", call)
     }
 
-    fn stop_mining(&self, call: &Call) -> Result<(), DeviceError> {
+    fn stop_mining(&self, call: &Call) -> Result<(), InputError> {
         self.ascset("softoff", call)
     }
 }

@@ -12,7 +12,7 @@ use crate::core::status::MinerStatus;
 use crate::devices::{Build, Controller, ControllerSettings, Monitor};
 use crate::transport::cgminer::reply::{field, field_text};
 use crate::transport::http::{Request, fetch_json};
-use crate::transport::{Call, DeviceError};
+use crate::transport::{Call, InputError};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -63,10 +63,10 @@ impl Bitaxe {
 }
 
 /// The reading of an `/api/system/info` reply (hashRate in GH/s, coreVoltage in mV).
-pub fn reading_of(info: &Value) -> Result<MinerReading, DeviceError> {
+pub fn reading_of(info: &Value) -> Result<MinerReading, InputError> {
     let hashrate = field(info, "hashRate").map(|gh| (gh / 1e3).max(0.0));
     if hashrate.is_none() && field(info, "power").is_none() {
-        return Err(DeviceError("the reply has neither hashRate nor power: not an AxeOS system info".into()));
+        return Err(InputError::invalid("the reply has neither hashRate nor power: not an AxeOS system info"));
     }
     let power = field(info, "power").filter(|w| *w >= 0.0);
     let status = match hashrate {
@@ -106,9 +106,9 @@ pub fn reading_of(info: &Value) -> Result<MinerReading, DeviceError> {
 }
 
 impl Monitor for Bitaxe {
-    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
-        let budget = call.budget().ok_or_else(|| DeviceError("cycle deadline reached".into()))?;
-        let info = fetch_json(&Request::get(&format!("{}/api/system/info", self.url)), budget).map_err(DeviceError)?;
+    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, InputError> {
+        let budget = call.budget().ok_or_else(InputError::deadline)?;
+        let info = fetch_json(&Request::get(&format!("{}/api/system/info", self.url)), budget)?;
         reading_of(&info)
     }
 }

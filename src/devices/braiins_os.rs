@@ -15,7 +15,7 @@ use crate::devices::cgminer::{features_with, hashing_status, read_standard};
 use crate::devices::{Build, Controller, ControllerSettings, MiningControl, Monitor};
 use crate::transport::cgminer::Client;
 use crate::transport::http::{HttpError, Request, send};
-use crate::transport::{Call, DeviceError};
+use crate::transport::{Call, InputError};
 
 /// Braiins' `status` in miner details: 2 normal, 3 paused, 4 suspended.
 const STATUS_NORMAL: i64 = 2;
@@ -58,7 +58,7 @@ pub struct BraiinsOs {
 enum Rest {
     /// Not there (older firmware): use 4028.
     Absent,
-    Failed(String),
+    Failed(InputError),
 }
 
 impl BraiinsOs {
@@ -72,20 +72,24 @@ impl BraiinsOs {
     }
 
     fn budget(call: &Call) -> Result<Duration, Rest> {
-        call.budget().ok_or_else(|| Rest::Failed("cycle deadline reached".into()))
+        call.budget().ok_or_else(|| Rest::Failed(InputError::deadline()))
     }
 
     fn request(&self, request: Request, call: &Call) -> Result<Value, Rest> {
         let response = send(&request, Self::budget(call)?).map_err(|err| match err {
             HttpError::Connection(_) => Rest::Absent,
-            other => Rest::Failed(format!("{}: {other}", request.url)),
+            other => Rest::Failed(InputError::from(other).context(&request.url)),
         })?;
         match response.status {
             200..=299 if response.body.is_empty() => Ok(Value::Null),
-            200..=299 => response.json().map_err(|e| Rest::Failed(format!("{}: {e}", request.url))),
+            200..=299 => {
+                response.json().map_err(|e| Rest::Failed(InputError::invalid(format!("{}: {e}", request.url))))
+            }
             404 => Err(Rest::Absent),
-            401 | 403 => Err(Rest::Failed("REST API: authentication failed (check username and password)".into())),
-            status => Err(Rest::Failed(format!("{}: HTTP {status}", request.url))),
+            401 | 403 => {
+                Err(Rest::Failed(InputError::auth("REST API: authentication failed (check username and password)")))
+            }
+            status => Err(Rest::Failed(InputError::refused(format!("{}: HTTP {status}", request.url)))),
         }
     }
 
@@ -96,7 +100,7 @@ impl BraiinsOs {
             .get("token")
             .and_then(Value::as_str)
             .map(str::to_string)
-            .ok_or_else(|| Rest::Failed("login returned no token".into()))
+            .ok_or_else(|| Rest::Failed(InputError::invalid("login returned no token")))
     }
 
     fn get(&self, token: &str, path: &str, call: &Call) -> Result<Value, Rest> {
@@ -116,7 +120,7 @@ impl BraiinsOs {
         Ok(rest_reading(&details, &stats, boards.as_ref(), cooling.as_ref(), tuner.as_ref()))
     }
 
-    fn act(&self, action: &str, fallback: &str, call: &Call) -> Result<(), DeviceError> {
+    fn act(&self, action: &str, fallback: &str, call: &Call) -> Result<(), InputError> {
         let rest = self.login(call).and_then(|token| {
             let request = Request::new("PUT", &format!("{}/actions/{action}", self.api))
                 .header("Authorization", format!("Bearer {token}"));
@@ -125,7 +129,7 @@ impl BraiinsOs {
         match rest {
             Ok(_) => Ok(()),
             Err(Rest::Absent) => self.client.command(fallback, None, call).map(|_| ()),
-            Err(Rest::Failed(message)) => Err(DeviceError(message)),
+            Err(Rest::Failed(error)) => Err(error),
         }
     }
 }
@@ -207,10 +211,10 @@ pub fn rest_reading(
 }
 
 impl Monitor for BraiinsOs {
-    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
+    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, InputError> {
         match self.read_rest(call) {
             Ok(reading) => Ok(reading),
-            Err(Rest::Failed(message)) => Err(DeviceError(message)),
+            Err(Rest::Failed(error)) => Err(error),
             Err(Rest::Absent) => {
                 let (mut reading, replies) = read_standard(&self.client, &["fans"], call)?;
                 if let Some(fans) = replies.get("fans") {
@@ -230,11 +234,11 @@ impl Monitor for BraiinsOs {
 }
 
 impl MiningControl for BraiinsOs {
-    fn start_mining(&self, call: &Call) -> Result<(), DeviceError> {
+    fn start_mining(&self, call: &Call) -> Result<(), InputError> {
         self.act("resume", "resume", call)
     }
 
-    fn stop_mining(&self, call: &Call) -> Result<(), DeviceError> {
+    fn stop_mining(&self, call: &Call) -> Result<(), InputError> {
         self.act("pause", "pause", call)
     }
 }

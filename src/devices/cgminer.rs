@@ -12,7 +12,7 @@ use crate::core::status::MinerStatus;
 use crate::devices::{Build, Controller, ControllerSettings, Monitor};
 use crate::transport::cgminer::Client;
 use crate::transport::cgminer::readings::{apply_stats, apply_summary, apply_version, boards_from_devs};
-use crate::transport::{Call, DeviceError};
+use crate::transport::{Call, InputError};
 
 pub const TYPE: Typed<CgminerConfig> = Typed::new(
     TypeInfo::new(
@@ -80,7 +80,7 @@ pub fn read_standard(
     client: &Client,
     extra: &[&str],
     call: &Call,
-) -> Result<(MinerReading, std::collections::BTreeMap<String, serde_json::Value>), DeviceError> {
+) -> Result<(MinerReading, std::collections::BTreeMap<String, serde_json::Value>), InputError> {
     let mut optional = vec!["devs", "stats", "version"];
     optional.extend_from_slice(extra);
     let replies = client.read(&["summary"], &optional, call)?;
@@ -101,7 +101,7 @@ pub fn read_standard(
         apply_version(&mut reading, version);
     }
     if reading.hashrate.is_none() {
-        return Err(DeviceError("`summary` carries no hashrate".into()));
+        return Err(InputError::invalid("`summary` carries no hashrate"));
     }
     Ok((reading, replies))
 }
@@ -116,7 +116,7 @@ pub fn hashing_status(reading: &MinerReading) -> MinerStatus {
 }
 
 impl Monitor for Cgminer {
-    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
+    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, InputError> {
         let (mut reading, _) = read_standard(&self.client, &[], call)?;
         reading.status = Some(hashing_status(&reading));
         Ok(reading)

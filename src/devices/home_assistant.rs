@@ -12,7 +12,7 @@ use crate::core::reading::MinerReading;
 use crate::core::status::MinerStatus;
 use crate::devices::{Build, Controller, ControllerSettings, MiningControl, Monitor, PowerControl, features_of_roles};
 use crate::transport::home_assistant::{Client, Quantity};
-use crate::transport::{Call, DeviceError};
+use crate::transport::{Call, InputError};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -71,30 +71,30 @@ impl HomeAssistantController {
         HomeAssistantController { client, roles: roles.clone() }
     }
 
-    fn number(&self, entity: &Option<String>, quantity: Quantity, call: &Call) -> Result<Option<f64>, DeviceError> {
+    fn number(&self, entity: &Option<String>, quantity: Quantity, call: &Call) -> Result<Option<f64>, InputError> {
         let Some(entity) = entity else { return Ok(None) };
-        Ok(self.client.number(entity, quantity, call).map_err(DeviceError)?.map(|(v, _)| v))
+        Ok(self.client.number(entity, quantity, call)?.map(|(v, _)| v))
     }
 }
 
 /// Hashrate entities come in TH/s, GH/s or H/s; the unit says which.
-fn hashrate_ths(client: &Client, entity: &str, call: &Call) -> Result<Option<f64>, DeviceError> {
-    let state = client.state(entity, call).map_err(DeviceError)?;
+fn hashrate_ths(client: &Client, entity: &str, call: &Call) -> Result<Option<f64>, InputError> {
+    let state = client.state(entity, call)?;
     let Some(text) = state.value else { return Ok(None) };
-    let value: f64 = text.parse().map_err(|_| DeviceError(format!("`{entity}` is `{text}`, not a number")))?;
+    let value: f64 = text.parse().map_err(|_| InputError::invalid(format!("`{entity}` is `{text}`, not a number")))?;
     let unit = state.unit.unwrap_or_else(|| "TH/s".into());
     Ok(crate::core::performance::to_terahashes(value, &unit))
 }
 
 impl Monitor for HomeAssistantController {
-    fn read(&self, wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
+    fn read(&self, wanted: &[FeatureType], call: &Call) -> Result<MinerReading, InputError> {
         let wants = |f: FeatureType| wanted.is_empty() || wanted.contains(&f);
         let mut reading = MinerReading::default();
         if let Some(switch) = &self.roles.switch {
-            reading.relay_on = self.client.switch_state(switch, call).map_err(DeviceError)?;
+            reading.relay_on = self.client.switch_state(switch, call)?;
         }
         let mining = match (&self.roles.mining_switch, wants(FeatureType::StatusMonitoring)) {
-            (Some(entity), true) => self.client.switch_state(entity, call).map_err(DeviceError)?,
+            (Some(entity), true) => self.client.switch_state(entity, call)?,
             _ => None,
         };
         reading.status = match (reading.relay_on, mining) {
@@ -123,28 +123,28 @@ impl Monitor for HomeAssistantController {
 }
 
 impl MiningControl for HomeAssistantController {
-    fn start_mining(&self, call: &Call) -> Result<(), DeviceError> {
+    fn start_mining(&self, call: &Call) -> Result<(), InputError> {
         let entity =
-            self.roles.mining_switch.as_deref().ok_or_else(|| DeviceError("no mining_switch entity".into()))?;
-        self.client.turn(entity, true, call).map_err(DeviceError)
+            self.roles.mining_switch.as_deref().ok_or_else(|| InputError::not_configured("no mining_switch entity"))?;
+        self.client.turn(entity, true, call)
     }
 
-    fn stop_mining(&self, call: &Call) -> Result<(), DeviceError> {
+    fn stop_mining(&self, call: &Call) -> Result<(), InputError> {
         let entity =
-            self.roles.mining_switch.as_deref().ok_or_else(|| DeviceError("no mining_switch entity".into()))?;
-        self.client.turn(entity, false, call).map_err(DeviceError)
+            self.roles.mining_switch.as_deref().ok_or_else(|| InputError::not_configured("no mining_switch entity"))?;
+        self.client.turn(entity, false, call)
     }
 }
 
 impl PowerControl for HomeAssistantController {
-    fn power_on(&self, call: &Call) -> Result<(), DeviceError> {
-        let entity = self.roles.switch.as_deref().ok_or_else(|| DeviceError("no switch entity".into()))?;
-        self.client.turn(entity, true, call).map_err(DeviceError)
+    fn power_on(&self, call: &Call) -> Result<(), InputError> {
+        let entity = self.roles.switch.as_deref().ok_or_else(|| InputError::not_configured("no switch entity"))?;
+        self.client.turn(entity, true, call)
     }
 
-    fn power_off(&self, call: &Call) -> Result<(), DeviceError> {
-        let entity = self.roles.switch.as_deref().ok_or_else(|| DeviceError("no switch entity".into()))?;
-        self.client.turn(entity, false, call).map_err(DeviceError)
+    fn power_off(&self, call: &Call) -> Result<(), InputError> {
+        let entity = self.roles.switch.as_deref().ok_or_else(|| InputError::not_configured("no switch entity"))?;
+        self.client.turn(entity, false, call)
     }
 }
 

@@ -13,7 +13,7 @@ use crate::core::status::MinerStatus;
 use crate::devices::{Build, Controller, ControllerSettings, MiningControl, Monitor, PowerControl, features_of_roles};
 use crate::transport::extract::{as_number, extract};
 use crate::transport::http::{Request, fetch_json};
-use crate::transport::{Call, DeviceError};
+use crate::transport::{Call, InputError};
 
 pub type Headers = BTreeMap<String, String>;
 
@@ -116,8 +116,8 @@ impl HttpController {
         HttpController { config: config.clone() }
     }
 
-    fn request(&self, role: &HttpRole, call: &Call) -> Result<(Request, std::time::Duration), DeviceError> {
-        let budget = call.budget().ok_or_else(|| DeviceError("cycle deadline reached".into()))?;
+    fn request(&self, role: &HttpRole, call: &Call) -> Result<(Request, std::time::Duration), InputError> {
+        let budget = call.budget().ok_or_else(InputError::deadline)?;
         let mut request = Request::new(&role.method, &role.url);
         for (name, value) in &self.config.headers {
             request = request.header(name, value.clone());
@@ -128,9 +128,9 @@ impl HttpController {
         Ok((request, budget))
     }
 
-    fn send(&self, role: &HttpRole, call: &Call) -> Result<Value, DeviceError> {
+    fn send(&self, role: &HttpRole, call: &Call) -> Result<Value, InputError> {
         let (request, budget) = self.request(role, call)?;
-        fetch_json(&request, budget).map_err(DeviceError)
+        fetch_json(&request, budget)
     }
 
     /// Reads a role, one request per distinct URL and method.
@@ -139,13 +139,13 @@ impl HttpController {
         role: &HttpRole,
         replies: &mut BTreeMap<(String, String), Value>,
         call: &Call,
-    ) -> Result<Value, DeviceError> {
+    ) -> Result<Value, InputError> {
         let key = (role.method.to_ascii_uppercase(), role.url.clone());
         if !replies.contains_key(&key) {
             let reply = self.send(role, call)?;
             replies.insert(key.clone(), reply);
         }
-        extract(&replies[&key], role.jsonpath.as_deref()).map_err(DeviceError)
+        extract(&replies[&key], role.jsonpath.as_deref())
     }
 
     fn number(
@@ -153,11 +153,11 @@ impl HttpController {
         role: &Option<HttpRole>,
         replies: &mut BTreeMap<(String, String), Value>,
         call: &Call,
-    ) -> Result<Option<f64>, DeviceError> {
+    ) -> Result<Option<f64>, InputError> {
         let Some(role) = role else { return Ok(None) };
         let value = self.value(role, replies, call)?;
-        let number =
-            as_number(&value).ok_or_else(|| DeviceError(format!("{} gave `{value}`, not a number", role.url)))?;
+        let number = as_number(&value)
+            .ok_or_else(|| InputError::invalid(format!("{} gave `{value}`, not a number", role.url)))?;
         Ok(Some(number * role.scale))
     }
 }
@@ -186,7 +186,7 @@ fn text_eq(a: &Value, b: &Value) -> bool {
 }
 
 impl Monitor for HttpController {
-    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
+    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, InputError> {
         let mut replies = BTreeMap::new();
         let mut reading = MinerReading::default();
         if let Some(role) = &self.config.status {
@@ -202,31 +202,35 @@ impl Monitor for HttpController {
 }
 
 /// A command succeeds on any 2xx, whatever the body.
-fn command(controller: &HttpController, role: &Option<HttpRole>, name: &str, call: &Call) -> Result<(), DeviceError> {
-    let role = role.as_ref().ok_or_else(|| DeviceError(format!("no `{name}` request configured")))?;
+fn command(controller: &HttpController, role: &Option<HttpRole>, name: &str, call: &Call) -> Result<(), InputError> {
+    let role = role.as_ref().ok_or_else(|| InputError::not_configured(format!("no `{name}` request configured")))?;
     let (request, budget) = controller.request(role, call)?;
     let url = crate::transport::http::redact(&request.url);
-    let response =
-        crate::transport::http::send(&request, budget).map_err(|e| DeviceError(format!("{name}: {url}: {e}")))?;
-    if response.is_success() { Ok(()) } else { Err(DeviceError(format!("{name}: {url}: HTTP {}", response.status))) }
+    let response = crate::transport::http::send(&request, budget)
+        .map_err(|e| InputError::from(e).context(format_args!("{name}: {url}")))?;
+    if response.is_success() {
+        Ok(())
+    } else {
+        Err(InputError::refused(format!("{name}: {url}: HTTP {}", response.status)))
+    }
 }
 
 impl MiningControl for HttpController {
-    fn start_mining(&self, call: &Call) -> Result<(), DeviceError> {
+    fn start_mining(&self, call: &Call) -> Result<(), InputError> {
         command(self, &self.config.start, "start", call)
     }
 
-    fn stop_mining(&self, call: &Call) -> Result<(), DeviceError> {
+    fn stop_mining(&self, call: &Call) -> Result<(), InputError> {
         command(self, &self.config.stop, "stop", call)
     }
 }
 
 impl PowerControl for HttpController {
-    fn power_on(&self, call: &Call) -> Result<(), DeviceError> {
+    fn power_on(&self, call: &Call) -> Result<(), InputError> {
         command(self, &self.config.power_on, "power_on", call)
     }
 
-    fn power_off(&self, call: &Call) -> Result<(), DeviceError> {
+    fn power_off(&self, call: &Call) -> Result<(), InputError> {
         command(self, &self.config.power_off, "power_off", call)
     }
 }

@@ -14,7 +14,7 @@ use crate::devices::cgminer::{default_port, features_with, hashing_status, read_
 use crate::devices::{Build, Controller, ControllerSettings, MiningControl, Monitor};
 use crate::transport::cgminer::Client;
 use crate::transport::cgminer::reply::{field, field_text, first, section};
-use crate::transport::{Call, DeviceError};
+use crate::transport::{Call, InputError};
 
 pub const TYPE: Typed<LuxosConfig> = Typed::new(
     TypeInfo::new(
@@ -59,7 +59,7 @@ impl Luxos {
     }
 
     /// The active session id, or a new one from `logon`.
-    fn session(&self, call: &Call) -> Result<String, DeviceError> {
+    fn session(&self, call: &Call) -> Result<String, InputError> {
         let session_id = |reply: &serde_json::Value| {
             first(reply, "SESSION").and_then(|s| field_text(s, "SessionID")).filter(|id| !id.is_empty())
         };
@@ -68,17 +68,17 @@ impl Luxos {
             return Ok(id);
         }
         let logon = self.client.command("logon", None, call)?;
-        session_id(&logon).ok_or_else(|| DeviceError("LuxOS `logon` returned no session id".into()))
+        session_id(&logon).ok_or_else(|| InputError::invalid("LuxOS `logon` returned no session id"))
     }
 
-    fn curtail(&self, action: &str, call: &Call) -> Result<(), DeviceError> {
+    fn curtail(&self, action: &str, call: &Call) -> Result<(), InputError> {
         let session = self.session(call)?;
         self.client.command("curtail", Some(&format!("{session},{action}")), call).map(|_| ())
     }
 }
 
 impl Monitor for Luxos {
-    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
+    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, InputError> {
         let (mut reading, replies) = read_standard(&self.client, &["config", "power", "fans"], call)?;
         reading.power =
             replies.get("power").and_then(|p| first(p, "POWER")).and_then(|p| field(p, "Watts")).filter(|w| *w >= 0.0);
@@ -107,11 +107,11 @@ impl Monitor for Luxos {
 }
 
 impl MiningControl for Luxos {
-    fn start_mining(&self, call: &Call) -> Result<(), DeviceError> {
+    fn start_mining(&self, call: &Call) -> Result<(), InputError> {
         self.curtail("wakeup", call)
     }
 
-    fn stop_mining(&self, call: &Call) -> Result<(), DeviceError> {
+    fn stop_mining(&self, call: &Call) -> Result<(), InputError> {
         self.curtail("sleep", call)
     }
 }

@@ -25,7 +25,7 @@ use crate::config::spec::{ComponentSettings, ComponentType, Typed};
 use crate::core::feature::FeatureType;
 use crate::core::reading::MinerReading;
 use crate::sim::SimWorld;
-use crate::transport::{Call, DeviceError, Timed};
+use crate::transport::{Call, InputError, Timed};
 
 /// Every controller type, in the order `types` and the schema list them.
 pub const TYPES: &[&dyn ControllerType] = &[
@@ -45,19 +45,19 @@ pub const TYPES: &[&dyn ControllerType] = &[
 
 /// Reads monitoring and info features in one poll.
 pub trait Monitor {
-    fn read(&self, wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError>;
+    fn read(&self, wanted: &[FeatureType], call: &Call) -> Result<MinerReading, InputError>;
 }
 
 /// Start and stop mining in software (pause/resume, sleep/wake).
 pub trait MiningControl {
-    fn start_mining(&self, call: &Call) -> Result<(), DeviceError>;
-    fn stop_mining(&self, call: &Call) -> Result<(), DeviceError>;
+    fn start_mining(&self, call: &Call) -> Result<(), InputError>;
+    fn stop_mining(&self, call: &Call) -> Result<(), InputError>;
 }
 
 /// Switch the miner's power (a smart plug or relay).
 pub trait PowerControl {
-    fn power_on(&self, call: &Call) -> Result<(), DeviceError>;
-    fn power_off(&self, call: &Call) -> Result<(), DeviceError>;
+    fn power_on(&self, call: &Call) -> Result<(), InputError>;
+    fn power_off(&self, call: &Call) -> Result<(), InputError>;
 }
 
 /// A configured controller: the traits of the features its type provides.

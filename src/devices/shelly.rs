@@ -11,7 +11,7 @@ use crate::core::reading::MinerReading;
 use crate::core::status::MinerStatus;
 use crate::devices::{Build, Controller, ControllerSettings, Monitor, PowerControl};
 use crate::transport::http::{Request, send, send_digest};
-use crate::transport::{Call, DeviceError};
+use crate::transport::{Call, InputError};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -62,8 +62,8 @@ impl Shelly {
         Shelly { config: config.clone(), base: config.url.trim_end_matches('/').to_string() }
     }
 
-    fn get(&self, path: &str, call: &Call) -> Result<Value, DeviceError> {
-        let budget = call.budget().ok_or_else(|| DeviceError("cycle deadline reached".into()))?;
+    fn get(&self, path: &str, call: &Call) -> Result<Value, InputError> {
+        let budget = call.budget().ok_or_else(InputError::deadline)?;
         let url = format!("{}{path}", self.base);
         let password = self.config.password.as_ref().map(|p| p.expose().to_string());
         let user = self
@@ -79,15 +79,15 @@ impl Shelly {
             (Some(password), _) => send_digest(&Request::get(&url), &user, password, budget),
             (None, _) => send(&Request::get(&url), budget),
         }
-        .map_err(|e| DeviceError(format!("Shelly {}: {e}", crate::transport::http::redact(&url))))?;
+        .map_err(|e| InputError::from(e).context(format_args!("Shelly {}", crate::transport::http::redact(&url))))?;
         match response.status {
-            200..=299 => response.json().map_err(|e| DeviceError(format!("Shelly: {e}"))),
-            401 => Err(DeviceError("Shelly: authentication failed (check username and password)".into())),
-            status => Err(DeviceError(format!("Shelly answered HTTP {status} for {path}"))),
+            200..=299 => response.json().map_err(|e| InputError::invalid(format!("Shelly: {e}"))),
+            401 => Err(InputError::auth("Shelly: authentication failed (check username and password)")),
+            status => Err(InputError::refused(format!("Shelly answered HTTP {status} for {path}"))),
         }
     }
 
-    fn switch(&self, on: bool, call: &Call) -> Result<(), DeviceError> {
+    fn switch(&self, on: bool, call: &Call) -> Result<(), InputError> {
         let channel = self.config.channel;
         let path = if self.config.generation >= 2 {
             format!("/rpc/Switch.Set?id={channel}&on={on}")
@@ -117,7 +117,7 @@ fn base64(text: &str) -> String {
 }
 
 impl Monitor for Shelly {
-    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
+    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, InputError> {
         let channel = self.config.channel as usize;
         let (on, power) = if self.config.generation >= 2 {
             let status = self.get(&format!("/rpc/Switch.GetStatus?id={channel}"), call)?;
@@ -129,7 +129,7 @@ impl Monitor for Shelly {
                 status.as_ref().and_then(|s| s.pointer(&format!("/meters/{channel}/power"))).and_then(Value::as_f64);
             (relay.get("ison").and_then(Value::as_bool), power)
         };
-        let on = on.ok_or_else(|| DeviceError("Shelly reply has no relay state".into()))?;
+        let on = on.ok_or_else(|| InputError::invalid("Shelly reply has no relay state"))?;
         Ok(MinerReading {
             relay_on: Some(on),
             status: Some(if on { MinerStatus::On } else { MinerStatus::Off }),
@@ -140,11 +140,11 @@ impl Monitor for Shelly {
 }
 
 impl PowerControl for Shelly {
-    fn power_on(&self, call: &Call) -> Result<(), DeviceError> {
+    fn power_on(&self, call: &Call) -> Result<(), InputError> {
         self.switch(true, call)
     }
 
-    fn power_off(&self, call: &Call) -> Result<(), DeviceError> {
+    fn power_off(&self, call: &Call) -> Result<(), InputError> {
         self.switch(false, call)
     }
 }

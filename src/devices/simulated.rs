@@ -11,7 +11,7 @@ use crate::core::status::MinerStatus;
 use crate::devices::{Build, Controller, ControllerSettings, MiningControl, Monitor, PowerControl};
 use crate::duration::Span;
 use crate::sim::{Phase, SimDevice, SimWorld, noise, seed_of};
-use crate::transport::{Call, DeviceError};
+use crate::transport::{Call, ErrorKind, InputError};
 
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -143,16 +143,16 @@ fn round(value: f64) -> f64 {
 }
 
 impl Monitor for SimulatedMiner<'_> {
-    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
+    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, InputError> {
         Ok(self.reading(call.now))
     }
 }
 
 impl MiningControl for SimulatedMiner<'_> {
-    fn start_mining(&self, call: &Call) -> Result<(), DeviceError> {
+    fn start_mining(&self, call: &Call) -> Result<(), InputError> {
         let device = self.device_at(call.now);
         if !device.relay_on {
-            return Err(DeviceError("simulated miner has no power (its plug is off)".into()));
+            return Err(InputError::new(ErrorKind::Unreachable, "simulated miner has no power (its plug is off)"));
         }
         if matches!(device.phase, Phase::Off | Phase::Stopping) {
             self.begin(Phase::Starting, call.now, true);
@@ -160,7 +160,7 @@ impl MiningControl for SimulatedMiner<'_> {
         Ok(())
     }
 
-    fn stop_mining(&self, call: &Call) -> Result<(), DeviceError> {
+    fn stop_mining(&self, call: &Call) -> Result<(), InputError> {
         let device = self.device_at(call.now);
         if matches!(device.phase, Phase::On | Phase::Starting) {
             self.begin(Phase::Stopping, call.now, device.relay_on);
@@ -170,7 +170,7 @@ impl MiningControl for SimulatedMiner<'_> {
 }
 
 impl PowerControl for SimulatedMiner<'_> {
-    fn power_on(&self, call: &Call) -> Result<(), DeviceError> {
+    fn power_on(&self, call: &Call) -> Result<(), InputError> {
         let device = self.device_at(call.now);
         if !device.relay_on {
             self.begin(Phase::Starting, call.now, true);
@@ -178,7 +178,7 @@ impl PowerControl for SimulatedMiner<'_> {
         Ok(())
     }
 
-    fn power_off(&self, call: &Call) -> Result<(), DeviceError> {
+    fn power_off(&self, call: &Call) -> Result<(), InputError> {
         self.begin(Phase::Off, call.now, false);
         Ok(())
     }

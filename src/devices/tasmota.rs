@@ -11,7 +11,7 @@ use crate::core::reading::MinerReading;
 use crate::core::status::MinerStatus;
 use crate::devices::{Build, Controller, ControllerSettings, Monitor, PowerControl};
 use crate::transport::http::{Request, fetch_json};
-use crate::transport::{Call, DeviceError};
+use crate::transport::{Call, InputError};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -61,14 +61,14 @@ impl Tasmota {
     }
 
     /// `/cm?cmnd=<command>`, with `user`/`password` when set (Tasmota's own way).
-    fn command(&self, command: &str, call: &Call) -> Result<Value, DeviceError> {
-        let budget = call.budget().ok_or_else(|| DeviceError("cycle deadline reached".into()))?;
+    fn command(&self, command: &str, call: &Call) -> Result<Value, InputError> {
+        let budget = call.budget().ok_or_else(InputError::deadline)?;
         let mut url = format!("{}/cm?cmnd={}", self.base, command.replace(' ', "%20"));
         if let Some(password) = &self.config.password {
             let user = self.config.username.clone().unwrap_or_else(|| "admin".into());
             url.push_str(&format!("&user={user}&password={}", password.expose()));
         }
-        fetch_json(&Request::get(&url), budget).map_err(|e| DeviceError(format!("Tasmota: {e}")))
+        fetch_json(&Request::get(&url), budget).map_err(|e| e.context("Tasmota"))
     }
 
     fn relay_key(&self) -> String {
@@ -97,10 +97,10 @@ fn meter_power(status: &Value, channel: u32) -> Option<f64> {
 }
 
 impl Monitor for Tasmota {
-    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
+    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, InputError> {
         let key = self.relay_key();
         let relay = self.command(&format!("Power{}", self.config.channel), call)?;
-        let on = relay_state(&relay, &key).ok_or_else(|| DeviceError(format!("Tasmota reply has no {key}")))?;
+        let on = relay_state(&relay, &key).ok_or_else(|| InputError::invalid(format!("Tasmota reply has no {key}")))?;
         let power = self.command("Status 8", call).ok().and_then(|s| meter_power(&s, self.config.channel));
         Ok(MinerReading {
             relay_on: Some(on),
@@ -112,11 +112,11 @@ impl Monitor for Tasmota {
 }
 
 impl PowerControl for Tasmota {
-    fn power_on(&self, call: &Call) -> Result<(), DeviceError> {
+    fn power_on(&self, call: &Call) -> Result<(), InputError> {
         self.command(&format!("Power{} On", self.config.channel), call).map(|_| ())
     }
 
-    fn power_off(&self, call: &Call) -> Result<(), DeviceError> {
+    fn power_off(&self, call: &Call) -> Result<(), InputError> {
         self.command(&format!("Power{} Off", self.config.channel), call).map(|_| ())
     }
 }

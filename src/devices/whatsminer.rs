@@ -14,7 +14,7 @@ use crate::devices::cgminer::{CgminerConfig, features_with, hashing_status, read
 use crate::devices::{Build, Controller, ControllerSettings, Monitor};
 use crate::transport::cgminer::Client;
 use crate::transport::cgminer::reply::field_text;
-use crate::transport::{Call, DeviceError};
+use crate::transport::{Call, InputError};
 
 pub const TYPE: Typed<WhatsminerConfig> = Typed::new(
     TypeInfo::new(
@@ -61,7 +61,7 @@ impl Whatsminer {
 }
 
 impl Monitor for Whatsminer {
-    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, DeviceError> {
+    fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, InputError> {
         let (mut reading, replies) = read_standard(&self.client, &[], call)?;
         if let Some(summary) =
             replies.get("summary").and_then(|s| crate::transport::cgminer::reply::first(s, "SUMMARY"))

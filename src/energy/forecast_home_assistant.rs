@@ -11,7 +11,7 @@ use crate::config::spec::{ComponentSettings, SettingsCheck, TypeInfo, Typed};
 use crate::core::reading::ForecastReading;
 use crate::energy::{Build, ForecastProvider, ForecastSettings};
 use crate::transport::home_assistant::{Client, Quantity};
-use crate::transport::{Call, DeviceError};
+use crate::transport::{Call, ErrorKind, InputError};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -54,18 +54,18 @@ impl HomeAssistantForecast {
         HomeAssistantForecast { client, config: config.clone() }
     }
 
-    fn power(&self, entity: &Option<String>, call: &Call) -> Result<Option<f64>, DeviceError> {
+    fn power(&self, entity: &Option<String>, call: &Call) -> Result<Option<f64>, InputError> {
         let Some(entity) = entity else { return Ok(None) };
-        Ok(self.client.number(entity, Quantity::Power, call).map_err(DeviceError)?.map(|(w, _)| w))
+        Ok(self.client.number(entity, Quantity::Power, call)?.map(|(w, _)| w))
     }
 }
 
 impl ForecastProvider for HomeAssistantForecast {
-    fn read(&self, call: &Call) -> Result<ForecastReading, DeviceError> {
+    fn read(&self, call: &Call) -> Result<ForecastReading, InputError> {
         let now = self.power(&self.config.power_now, call)?;
         let next = self.power(&self.config.power_next_hour, call)?;
         if now.is_none() && next.is_none() {
-            return Err(DeviceError("the forecast sensors are unavailable".into()));
+            return Err(InputError::new(ErrorKind::Unavailable, "the forecast sensors are unavailable"));
         }
         let known: Vec<f64> = [now, next].into_iter().flatten().collect();
         Ok(ForecastReading {

@@ -10,7 +10,7 @@ use crate::core::reading::ForecastReading;
 use crate::energy::{Build, ForecastProvider, ForecastSettings};
 use crate::transport::fetch::{Fetcher, Policy};
 use crate::transport::http::Request;
-use crate::transport::{Call, DeviceError};
+use crate::transport::{Call, InputError};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -117,18 +117,18 @@ fn mean_power(curve: &[(i64, f64)], from: i64, to: i64) -> f64 {
 }
 
 impl ForecastProvider for ForecastSolar<'_> {
-    fn read(&self, call: &Call) -> Result<ForecastReading, DeviceError> {
+    fn read(&self, call: &Call) -> Result<ForecastReading, InputError> {
         let (url, key) = self.urls();
         let outcome = self.fetcher.get_keyed(&Request::get(&url), &key, &CACHE, call);
         let Some(fetched) = outcome.fetched else {
-            return Err(DeviceError(format!(
+            return Err(InputError::invalid(format!(
                 "forecast.solar: {}",
                 outcome.problem.map(|p| p.to_string()).unwrap_or_default()
             )));
         };
         let curve = curve(&fetched.value, &self.zone);
         if curve.is_empty() {
-            return Err(DeviceError("forecast.solar: the reply has no `result.watts`".into()));
+            return Err(InputError::invalid("forecast.solar: the reply has no `result.watts`"));
         }
         let now = call.now;
         Ok(ForecastReading {

@@ -8,7 +8,7 @@ use crate::config::spec::{ComponentSettings, SettingsCheck, TypeInfo, Typed};
 use crate::core::reading::EnergyReading;
 use crate::energy::{Build, EnergyMonitor, MonitorSettings};
 use crate::transport::home_assistant::{Client, Quantity};
-use crate::transport::{Call, DeviceError};
+use crate::transport::{Call, ErrorKind, InputError};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -68,7 +68,7 @@ struct Sensors<'a> {
     client: &'a Client,
     call: &'a Call,
     oldest: Option<i64>,
-    problems: Vec<String>,
+    problems: Vec<InputError>,
     read: usize,
 }
 
@@ -84,11 +84,12 @@ impl Sensors<'_> {
                 Some(value)
             }
             Ok(None) => {
-                self.problems.push(format!("sensor `{entity}` is unavailable"));
+                self.problems
+                    .push(InputError::new(ErrorKind::Unavailable, format!("sensor `{entity}` is unavailable")));
                 None
             }
-            Err(message) => {
-                self.problems.push(message);
+            Err(error) => {
+                self.problems.push(error);
                 None
             }
         }
@@ -96,7 +97,7 @@ impl Sensors<'_> {
 }
 
 impl EnergyMonitor for HomeAssistantMonitor {
-    fn read(&self, call: &Call) -> Result<EnergyReading, DeviceError> {
+    fn read(&self, call: &Call) -> Result<EnergyReading, InputError> {
         let config = &self.config;
         let mut sensors = Sensors { client: &self.client, call, oldest: None, problems: Vec::new(), read: 0 };
         let production = sensors.read(&config.production, Quantity::Power).map(|w| w.max(0.0));
@@ -109,8 +110,8 @@ impl EnergyMonitor for HomeAssistantMonitor {
             .map(|w| if config.battery_positive_charge { w } else { -w });
         let battery_remaining = sensors.read(&config.battery_remaining_capacity, Quantity::Energy);
         if sensors.read == 0 {
-            let reason = sensors.problems.first().cloned().unwrap_or_else(|| "no sensor is configured".into());
-            return Err(DeviceError(reason));
+            let first = sensors.problems.into_iter().next();
+            return Err(first.unwrap_or_else(|| InputError::not_configured("no sensor is configured")));
         }
         Ok(EnergyReading {
             production,

@@ -11,7 +11,7 @@ use crate::core::reading::EnergyReading;
 use crate::energy::{Build, EnergyMonitor, MonitorSettings};
 use crate::transport::extract::{as_number, extract};
 use crate::transport::http::{Request, fetch_json};
-use crate::transport::{Call, DeviceError};
+use crate::transport::{Call, InputError};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -88,8 +88,8 @@ impl HttpMonitor {
 }
 
 impl EnergyMonitor for HttpMonitor {
-    fn read(&self, call: &Call) -> Result<EnergyReading, DeviceError> {
-        let mut replies: BTreeMap<String, Result<Value, String>> = BTreeMap::new();
+    fn read(&self, call: &Call) -> Result<EnergyReading, InputError> {
+        let mut replies: BTreeMap<String, Result<Value, InputError>> = BTreeMap::new();
         let mut values: BTreeMap<&str, f64> = BTreeMap::new();
         let mut problems = Vec::new();
         for (name, quantity) in self.config.quantities() {
@@ -98,21 +98,22 @@ impl EnergyMonitor for HttpMonitor {
                 for (header, value) in &quantity.headers {
                     request = request.header(header, value.clone());
                 }
-                let budget = call.budget().ok_or_else(|| "cycle deadline reached".to_string())?;
+                let budget = call.budget().ok_or_else(InputError::deadline)?;
                 fetch_json(&request, budget)
             });
             let value = reply
                 .as_ref()
-                .map_err(String::clone)
+                .map_err(Clone::clone)
                 .and_then(|reply| extract(reply, quantity.jsonpath.as_deref()))
-                .and_then(|v| as_number(&v).ok_or_else(|| format!("`{v}` is not a number")));
+                .and_then(|v| as_number(&v).ok_or_else(|| InputError::invalid(format!("`{v}` is not a number"))));
             match value {
                 Ok(number) => drop(values.insert(name, number * quantity.scale)),
-                Err(message) => problems.push(format!("{name}: {message}")),
+                Err(error) => problems.push(error.context(name)),
             }
         }
         if values.is_empty() {
-            return Err(DeviceError(problems.first().cloned().unwrap_or_else(|| "no quantity is configured".into())));
+            let first = problems.into_iter().next();
+            return Err(first.unwrap_or_else(|| InputError::not_configured("no quantity is configured")));
         }
         Ok(EnergyReading {
             production: values.get("production").copied(),

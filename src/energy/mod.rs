@@ -16,7 +16,7 @@ use crate::config::spec::{ComponentSettings, ComponentType, Typed};
 use crate::core::reading::{EnergyReading, ForecastReading};
 use crate::sim::SimWorld;
 use crate::transport::fetch::Fetcher;
-use crate::transport::{Call, DeviceError};
+use crate::transport::{Call, InputError};
 
 /// Every energy monitor type, in the order `types` and the schema list them.
 pub const MONITORS: &[&dyn MonitorType] = &[&simulated::MONITOR, &home_assistant::TYPE, &http::TYPE];
@@ -26,11 +26,11 @@ pub const FORECASTS: &[&dyn ForecastType] =
     &[&simulated::FORECAST, &forecast_home_assistant::TYPE, &forecast_solar::TYPE];
 
 pub trait EnergyMonitor: Send + Sync {
-    fn read(&self, call: &Call) -> Result<EnergyReading, DeviceError>;
+    fn read(&self, call: &Call) -> Result<EnergyReading, InputError>;
 }
 
 pub trait ForecastProvider: Send + Sync {
-    fn read(&self, call: &Call) -> Result<ForecastReading, DeviceError>;
+    fn read(&self, call: &Call) -> Result<ForecastReading, InputError>;
 }
 
 /// What building a monitor or a forecast may use besides its settings.

@@ -10,7 +10,7 @@ use crate::core::sun;
 use crate::devices::simulated::SimulatedControllerConfig;
 use crate::energy::{Build, EnergyMonitor, ForecastProvider, ForecastSettings, MonitorSettings};
 use crate::sim::{SimBattery, SimWorld, noise};
-use crate::transport::{Call, DeviceError};
+use crate::transport::{Call, InputError};
 
 pub const MONITOR: Typed<SimulatedMonitorConfig> = Typed::new(TypeInfo::new(
     "simulated",
@@ -148,7 +148,7 @@ impl<'a> SimulatedMonitor<'a> {
 }
 
 impl EnergyMonitor for SimulatedMonitor<'_> {
-    fn read(&self, call: &Call) -> Result<EnergyReading, DeviceError> {
+    fn read(&self, call: &Call) -> Result<EnergyReading, InputError> {
         let now = call.now;
         let production = pv_power(self.peak, self.location, now);
         let consumption = house_load(self.house_load, now);
@@ -187,7 +187,7 @@ impl SimulatedForecast {
 }
 
 impl ForecastProvider for SimulatedForecast {
-    fn read(&self, call: &Call) -> Result<ForecastReading, DeviceError> {
+    fn read(&self, call: &Call) -> Result<ForecastReading, InputError> {
         let now = call.now;
         Ok(ForecastReading {
             next_hour_power: Some(self.average(now + 3600, now + 7200)),

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::core::command::CommandKind;
+
 use crate::rules::decide::Timers;
 use crate::sim::{Phase, SimBattery, SimDevice, SimWorld};
 
@@ -356,12 +358,21 @@ pub struct Intent {
     pub unit: Option<String>,
     /// `on`, `off`, `powered` or `unpowered`.
     pub target: String,
-    /// The command kind (`stop_mining`…) and its controller.
-    pub command: String,
+    /// The command sent, and its controller.
+    pub command: CommandKind,
     pub controller: String,
     pub at: i64,
     pub attempts: u32,
     pub escalated: bool,
+}
+
+/// A command kind stored by name; an unknown name is an error naming the column, not a guess.
+fn command_kind(row: &rusqlite::Row, index: usize) -> rusqlite::Result<CommandKind> {
+    let name: String = row.get(index)?;
+    CommandKind::parse(&name).ok_or_else(|| {
+        let message = format!("intent.command holds `{name}`, which is no command this build knows");
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, message.into())
+    })
 }
 
 pub fn load_intents(conn: &Connection) -> rusqlite::Result<BTreeMap<String, Intent>> {
@@ -372,7 +383,7 @@ pub fn load_intents(conn: &Connection) -> rusqlite::Result<BTreeMap<String, Inte
             miner: r.get(0)?,
             unit: r.get(1)?,
             target: r.get(2)?,
-            command: r.get(3)?,
+            command: command_kind(r, 3)?,
             controller: r.get(4)?,
             at: r.get(5)?,
             attempts: r.get(6)?,
@@ -392,7 +403,7 @@ pub fn save_intent(conn: &Connection, intent: &Intent) -> rusqlite::Result<()> {
         intent.miner,
         intent.unit,
         intent.target,
-        intent.command,
+        intent.command.name(),
         intent.controller,
         intent.at,
         intent.attempts,

@@ -12,9 +12,9 @@ use crate::config::spec::{ComponentSettings, TypeInfo, Typed};
 use crate::core::performance::*;
 use crate::duration::Span;
 use crate::trackers::{Build, CacheTtls, Kind, Tracked, Tracker, TrackerSettings, policy, pool_number, take, tracked};
-use crate::transport::Call;
 use crate::transport::fetch::Fetcher;
 use crate::transport::http::Request;
+use crate::transport::{Call, InputError};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -61,7 +61,7 @@ impl<'a> BraiinsPool<'a> {
         }
     }
 
-    fn get(&self, path: &str, kind: Kind, call: &Call, problem: &mut Option<String>) -> Option<(Value, i64, bool)> {
+    fn get(&self, path: &str, kind: Kind, call: &Call, problem: &mut Option<InputError>) -> Option<(Value, i64, bool)> {
         let token = self.config.api_token.as_ref().map(|t| t.expose().to_string()).unwrap_or_default();
         let request = Request::get(&format!("{}/{path}", self.base)).header("Pool-Auth-Token", token);
         let policy =
@@ -70,7 +70,7 @@ impl<'a> BraiinsPool<'a> {
         match fetched.value.get("btc") {
             Some(btc) => Some((btc.clone(), fetched.fetched_at, fetched.stale)),
             None => {
-                problem.get_or_insert(format!("{path}: the reply has no `btc` section"));
+                problem.get_or_insert(InputError::invalid(format!("{path}: the reply has no `btc` section")));
                 None
             }
         }
@@ -116,11 +116,14 @@ impl Tracker for BraiinsPool<'_> {
         let Some((profile, fetched_at, mut stale)) =
             self.get("accounts/profile/json/btc/", Kind::CurrentHashrate, call, &mut problem)
         else {
-            return Tracked { snapshot: None, problem: problem.or(Some("no data from the pool".into())) };
+            return Tracked { snapshot: None, problem: problem.or(Some(InputError::invalid("no data from the pool"))) };
         };
         let workers = self.get("accounts/workers/json/btc/", Kind::Workers, call, &mut problem);
         stale |= workers.as_ref().is_some_and(|w| w.2);
-        let stamp = jiff::Timestamp::from_second(fetched_at).unwrap_or_default().to_string();
+        let stamp = match crate::core::time::instant(fetched_at) {
+            Ok(instant) => instant.to_string(),
+            Err(error) => return Tracked { snapshot: None, problem: Some(error) },
+        };
         let pool_stats = PoolStats {
             current_hashrate: hashrate(&profile, "5m"),
             average_hashrate_24h: hashrate(&profile, "24h"),
@@ -133,27 +136,30 @@ impl Tracker for BraiinsPool<'_> {
         tracked(&self.id, pool_stats, self.payout(), fetched_at, stale, problem)
     }
 
-    fn workers(&self, call: &Call) -> Result<Vec<PoolWorkerStats>, String> {
+    fn workers(&self, call: &Call) -> Result<Vec<PoolWorkerStats>, InputError> {
         let mut problem = None;
         let workers = self.get("accounts/workers/json/btc/", Kind::Workers, call, &mut problem);
-        workers.map(|w| workers_of(&w.0)).ok_or_else(|| problem.unwrap_or_default())
+        workers
+            .map(|w| workers_of(&w.0))
+            .ok_or_else(|| problem.unwrap_or_else(|| InputError::invalid("no data from the pool")))
     }
 
-    fn rewards(&self, call: &Call, limit: usize) -> Result<Vec<MiningReward>, String> {
+    fn rewards(&self, call: &Call, limit: usize) -> Result<Vec<MiningReward>, InputError> {
         let mut problem = None;
         let btc = self
             .get("accounts/rewards/json/btc/", Kind::Rewards, call, &mut problem)
-            .ok_or_else(|| problem.unwrap_or_default())?;
+            .ok_or_else(|| problem.unwrap_or_else(|| InputError::invalid("no data from the pool")))?;
         let rewards = btc.0.get("daily_rewards").and_then(Value::as_array).cloned().unwrap_or_default();
-        Ok(rewards
-            .iter()
-            .filter_map(|r| {
-                let amount = r.get("total_reward").and_then(btc_to_sats)?;
-                let at = pool_number(r.get("date"))?;
-                Some(MiningReward { amount, timestamp: jiff::Timestamp::from_second(at as i64).ok()?.to_string() })
-            })
-            .take(limit)
-            .collect())
+        let mut out = Vec::new();
+        for reward in rewards.iter().take(limit) {
+            let (Some(amount), Some(at)) =
+                (reward.get("total_reward").and_then(btc_to_sats), pool_number(reward.get("date")))
+            else {
+                continue;
+            };
+            out.push(MiningReward { amount, timestamp: crate::core::time::instant(at as i64)?.to_string() });
+        }
+        Ok(out)
     }
 
     fn payout(&self) -> PayoutSchedule {

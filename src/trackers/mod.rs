@@ -17,7 +17,7 @@ use crate::core::performance::{
 use crate::duration::Span;
 use crate::sim::SimWorld;
 use crate::transport::fetch::{Fetched, Fetcher, Outcome, Policy};
-use crate::transport::{Call, Timed};
+use crate::transport::{Call, InputError, Timed};
 
 /// Every tracker type, in the order `types` and the schema list them.
 pub const TYPES: &[&dyn TrackerType] = &[&simulated::TYPE, &ocean::TYPE, &braiins_pool::TYPE];
@@ -26,14 +26,14 @@ pub const TYPES: &[&dyn TrackerType] = &[&simulated::TYPE, &ocean::TYPE, &braiin
 #[derive(Debug, Clone, Default)]
 pub struct Tracked {
     pub snapshot: Option<TrackedSnapshot>,
-    pub problem: Option<String>,
+    pub problem: Option<InputError>,
 }
 
 pub trait Tracker: Send + Sync {
     /// The data the context needs: current hashrate, pool stats with workers, payout schedule.
     fn snapshot(&self, call: &Call) -> Tracked;
-    fn workers(&self, call: &Call) -> Result<Vec<PoolWorkerStats>, String>;
-    fn rewards(&self, call: &Call, limit: usize) -> Result<Vec<MiningReward>, String>;
+    fn workers(&self, call: &Call) -> Result<Vec<PoolWorkerStats>, InputError>;
+    fn rewards(&self, call: &Call, limit: usize) -> Result<Vec<MiningReward>, InputError>;
     fn payout(&self) -> PayoutSchedule;
 }
 
@@ -90,7 +90,7 @@ pub fn tracked(
     payout: PayoutSchedule,
     fetched_at: i64,
     stale: bool,
-    problem: Option<String>,
+    problem: Option<InputError>,
 ) -> Tracked {
     let timestamp = stats.timestamp.clone();
     let snapshot = MiningPerformanceSnapshot {
@@ -108,9 +108,9 @@ pub fn pool_number(value: Option<&serde_json::Value>) -> Option<f64> {
 }
 
 /// Unwraps an outcome into its value, keeping the first problem seen.
-pub fn take(outcome: Outcome, problem: &mut Option<String>) -> Option<Fetched> {
-    if let (Some(p), None) = (&outcome.problem, problem.as_ref()) {
-        *problem = Some(p.to_string());
+pub fn take(outcome: Outcome, problem: &mut Option<InputError>) -> Option<Fetched> {
+    if let (Some(p), None) = (outcome.problem, problem.as_ref()) {
+        *problem = Some(p.into());
     }
     outcome.fetched
 }

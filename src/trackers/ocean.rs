@@ -10,9 +10,9 @@ use crate::config::spec::{ComponentSettings, TypeInfo, Typed};
 use crate::core::performance::*;
 use crate::duration::Span;
 use crate::trackers::{Build, CacheTtls, Kind, Tracked, Tracker, TrackerSettings, policy, pool_number, take, tracked};
-use crate::transport::Call;
 use crate::transport::fetch::Fetcher;
 use crate::transport::http::Request;
+use crate::transport::{Call, InputError};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -52,14 +52,14 @@ impl<'a> Ocean<'a> {
         Ocean { id: id.to_string(), config: config.clone(), base: base.trim_end_matches('/').to_string(), fetcher }
     }
 
-    fn get(&self, path: &str, kind: Kind, call: &Call, problem: &mut Option<String>) -> Option<(Value, i64, bool)> {
+    fn get(&self, path: &str, kind: Kind, call: &Call, problem: &mut Option<InputError>) -> Option<(Value, i64, bool)> {
         let url = format!("{}/v1/{path}/{}", self.base, self.config.bitcoin_address);
         let policy = policy(kind, self.config.cache.as_ref(), self.config.min_interval, 0, self.config.max_stale);
         let fetched = take(self.fetcher.get(&Request::get(&url), &policy, call), problem)?;
         match unwrap_result(&fetched.value) {
             Ok(result) => Some((result, fetched.fetched_at, fetched.stale)),
             Err(message) => {
-                problem.get_or_insert(format!("{path}: {message}"));
+                problem.get_or_insert(InputError::invalid(format!("{path}: {message}")));
                 None
             }
         }
@@ -132,12 +132,15 @@ impl Tracker for Ocean<'_> {
         let mut problem = None;
         let current = self.get("user_hashrate", Kind::CurrentHashrate, call, &mut problem);
         let Some((hashrates, fetched_at, mut stale)) = current else {
-            return Tracked { snapshot: None, problem: problem.or(Some("no data from the pool".into())) };
+            return Tracked { snapshot: None, problem: problem.or(Some(InputError::invalid("no data from the pool"))) };
         };
         let snap = self.get("statsnap", Kind::PoolStats, call, &mut problem);
         let full = self.get("user_hashrate_full", Kind::Workers, call, &mut problem);
         stale |= snap.as_ref().is_some_and(|s| s.2) || full.as_ref().is_some_and(|f| f.2);
-        let stamp = stamp(fetched_at);
+        let stamp = match stamp(fetched_at) {
+            Ok(stamp) => stamp,
+            Err(error) => return Tracked { snapshot: None, problem: Some(error) },
+        };
         let snap_value = snap.map(|s| s.0).unwrap_or(Value::Null);
         let pool_stats = PoolStats {
             current_hashrate: hashrate(&hashrates, &CURRENT),
@@ -153,32 +156,33 @@ impl Tracker for Ocean<'_> {
         tracked(&self.id, pool_stats, self.payout(), fetched_at, stale, problem)
     }
 
-    fn workers(&self, call: &Call) -> Result<Vec<PoolWorkerStats>, String> {
+    fn workers(&self, call: &Call) -> Result<Vec<PoolWorkerStats>, InputError> {
         let mut problem = None;
         let full = self.get("user_hashrate_full", Kind::Workers, call, &mut problem);
-        full.map(|f| workers_of(&f.0)).ok_or_else(|| problem.unwrap_or_default())
+        full.map(|f| workers_of(&f.0))
+            .ok_or_else(|| problem.unwrap_or_else(|| InputError::invalid("no data from the pool")))
     }
 
-    fn rewards(&self, call: &Call, limit: usize) -> Result<Vec<MiningReward>, String> {
+    fn rewards(&self, call: &Call, limit: usize) -> Result<Vec<MiningReward>, InputError> {
         let mut problem = None;
-        let until = jiff::Timestamp::from_second(call.now).unwrap_or_default();
-        let path = format!("earnpay/{}/{}", self.config.bitcoin_address, until.as_second());
-        let url = format!("{}/v1/{path}/{}", self.base, until.as_second() - 30 * 86_400);
+        let path = format!("earnpay/{}/{}", self.config.bitcoin_address, call.now);
+        let url = format!("{}/v1/{path}/{}", self.base, call.now - 30 * 86_400);
         let policy =
             policy(Kind::Rewards, self.config.cache.as_ref(), self.config.min_interval, 0, self.config.max_stale);
         let fetched = take(self.fetcher.get(&Request::get(&url), &policy, call), &mut problem)
-            .ok_or_else(|| problem.clone().unwrap_or_default())?;
-        let result = unwrap_result(&fetched.value)?;
+            .ok_or_else(|| problem.clone().unwrap_or_else(|| InputError::invalid("no data from the pool")))?;
+        let result = unwrap_result(&fetched.value).map_err(InputError::invalid)?;
         let payouts = result.get("payouts").and_then(Value::as_array).cloned().unwrap_or_default();
-        Ok(payouts
-            .iter()
-            .filter_map(|p| {
-                let amount = satoshi(p.get("total_satoshis_net_paid"))?;
-                let at = pool_number(p.get("ts"))?;
-                Some(MiningReward { amount, timestamp: stamp(at as i64) })
-            })
-            .take(limit)
-            .collect())
+        let mut rewards = Vec::new();
+        for payout in payouts.iter().take(limit) {
+            let (Some(amount), Some(at)) =
+                (satoshi(payout.get("total_satoshis_net_paid")), pool_number(payout.get("ts")))
+            else {
+                continue;
+            };
+            rewards.push(MiningReward { amount, timestamp: stamp(at as i64)? });
+        }
+        Ok(rewards)
     }
 
     fn payout(&self) -> PayoutSchedule {
@@ -186,8 +190,8 @@ impl Tracker for Ocean<'_> {
     }
 }
 
-fn stamp(at: i64) -> String {
-    jiff::Timestamp::from_second(at).unwrap_or_default().to_string()
+fn stamp(at: i64) -> Result<String, InputError> {
+    crate::core::time::instant(at).map(|t| t.to_string())
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use crate::core::performance::*;
 use crate::devices::simulated::SimulatedControllerConfig;
 use crate::sim::{SimWorld, noise};
 use crate::trackers::{Build, Tracked, Tracker, TrackerSettings};
-use crate::transport::Call;
+use crate::transport::{Call, InputError};
 
 pub const TYPE: Typed<SimulatedTrackerConfig> = Typed::new(TypeInfo::new(
     "simulated",
@@ -54,9 +54,10 @@ impl<'a> SimulatedTracker<'a> {
         SimulatedTracker { id: id.to_string(), workers, world }
     }
 
-    fn pool_workers(&self, now: i64) -> Vec<PoolWorkerStats> {
-        let stamp = stamp(now);
-        self.workers
+    fn pool_workers(&self, now: i64) -> Result<Vec<PoolWorkerStats>, InputError> {
+        let stamp = stamp(now)?;
+        Ok(self
+            .workers
             .iter()
             .map(|(name, controller, nominal)| {
                 let hashing = self.world.device(controller).hashing(now);
@@ -70,19 +71,21 @@ impl<'a> SimulatedTracker<'a> {
                     rejected_shares: Some(0),
                 }
             })
-            .collect()
+            .collect())
     }
 }
 
-fn stamp(now: i64) -> String {
-    jiff::Timestamp::from_second(now).unwrap_or_default().to_string()
+fn stamp(now: i64) -> Result<String, InputError> {
+    crate::core::time::instant(now).map(|t| t.to_string())
 }
 
 impl Tracker for SimulatedTracker<'_> {
     fn snapshot(&self, call: &Call) -> Tracked {
         let now = call.now;
-        let stamp = stamp(now);
-        let workers = self.pool_workers(now);
+        let (stamp, workers) = match stamp(now).and_then(|stamp| Ok((stamp, self.pool_workers(now)?))) {
+            Ok(read) => read,
+            Err(error) => return Tracked { snapshot: None, problem: Some(error) },
+        };
         let total: f64 = workers.iter().filter_map(|w| w.hashrate.map(|h| h.value)).sum();
         let nominal: f64 = self.workers.iter().map(|(_, _, n)| n).sum();
         let day_fraction = (now.rem_euclid(86_400)) as f64 / 86_400.0;
@@ -106,16 +109,16 @@ impl Tracker for SimulatedTracker<'_> {
         }
     }
 
-    fn workers(&self, call: &Call) -> Result<Vec<PoolWorkerStats>, String> {
-        Ok(self.pool_workers(call.now))
+    fn workers(&self, call: &Call) -> Result<Vec<PoolWorkerStats>, InputError> {
+        self.pool_workers(call.now)
     }
 
-    fn rewards(&self, call: &Call, limit: usize) -> Result<Vec<MiningReward>, String> {
+    fn rewards(&self, call: &Call, limit: usize) -> Result<Vec<MiningReward>, InputError> {
         let nominal: f64 = self.workers.iter().map(|(_, _, n)| n).sum();
         let day = call.now - call.now.rem_euclid(86_400);
-        Ok((1..=limit as i64)
-            .map(|i| MiningReward { amount: (nominal * 40.0) as i64, timestamp: stamp(day - i * 86_400) })
-            .collect())
+        (1..=limit as i64)
+            .map(|i| Ok(MiningReward { amount: (nominal * 40.0) as i64, timestamp: stamp(day - i * 86_400)? }))
+            .collect()
     }
 
     fn payout(&self) -> PayoutSchedule {

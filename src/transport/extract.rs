@@ -4,11 +4,14 @@
 use jsonpath_rust::JsonPath;
 use serde_json::Value;
 
+use crate::core::error::InputError;
+
 /// The first value `path` selects (the whole reply when there is no path).
-pub fn extract(reply: &Value, path: Option<&str>) -> Result<Value, String> {
+pub fn extract(reply: &Value, path: Option<&str>) -> Result<Value, InputError> {
     let Some(path) = path else { return Ok(reply.clone()) };
-    let found = reply.query(path).map_err(|e| format!("invalid JSONPath `{path}`: {e}"))?;
-    found.first().map(|v| (*v).clone()).ok_or_else(|| format!("JSONPath `{path}` matches nothing in the reply"))
+    let found = reply.query(path).map_err(|e| InputError::not_configured(format!("invalid JSONPath `{path}`: {e}")))?;
+    let first = found.first().map(|v| (*v).clone());
+    first.ok_or_else(|| InputError::invalid(format!("JSONPath `{path}` matches nothing in the reply")))
 }
 
 /// Whether a JSONPath expression is valid (for `validate`).
@@ -37,7 +40,7 @@ mod tests {
         let reply = json!({"data": {"power": "1234.5", "relays": [{"on": true}, {"on": false}]}});
         assert_eq!(extract(&reply, Some("$.data.power")).unwrap(), json!("1234.5"));
         assert_eq!(extract(&reply, Some("$.data.relays[1].on")).unwrap(), json!(false));
-        assert!(extract(&reply, Some("$.data.missing")).unwrap_err().contains("matches nothing"));
+        assert!(extract(&reply, Some("$.data.missing")).unwrap_err().message.contains("matches nothing"));
         assert!(check("$.data[").is_err());
         assert!(check("$.data.power").is_ok());
         assert_eq!(as_number(&json!("1234.5")), Some(1234.5));

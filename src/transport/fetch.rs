@@ -65,6 +65,21 @@ impl std::fmt::Display for Problem {
     }
 }
 
+impl From<Problem> for crate::core::error::InputError {
+    fn from(problem: Problem) -> Self {
+        use crate::core::error::{ErrorKind, InputError};
+        match problem {
+            Problem::Backoff { until, reason } => match crate::core::time::instant(until) {
+                Ok(until) => InputError::new(ErrorKind::Backoff { until }, reason),
+                Err(error) => error.context("the backoff instant in the state database"),
+            },
+            Problem::Spacing => InputError::new(ErrorKind::Spacing, "asked too recently (min_interval)"),
+            Problem::Auth(message) => InputError::auth(message),
+            Problem::Failed(message) => InputError::invalid(message),
+        }
+    }
+}
+
 /// What a fetch produced: a reply (maybe stale), and the problem if a fresh one failed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {

@@ -6,8 +6,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::duration::Span;
-use crate::transport::Call;
 use crate::transport::http::{Request, send};
+use crate::transport::{Call, InputError};
 
 /// A client for one Home Assistant.
 #[derive(Debug, Clone)]
@@ -45,8 +45,8 @@ impl Client {
         Client { base: url.trim_end_matches('/').to_string(), token: token.to_string(), insecure, timeout }
     }
 
-    fn budget(&self, call: &Call) -> Result<Duration, String> {
-        call.with_timeout(self.timeout).budget().ok_or_else(|| "cycle deadline reached".to_string())
+    fn budget(&self, call: &Call) -> Result<Duration, InputError> {
+        call.with_timeout(self.timeout).budget().ok_or_else(InputError::deadline)
     }
 
     fn request(&self, request: Request) -> Request {
@@ -54,18 +54,22 @@ impl Client {
     }
 
     /// `GET /api/states/<entity>`.
-    pub fn state(&self, entity: &str, call: &Call) -> Result<EntityState, String> {
+    pub fn state(&self, entity: &str, call: &Call) -> Result<EntityState, InputError> {
         let request = self.request(Request::get(&format!("{}/api/states/{entity}", self.base)));
-        let response = send(&request, self.budget(call)?).map_err(|e| format!("Home Assistant: {e}"))?;
+        let response = send(&request, self.budget(call)?).map_err(|e| InputError::from(e).context("Home Assistant"))?;
         match response.status {
             200 => {}
             401 | 403 => {
-                return Err("Home Assistant rejected the token (HTTP 401); check the long-lived access token".into());
+                return Err(InputError::auth(
+                    "Home Assistant rejected the token (HTTP 401); check the long-lived access token",
+                ));
             }
-            404 => return Err(format!("Home Assistant has no entity `{entity}` (HTTP 404)")),
-            status => return Err(format!("Home Assistant answered HTTP {status} for `{entity}`")),
+            404 => {
+                return Err(InputError::not_configured(format!("Home Assistant has no entity `{entity}` (HTTP 404)")));
+            }
+            status => return Err(InputError::refused(format!("Home Assistant answered HTTP {status} for `{entity}`"))),
         }
-        let body = response.json().map_err(|e| format!("Home Assistant, `{entity}`: {e}"))?;
+        let body = response.json().map_err(|e| InputError::invalid(format!("Home Assistant, `{entity}`: {e}")))?;
         let state = body.get("state").and_then(Value::as_str).map(str::trim).unwrap_or("unknown");
         let value = (!matches!(state.to_ascii_lowercase().as_str(), "unavailable" | "unknown" | "none" | ""))
             .then(|| state.to_string());
@@ -79,38 +83,46 @@ impl Client {
     }
 
     /// A numeric state in base units; `Ok(None)` when the sensor is unavailable.
-    pub fn number(&self, entity: &str, quantity: Quantity, call: &Call) -> Result<Option<(f64, Option<i64>)>, String> {
+    pub fn number(
+        &self,
+        entity: &str,
+        quantity: Quantity,
+        call: &Call,
+    ) -> Result<Option<(f64, Option<i64>)>, InputError> {
         let state = self.state(entity, call)?;
         let Some(text) = state.value else { return Ok(None) };
-        let value: f64 = text.parse().map_err(|_| format!("`{entity}` is `{text}`, not a number"))?;
+        let value: f64 =
+            text.parse().map_err(|_| InputError::invalid(format!("`{entity}` is `{text}`, not a number")))?;
         if !value.is_finite() {
-            return Err(format!("`{entity}` is not a finite number"));
+            return Err(InputError::invalid(format!("`{entity}` is not a finite number")));
         }
         Ok(Some((value * scale(quantity, state.unit.as_deref()), state.updated_at)))
     }
 
     /// An on/off entity: `Ok(None)` when unavailable.
-    pub fn switch_state(&self, entity: &str, call: &Call) -> Result<Option<bool>, String> {
+    pub fn switch_state(&self, entity: &str, call: &Call) -> Result<Option<bool>, InputError> {
         let state = self.state(entity, call)?;
         Ok(state.value.as_deref().and_then(parse_bool))
     }
 
     /// `POST /api/services/<domain>/turn_on|turn_off` with the entity's own domain.
-    pub fn turn(&self, entity: &str, on: bool, call: &Call) -> Result<(), String> {
+    pub fn turn(&self, entity: &str, on: bool, call: &Call) -> Result<(), InputError> {
         let domain = entity.split('.').next().unwrap_or_default();
         if !["switch", "input_boolean", "light", "fan"].contains(&domain) {
-            return Err(format!(
+            return Err(InputError::not_configured(format!(
                 "`{entity}`: only switch, input_boolean, light and fan entities can be turned on and off"
-            ));
+            )));
         }
         let service = if on { "turn_on" } else { "turn_off" };
         let url = format!("{}/api/services/{domain}/{service}", self.base);
         let request = self.request(Request::new("POST", &url).json_body(&json!({"entity_id": entity})));
-        let response = send(&request, self.budget(call)?).map_err(|e| format!("Home Assistant: {e}"))?;
+        let response = send(&request, self.budget(call)?).map_err(|e| InputError::from(e).context("Home Assistant"))?;
         match response.status {
             200..=299 => Ok(()),
-            401 | 403 => Err("Home Assistant rejected the token (HTTP 401)".into()),
-            status => Err(format!("Home Assistant answered HTTP {status} to {domain}.{service} for `{entity}`")),
+            401 | 403 => Err(InputError::auth("Home Assistant rejected the token (HTTP 401)")),
+            status => Err(InputError::refused(format!(
+                "Home Assistant answered HTTP {status} to {domain}.{service} for `{entity}`"
+            ))),
         }
     }
 }

@@ -100,6 +100,18 @@ impl std::fmt::Display for HttpError {
     }
 }
 
+impl From<HttpError> for crate::core::error::InputError {
+    fn from(error: HttpError) -> Self {
+        use crate::core::error::{ErrorKind, InputError};
+        let kind = match &error {
+            HttpError::Timeout(_) => ErrorKind::Timeout,
+            HttpError::Connection(_) => ErrorKind::Unreachable,
+            HttpError::TooLarge | HttpError::Other(_) => ErrorKind::InvalidReply,
+        };
+        InputError::new(kind, error.to_string())
+    }
+}
+
 fn agent(insecure: bool) -> &'static ureq::Agent {
     static SECURE: OnceLock<ureq::Agent> = OnceLock::new();
     static INSECURE: OnceLock<ureq::Agent> = OnceLock::new();
@@ -138,12 +150,15 @@ pub fn send(request: &Request, budget: Duration) -> Result<Response, HttpError> 
 }
 
 /// Sends and expects a 2xx JSON reply; any other outcome is a message naming the URL.
-pub fn fetch_json(request: &Request, budget: Duration) -> Result<serde_json::Value, String> {
-    let response = send(request, budget).map_err(|e| format!("{} {}: {e}", request.method, redact(&request.url)))?;
-    if !response.is_success() {
-        return Err(format!("{} {}: HTTP {}", request.method, redact(&request.url), response.status));
+pub fn fetch_json(request: &Request, budget: Duration) -> Result<serde_json::Value, crate::core::error::InputError> {
+    use crate::core::error::InputError;
+    let place = format!("{} {}", request.method, redact(&request.url));
+    let response = send(request, budget).map_err(|e| InputError::from(e).context(&place))?;
+    match response.status {
+        200..=299 => response.json().map_err(|e| InputError::invalid(format!("{place}: {e}"))),
+        401 | 403 => Err(InputError::auth(format!("{place}: HTTP {} (check the credentials)", response.status))),
+        status => Err(InputError::refused(format!("{place}: HTTP {status}"))),
     }
-    response.json().map_err(|e| format!("{} {}: {e}", request.method, redact(&request.url)))
 }
 
 /// A URL for messages: any `user:password@` and query string are dropped.

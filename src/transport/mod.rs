@@ -35,15 +35,7 @@ impl Call {
     }
 }
 
-/// Why a device call failed, in words for the report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceError(pub String);
-
-impl std::fmt::Display for DeviceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use crate::core::error::{ErrorKind, InputError};
 
 /// A built component with its own `timeout`, applied once, to every call made through it.
 pub struct Timed<T> {

@@ -243,3 +243,17 @@ fn the_mining_performance_example_rules_fire_on_pool_data() {
     let s19 = support::miner(&report, "s19");
     assert_eq!(s19["reason"]["name"], "Weak weekly trend", "{s19}");
 }
+
+/// A backoff names its end as a time in the configured zone, never as a Unix second.
+#[test]
+fn a_backoff_reads_as_a_time_in_the_configured_zone() {
+    let pool = FakePool::start();
+    let sandbox = ocean(&pool);
+    let config = std::fs::read_to_string(sandbox.path("config.yaml")).unwrap();
+    sandbox.config(&config.replace("settings: {timeout: 2s}", "settings: {timeout: 2s, timezone: Europe/Rome}"));
+    pool.set_mode(PoolMode::RateLimited(Some("Sun, 21 Jun 2026 10:20:00 GMT".into())));
+    performance(&sandbox, 0);
+    let (_, _, stderr) = performance(&sandbox, 60);
+    assert!(stderr.contains("backing off until 2026-06-21T12:20:00+02:00 after HTTP 429"), "{stderr}");
+    assert!(!stderr.contains(&(T0 + 1200).to_string()), "{stderr}");
+}

@@ -1,7 +1,7 @@
 //! Safety limits, guards, verified commands and notifications across invocations (--now).
 
 use crate::support::cgminer::{FakeCgminer, ok};
-use crate::support::home_assistant::{FakeHomeAssistant, TOKEN};
+use crate::support::home_assistant::{FakeHomeAssistant, HaMode, TOKEN};
 use crate::support::http::{Answer, FakeHttp};
 use crate::support::shelly::FakeShelly;
 use crate::support::{Sandbox, miner, replies};
@@ -215,6 +215,29 @@ fn an_unavailable_sensor_notifies_once_per_repeat_after() {
     assert!(messages.iter().all(|m| m["event"] == "input_unavailable"));
     assert!(messages[0]["message"].as_str().unwrap().contains("sensor.pv"));
     assert_eq!(hook.log()[0].header("X-Priority"), Some("high"));
+}
+
+/// A rejected token is an `authentication_error` (matched on the error's kind, not its
+/// wording), sent once per `repeat_after` for the same subject whatever changes between runs.
+#[test]
+fn a_rejected_token_notifies_an_authentication_error() {
+    let ha = sun();
+    ha.set_mode(HaMode::Unauthorized);
+    let hook = webhook();
+    let sandbox = Sandbox::new();
+    sandbox.sun_rules();
+    sandbox.config(&format!(
+        "version: 1\nstate: state.db\n{}controllers:\n  - {{id: sim, type: simulated}}\nminers:\n  - {{id: s19, controllers: [sim]}}\nnotifiers:\n  - {{id: phone, type: webhook, url: \"{}\", repeat_after: 1h}}\nunits:\n  - {{id: home, energy_source: roof, miners: [s19], rules: {{start: [start.yaml]}}, notifiers: [phone]}}\n",
+        energy(&ha), hook.url()
+    ));
+    for step in 0..4 {
+        let (run, _) = sandbox.cycle(&at(step * 1200), &[]);
+        assert_eq!(run.code, 1);
+    }
+    let messages: Vec<Value> = hook.log().iter().map(|r| serde_json::from_str(&r.body).unwrap()).collect();
+    assert_eq!(messages.len(), 2, "80 minutes, one per hour: {messages:?}");
+    assert!(messages.iter().all(|m| m["event"] == "authentication_error"), "{messages:?}");
+    assert!(messages[0]["message"].as_str().unwrap().contains("rejected the token"), "{messages:?}");
 }
 
 #[test]

@@ -10,13 +10,13 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::transport::{Call, DeviceError};
+use crate::transport::{Call, InputError};
 use transport::{TransportError, exchange, request_line};
 
 /// Why a multi-command read gave nothing.
 enum Multi {
     /// The miner did not answer: single commands would not fare better.
-    Unreachable(DeviceError),
+    Unreachable(InputError),
     /// The firmware does not do multi-commands (or garbled the reply): ask one by one.
     Refused,
 }
@@ -34,18 +34,18 @@ impl Client {
     }
 
     /// One command, its reply parsed and its STATUS checked.
-    pub fn command(&self, command: &str, parameter: Option<&str>, call: &Call) -> Result<Value, DeviceError> {
+    pub fn command(&self, command: &str, parameter: Option<&str>, call: &Call) -> Result<Value, InputError> {
         let reply = self.raw(command, parameter, call)?;
-        let value = repair::parse(&reply).map_err(|e| DeviceError(format!("`{command}`: {e}")))?;
-        reply::check_status(&value).map_err(|e| DeviceError(format!("`{command}`: {e}")))?;
+        let value = repair::parse(&reply).map_err(|e| InputError::invalid(format!("`{command}`: {e}")))?;
+        reply::check_status(&value).map_err(|e| InputError::refused(format!("`{command}`: {e}")))?;
         Ok(value)
     }
 
     /// The raw reply bytes (for commands whose success may be a closed socket).
-    pub fn raw(&self, command: &str, parameter: Option<&str>, call: &Call) -> Result<Vec<u8>, DeviceError> {
-        let budget = call.budget().ok_or_else(|| DeviceError("cycle deadline reached before the request".into()))?;
+    pub fn raw(&self, command: &str, parameter: Option<&str>, call: &Call) -> Result<Vec<u8>, InputError> {
+        let budget = call.budget().ok_or_else(InputError::deadline)?;
         exchange(&self.host, self.port, &request_line(command, parameter), budget)
-            .map_err(|e| DeviceError(format!("{}:{} `{command}`: {e}", self.host, self.port)))
+            .map_err(|e| InputError::from(e).context(format_args!("{}:{} `{command}`", self.host, self.port)))
     }
 
     /// Like `raw`, but keeps the transport error for callers that interpret it.
@@ -62,7 +62,7 @@ impl Client {
         required: &[&str],
         optional: &[&str],
         call: &Call,
-    ) -> Result<BTreeMap<String, Value>, DeviceError> {
+    ) -> Result<BTreeMap<String, Value>, InputError> {
         let all: Vec<&str> = required.iter().chain(optional).copied().collect();
         if all.len() > 1 {
             match self.multi(&all, call) {
@@ -89,10 +89,9 @@ impl Client {
         let reply = match self.exchange(&joined, None, call) {
             Ok(reply) => reply,
             Err(error @ (TransportError::Timeout | TransportError::Connect(_))) => {
-                return Err(Multi::Unreachable(DeviceError(format!(
-                    "{}:{} `{joined}`: {error}",
-                    self.host, self.port
-                ))));
+                return Err(Multi::Unreachable(
+                    InputError::from(error).context(format_args!("{}:{} `{joined}`", self.host, self.port)),
+                ));
             }
             Err(_) => return Err(Multi::Refused),
         };

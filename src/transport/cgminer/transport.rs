@@ -21,6 +21,18 @@ pub enum TransportError {
     Io(String),
 }
 
+impl From<TransportError> for crate::core::error::InputError {
+    fn from(error: TransportError) -> Self {
+        use crate::core::error::{ErrorKind, InputError};
+        let kind = match &error {
+            TransportError::Connect(_) => ErrorKind::Unreachable,
+            TransportError::Timeout => ErrorKind::Timeout,
+            TransportError::Empty | TransportError::TooLarge | TransportError::Io(_) => ErrorKind::InvalidReply,
+        };
+        InputError::new(kind, error.to_string())
+    }
+}
+
 impl std::fmt::Display for TransportError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
