@@ -29,7 +29,8 @@ pub fn context(cli: &Cli, args: &ContextArgs) -> Result<i32, Failure> {
         eprintln!("failed input: {error}");
     }
     let mut contexts: Vec<Value> = Vec::new();
-    for unit in &evaluation.units {
+    for evaluated in &evaluation.units {
+        let unit = &evaluated.outcome;
         for miner in &unit.miners {
             if args.miner.as_ref().is_none_or(|id| id == &miner.id) {
                 contexts.push(json!({"unit": unit.id, "miner": miner.id, "context": miner.context}));

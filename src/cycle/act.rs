@@ -145,15 +145,15 @@ pub struct Acted {
 /// Puts each command's outcome on its miner's line of the report.
 pub fn attach(evaluation: &mut crate::cycle::evaluate::Evaluation, commands: &[Command], outcomes: &[ActionOutcome]) {
     let mut lines = std::collections::HashMap::new();
-    for (u, unit) in evaluation.units.iter().enumerate() {
-        for (m, miner) in unit.miners.iter().enumerate() {
-            lines.insert((unit.id.clone(), miner.id.clone()), (u, m));
+    for (u, evaluated) in evaluation.units.iter().enumerate() {
+        for (m, miner) in evaluated.outcome.miners.iter().enumerate() {
+            lines.insert((evaluated.unit.id.clone(), miner.id.clone()), (u, m));
         }
     }
     for (command, action) in commands.iter().zip(outcomes) {
         let key = (command.unit.clone().unwrap_or_default(), command.miner.clone());
         if let Some(&(u, m)) = lines.get(&key) {
-            let miner = &mut evaluation.units[u].miners[m];
+            let miner = &mut evaluation.units[u].outcome.miners[m];
             if let Some(error) = &action.error {
                 miner.errors.push(format!("{} via `{}` failed: {error}", action.kind, command.controller));
             }

@@ -29,14 +29,20 @@ pub struct Knowledge<'a> {
 }
 
 /// Decisions for every unit, plus the `for:` timers to keep.
-pub struct Evaluation {
-    pub units: Vec<UnitOutcome>,
+pub struct Evaluation<'a> {
+    pub units: Vec<Evaluated<'a>>,
     pub inputs: Vec<InputStatus>,
     pub timers: Vec<(String, String, Timers)>,
     pub errors: Vec<Problem>,
 }
 
-pub fn evaluate(config: &Config, scope: &Scope, inputs: &Inputs, knowledge: &Knowledge) -> Evaluation {
+/// A unit's outcome with the unit it is about, so later stages need not find it again.
+pub struct Evaluated<'a> {
+    pub unit: &'a Unit,
+    pub outcome: UnitOutcome,
+}
+
+pub fn evaluate<'a>(config: &Config, scope: &Scope<'a>, inputs: &Inputs, knowledge: &Knowledge) -> Evaluation<'a> {
     let mut evaluation = Evaluation {
         units: Vec::new(),
         inputs: input_statuses(inputs),
@@ -45,7 +51,7 @@ pub fn evaluate(config: &Config, scope: &Scope, inputs: &Inputs, knowledge: &Kno
     };
     for unit in &scope.units {
         let outcome = evaluate_unit(config, unit, scope, inputs, knowledge, &mut evaluation.timers);
-        evaluation.units.push(outcome);
+        evaluation.units.push(Evaluated { unit, outcome });
     }
     evaluation
 }

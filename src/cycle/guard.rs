@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::core::guards::hold;
-use crate::cycle::evaluate::Evaluation;
+use crate::cycle::evaluate::{Evaluated, Evaluation};
 use crate::cycle::memory::Memory;
 use crate::cycle::outcome::{Reason, ReasonKind};
 use crate::cycle::poll::Inputs;
@@ -25,12 +25,8 @@ pub fn verify_intents(
         let (Some(miner), Some(state)) = (scope.miner(miner_id), inputs.miners.get(miner_id)) else {
             continue;
         };
-        let unit = scope
-            .units
-            .iter()
-            .find(|u| Some(&u.id) == intent.unit.as_ref())
-            .or_else(|| scope.units.iter().find(|u| u.miners.contains(miner_id)));
-        let verify_after = unit.map_or(180, |u| u.guards.verify_after.as_secs_i64());
+        let guards = scope.unit_of(intent.unit.as_deref(), miner_id).map(|u| u.guards.clone()).unwrap_or_default();
+        let verify_after = guards.verify_after.as_secs_i64();
         let verification = verify(intent, state, config.bindings_of(&miner.id), verify_after, now);
         verifications.push((miner_id.clone(), verification));
     }
@@ -40,7 +36,6 @@ pub fn verify_intents(
 /// Turns held-back decisions into `maintain_state`, naming the guard. A command still
 /// pending after verification holds every decision.
 pub fn apply(
-    scope: &Scope,
     inputs: &Inputs,
     memory: &Memory,
     verifications: &[(String, Verification)],
@@ -52,14 +47,13 @@ pub fn apply(
             .iter()
             .any(|(m, v)| m == miner && matches!(v, Verification::Matched(_) | Verification::NotEffective(_)))
     };
-    for unit in &mut evaluation.units {
-        let Some(config) = scope.units.iter().find(|u| u.id == unit.id) else { continue };
-        for miner in &mut unit.miners {
+    for Evaluated { unit, outcome } in &mut evaluation.units {
+        for miner in &mut outcome.miners {
             let Some(state) = inputs.miners.get(&miner.id) else { continue };
             let mut facts = memory.switching(&miner.id, state.status, now);
             facts.pending &= !settled(&miner.id);
             let safety = miner.reason.kind == ReasonKind::Safety;
-            if let Some(guard) = hold(miner.decision, state.status, safety, &facts, &config.guards, now) {
+            if let Some(guard) = hold(miner.decision, state.status, safety, &facts, &unit.guards, now) {
                 miner.decision = Decision::MaintainState;
                 miner.reason = Reason { kind: ReasonKind::Guard, name: Some(guard) };
             }

@@ -121,7 +121,7 @@ pub fn run(loaded: &Loaded, options: &RunOptions) -> Result<RunReport, Failure> 
     let inputs = poll::poll(config, &scope, &controllers, &sources, &call);
     let mut evaluation = decide(loaded, &scope, &inputs, &memory, &clock);
     let verifications = guard::verify_intents(config, &scope, &inputs, &memory, clock.now);
-    guard::apply(&scope, &inputs, &memory, &verifications, &mut evaluation, clock.now);
+    guard::apply(&inputs, &memory, &verifications, &mut evaluation, clock.now);
     let mut acted = act::Acted::default();
     if !options.dry_run {
         let commands = plan::commands(config, &scope, &inputs, &memory, &verifications, &mut evaluation, clock.now);
@@ -154,7 +154,13 @@ pub fn run(loaded: &Loaded, options: &RunOptions) -> Result<RunReport, Failure> 
 }
 
 /// Context and decide (rules and safety), with what the database remembers.
-pub fn decide(loaded: &Loaded, scope: &Scope, inputs: &Inputs, memory: &Memory, clock: &Clock) -> Evaluation {
+pub fn decide<'a>(
+    loaded: &Loaded,
+    scope: &Scope<'a>,
+    inputs: &Inputs,
+    memory: &Memory,
+    clock: &Clock,
+) -> Evaluation<'a> {
     let format = |at: i64| clock.format(at);
     let control = inputs
         .miners

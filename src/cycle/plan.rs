@@ -7,7 +7,7 @@ use crate::config::model::StopMode;
 use crate::core::binding::resolve;
 use crate::core::status::MinerStatus;
 use crate::cycle::act::{Command, CommandKind, one_per_miner, plan};
-use crate::cycle::evaluate::Evaluation;
+use crate::cycle::evaluate::{Evaluated, Evaluation};
 use crate::cycle::memory::Memory;
 use crate::cycle::outcome::{Problem, Reason, ReasonKind};
 use crate::cycle::poll::Inputs;
@@ -101,14 +101,13 @@ pub fn new_intent(unit: &str, miner: &str, kind: CommandKind, controller: &str, 
 
 fn decided(config: &Config, scope: &Scope, inputs: &Inputs, evaluation: &mut Evaluation) -> Vec<Command> {
     let mut commands = Vec::new();
-    for unit in &evaluation.units {
-        let Some(unit_config) = scope.units.iter().find(|u| u.id == unit.id) else { continue };
-        for outcome in unit.miners.iter().filter(|m| m.decision != Decision::MaintainState) {
+    for Evaluated { unit, outcome } in &evaluation.units {
+        for outcome in outcome.miners.iter().filter(|m| m.decision != Decision::MaintainState) {
             let (Some(miner), Some(state)) = (scope.miner(&outcome.id), inputs.miners.get(&outcome.id)) else {
                 continue;
             };
             let bindings = config.bindings_of(&miner.id);
-            match plan(outcome.decision, state.status, state.reading.relay_on, bindings, unit_config.stop_mode) {
+            match plan(outcome.decision, state.status, state.reading.relay_on, bindings, unit.stop_mode) {
                 Ok(Some((kind, controller))) => commands.push(Command {
                     unit: Some(unit.id.clone()),
                     miner: miner.id.clone(),

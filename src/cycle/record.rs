@@ -100,7 +100,7 @@ fn verifications(conn: &Connection, changes: &Changes, report: &RunReport) -> ru
 }
 
 fn stop_mode(scope: &Scope, intent: &Intent) -> StopMode {
-    scope.units.iter().find(|u| Some(&u.id) == intent.unit.as_ref()).map_or(StopMode::Sleep, |u| u.stop_mode)
+    scope.unit_of(intent.unit.as_deref(), &intent.miner).map(|u| u.stop_mode).unwrap_or_default()
 }
 
 /// Each command sent leaves an intent to verify; a failed follow-up gives up.

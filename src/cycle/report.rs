@@ -19,7 +19,7 @@ pub fn assemble(clock: &Clock, dry_run: bool, evaluation: Evaluation, recovered_
         errors.push(Problem::other("state", line));
     }
     let command_failed =
-        evaluation.units.iter().flat_map(|u| &u.miners).any(|m| m.action.as_ref().is_some_and(|a| !a.ok));
+        evaluation.units.iter().flat_map(|u| &u.outcome.miners).any(|m| m.action.as_ref().is_some_and(|a| !a.ok));
     let exit_code = if errors.is_empty() && !command_failed { exit::OK } else { exit::DEGRADED };
     let finished = clock.now + clock.started.elapsed().as_secs() as i64;
     RunReport {
@@ -28,7 +28,7 @@ pub fn assemble(clock: &Clock, dry_run: bool, evaluation: Evaluation, recovered_
         finished_at: clock.format(finished),
         dry_run,
         exit_code,
-        units: evaluation.units,
+        units: evaluation.units.into_iter().map(|evaluated| evaluated.outcome).collect(),
         errors,
         timers: evaluation.timers,
         inputs: evaluation.inputs,

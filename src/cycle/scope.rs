@@ -63,6 +63,13 @@ impl<'a> Scope<'a> {
         Ok(scope)
     }
 
+    /// The unit an intent of `miner` belongs to: the one it names, else the first that
+    /// lists the miner.
+    pub fn unit_of(&self, named: Option<&str>, miner: &str) -> Option<&'a Unit> {
+        let named = named.and_then(|id| self.units.iter().find(|u| u.id == id));
+        named.or_else(|| self.units.iter().find(|u| u.miners.iter().any(|m| m == miner))).copied()
+    }
+
     /// A miner this run covers.
     pub fn miner(&self, id: &str) -> Option<&'a Miner> {
         self.by_id.get(id).copied()
