@@ -31,6 +31,18 @@ fn energy(ha: &FakeHomeAssistant) -> String {
     )
 }
 
+/// A simulated miner on the Home Assistant roof, with a webhook notifier (`notifier` holds
+/// its extra keys).
+fn notified_home(ha: &FakeHomeAssistant, hook: &FakeHttp, notifier: &str) -> Sandbox {
+    let sandbox = Sandbox::new();
+    sandbox.sun_rules();
+    sandbox.config(&format!(
+        "version: 1\nstate: state.db\n{}controllers:\n  - {{id: sim, type: simulated}}\nminers:\n  - {{id: s19, controllers: [sim]}}\nnotifiers:\n  - {{id: phone, type: webhook, url: \"{}\", {notifier}}}\nunits:\n  - {{id: home, energy_source: roof, miners: [s19], rules: {{start: [start.yaml]}}, notifiers: [phone]}}\n",
+        energy(ha), hook.url()
+    ));
+    sandbox
+}
+
 #[test]
 fn an_ignored_pause_is_retried_once_then_escalated_to_the_plug_once_and_notified_once() {
     let avalon = FakeCgminer::start(&[
@@ -200,12 +212,7 @@ fn an_unavailable_sensor_notifies_once_per_repeat_after() {
     let ha = sun();
     ha.set("sensor.pv", "unavailable", None);
     let hook = webhook();
-    let sandbox = Sandbox::new();
-    sandbox.sun_rules();
-    sandbox.config(&format!(
-        "version: 1\nstate: state.db\n{}controllers:\n  - {{id: sim, type: simulated}}\nminers:\n  - {{id: s19, controllers: [sim]}}\nnotifiers:\n  - {{id: phone, type: webhook, url: \"{}\", repeat_after: 2h, headers: {{X-Priority: high}}}}\nunits:\n  - {{id: home, energy_source: roof, miners: [s19], rules: {{start: [start.yaml]}}, notifiers: [phone]}}\n",
-        energy(&ha), hook.url()
-    ));
+    let sandbox = notified_home(&ha, &hook, "repeat_after: 2h, headers: {X-Priority: high}");
     for step in 0..30 {
         let (run, _) = sandbox.cycle(&at(step * 600), &[]);
         assert_eq!(run.code, 1);
@@ -224,12 +231,7 @@ fn a_rejected_token_notifies_an_authentication_error() {
     let ha = sun();
     ha.set_mode(HaMode::Unauthorized);
     let hook = webhook();
-    let sandbox = Sandbox::new();
-    sandbox.sun_rules();
-    sandbox.config(&format!(
-        "version: 1\nstate: state.db\n{}controllers:\n  - {{id: sim, type: simulated}}\nminers:\n  - {{id: s19, controllers: [sim]}}\nnotifiers:\n  - {{id: phone, type: webhook, url: \"{}\", repeat_after: 1h}}\nunits:\n  - {{id: home, energy_source: roof, miners: [s19], rules: {{start: [start.yaml]}}, notifiers: [phone]}}\n",
-        energy(&ha), hook.url()
-    ));
+    let sandbox = notified_home(&ha, &hook, "repeat_after: 1h");
     for step in 0..4 {
         let (run, _) = sandbox.cycle(&at(step * 1200), &[]);
         assert_eq!(run.code, 1);
