@@ -1,27 +1,65 @@
 //! From standard CGMiner replies (`summary`, `devs`, `stats`, `version`) to a reading.
 //!
-//! Hashrates come in MH/s (`MHS 5s`) or GH/s (`GHS 5s`, Antminer and LuxOS) and become
-//! TH/s; the current hashrate is the shortest window present, the average since start
-//! only when there is none.
+//! Hashrates come in MH/s (`MHS 5s`, `MHS(30s)`, Whatsminer's `HS RT`), GH/s (`GHS 5s`,
+//! Antminer and LuxOS) or TH/s and become TH/s. The current hashrate is the shortest
+//! *plausible* window: a 5-second spike more than 30 % above a steady 1- or 5-minute window
+//! is noise, and the average since start counts only when there is nothing shorter.
+//!
+//! `stats` entries are read key by key (`fanN`, `chain_acnN`, `temp_chipN`, bdminer's
+//! `Board Count`, `N Temp k`, `N Speed`, `PSU Input Power`), wherever they appear.
 
 use serde_json::Value;
 
 use crate::core::reading::{DeviceInfo, Hashboard, MinerReading};
-use crate::transport::cgminer::reply::{field, field_text, first, section};
+use crate::transport::cgminer::reply::{field, field_text, first, number, section};
 
-const WINDOWS: [&str; 7] = ["5s", "15s", "1m", "5m", "15m", "30m", "av"];
+/// Windows, shortest first, with their length in seconds (`av`: since start).
+const WINDOWS: [(&str, u32); 10] = [
+    ("5s", 5),
+    ("RT", 5),
+    ("15s", 15),
+    ("30s", 30),
+    ("1m", 60),
+    ("5m", 300),
+    ("15m", 900),
+    ("30m", 1800),
+    ("av", u32::MAX),
+    ("Avg", u32::MAX),
+];
+
+/// A short window this much above a steady one is a spike, not the current hashrate.
+const SPIKE: f64 = 1.3;
+
+/// The hashrate of one window in TH/s: `MHS 5s`, `MHS(5s)`, `GHS 5s`, `THS 5s`, `HS RT`.
+fn window(object: &Value, name: &str) -> Option<f64> {
+    if name == "RT" {
+        return field(object, "HS RT").map(|mhs| mhs / 1e6);
+    }
+    [("MHS", 1e6), ("GHS", 1e3), ("THS", 1.0)].iter().find_map(|(prefix, divisor)| {
+        let value = field(object, &format!("{prefix} {name}")).or_else(|| field(object, &format!("{prefix}({name})")));
+        value.map(|v| v / divisor)
+    })
+}
 
 /// The current hashrate of a summary, a dev, or a stats entry, in TH/s.
 pub fn hashrate_ths(object: &Value) -> Option<f64> {
-    WINDOWS.iter().find_map(|window| {
-        let mhs = field(object, &format!("MHS {window}")).map(|v| v / 1e6);
-        mhs.or_else(|| field(object, &format!("GHS {window}")).map(|v| v / 1e3))
-    })
+    let present: Vec<(u32, f64)> =
+        WINDOWS.iter().filter_map(|(name, seconds)| window(object, name).map(|ths| (*seconds, ths))).collect();
+    let (seconds, shortest) = *present.first()?;
+    let steady = present.iter().find(|(s, _)| (60..=300).contains(s)).map(|(_, ths)| *ths);
+    match steady {
+        Some(steady) if seconds < 60 && shortest > steady * SPIKE => Some(steady),
+        _ => Some(shortest),
+    }
 }
 
 /// Fills what `summary` tells: hashrate, uptime, blocks, and Whatsminer's extra fields.
 pub fn apply_summary(reading: &mut MinerReading, summary_reply: &Value) {
-    let Some(summary) = first(summary_reply, "SUMMARY") else { return };
+    // Whatsminer's own commands answer `{"STATUS": "S", "Msg": {…}}`.
+    let Some(summary) = first(summary_reply, "SUMMARY").or_else(|| summary_reply.get("Msg").filter(|m| m.is_object()))
+    else {
+        return;
+    };
     reading.hashrate = hashrate_ths(summary).map(non_negative);
     reading.uptime = field(summary, "Elapsed").map(|s| s.max(0.0) as u64);
     reading.blocks_found = field(summary, "Found Blocks").map(|b| b.max(0.0) as u64);
@@ -56,54 +94,102 @@ pub fn boards_from_devs(devs_reply: &Value) -> Vec<Hashboard> {
         .collect()
 }
 
-/// Antminer-style `stats` (the entry with `chain_rate*`): boards, fans, and the model.
+/// `stats`, read key by key over every entry: boards (Antminer `chain_*N`, bdminer
+/// `N …`), fans, power, the nameplate and the model.
 pub fn apply_stats(reading: &mut MinerReading, stats_reply: &Value) {
     let entries = section(stats_reply, "STATS");
-    let model = entries.iter().find_map(|e| field_text(e, "Type"));
-    let Some(data) = entries.iter().find(|e| e.get("chain_rate1").is_some() || e.get("fan_num").is_some()) else {
-        if let Some(model) = model {
-            reading.device_info.get_or_insert_with(DeviceInfo::default).model = Some(model);
-        }
-        return;
-    };
-    let fans: Vec<f64> = (1..=8).filter_map(|i| field(data, &format!("fan{i}"))).filter(|rpm| *rpm > 0.0).collect();
+    let raw = |name: &str| entries.iter().find_map(|e| e.get(name));
+    let key = |name: &str| entries.iter().find_map(|e| field(e, name));
+    let text = |name: &str| entries.iter().find_map(|e| field_text(e, name));
+    let model = text("Type").or_else(|| text("Model"));
+    let unit_divisor = if text("rate_unit").is_some_and(|u| u.eq_ignore_ascii_case("MH")) { 1e6 } else { 1e3 };
+    let mut fans: Vec<f64> = (1..=16).filter_map(|i| key(&format!("fan{i}"))).filter(|rpm| *rpm > 0.0).collect();
+    let fan_count = key("Fan Count").map_or(0, |n| n as u32);
+    fans.extend((0..fan_count).filter_map(|i| key(&format!("{i} Speed"))).filter(|rpm| *rpm > 0.0));
     if !fans.is_empty() {
         reading.internal_fans = Some(fans);
     }
-    let unit_divisor =
-        if field_text(data, "rate_unit").is_some_and(|u| u.eq_ignore_ascii_case("MH")) { 1e6 } else { 1e3 };
-    let boards: Vec<Hashboard> = (1..=16)
-        .filter(|i| field(data, &format!("chain_acn{i}")).is_some_and(|chips| chips > 0.0))
-        .map(|i| Hashboard {
-            index: i - 1,
-            chip_temperature: max_of_dashes(data, &format!("temp_chip{i}"))
-                .or_else(|| field(data, &format!("temp2_{i}"))),
-            board_temperature: max_of_dashes(data, &format!("temp_pcb{i}"))
-                .or_else(|| field(data, &format!("temp{i}"))),
-            voltage: field(data, &format!("voltage{i}")).filter(|v| *v > 0.0),
-            frequency: field(data, &format!("freq{i}")).filter(|f| *f > 0.0),
-            hash_rate: field(data, &format!("chain_rate{i}")).map(|r| non_negative(r / unit_divisor)),
-            nominal_hash_rate: None,
-        })
-        .collect();
+    let mut boards = antminer_chains(&raw, unit_divisor);
+    if boards.is_empty() {
+        boards = bdminer_boards(&key, key("Board Count").map_or(0, |n| n as u32));
+    }
     if !boards.is_empty() {
         reading.hashboards = Some(boards);
     }
-    if let Some(ideal) = field(data, "total_rateideal").filter(|r| *r > 0.0) {
-        reading.max_hashrate = Some(ideal / unit_divisor);
+    if reading.hashrate.is_none() {
+        reading.hashrate = entries.iter().find_map(hashrate_ths).map(non_negative);
+    }
+    if reading.power.is_none() {
+        reading.power = key("PSU Input Power").or_else(|| key("chain_power")).map(non_negative);
+    }
+    let ideal = key("total_rateideal").map(|r| r / unit_divisor).or_else(|| key("MHS(Rated)").map(|m| m / 1e6));
+    if let Some(ideal) = ideal.filter(|r| *r > 0.0) {
+        reading.max_hashrate = Some(ideal);
+    }
+    if reading.max_power.is_none() {
+        reading.max_power = key("Power Limit").filter(|w| *w > 0.0);
     }
     let info = reading.device_info.get_or_insert_with(DeviceInfo::default);
     info.model = info.model.take().or(model);
-    info.hashboard_count = reading.hashboards.as_ref().map(|b| b.len() as u32);
-    info.fan_count = field(data, "fan_num").map(|n| n as u32);
-    info.chip_count =
-        Some((1..=16).filter_map(|i| field(data, &format!("chain_acn{i}"))).sum::<f64>() as u32).filter(|c| *c > 0);
+    info.hashboard_count = reading.hashboards.as_ref().map(|b| b.len() as u32).or(info.hashboard_count);
+    info.fan_count = key("fan_num").or(Some(f64::from(fan_count)).filter(|n| *n > 0.0)).map(|n| n as u32);
+    let chips = (1..=16).filter_map(|i| key(&format!("chain_acn{i}"))).sum::<f64>() as u32;
+    info.chip_count = Some(chips).filter(|c| *c > 0).or_else(|| key("Chip Count").map(|c| c as u32));
 }
 
-/// The maximum of a "78-50-69-70" corner string, zeros (absent sensors) ignored.
-fn max_of_dashes(object: &Value, key: &str) -> Option<f64> {
-    let text = field_text(object, key)?;
-    text.split('-').filter_map(|part| part.trim().parse::<f64>().ok()).filter(|t| *t > 0.0).reduce(f64::max)
+/// Antminer chains `N` (from 1): present when any of their keys is.
+fn antminer_chains<'a>(raw: &dyn Fn(&str) -> Option<&'a Value>, unit_divisor: f64) -> Vec<Hashboard> {
+    let key = |name: &str| number(raw(name));
+    let corners = |name: &str| raw(name).and_then(max_of_corners);
+    (1..=16u32)
+        .filter(|i| {
+            key(&format!("chain_acn{i}")).is_some_and(|chips| chips > 0.0) || key(&format!("chain_rate{i}")).is_some()
+        })
+        .map(|i| Hashboard {
+            index: i - 1,
+            chip_temperature: corners(&format!("temp_chip{i}")).or_else(|| key(&format!("temp2_{i}"))),
+            board_temperature: corners(&format!("temp_pcb{i}")).or_else(|| key(&format!("temp{i}"))),
+            voltage: key(&format!("voltage{i}")).filter(|v| *v > 0.0),
+            frequency: key(&format!("freq{i}")).filter(|f| *f > 0.0),
+            hash_rate: key(&format!("chain_rate{i}")).map(|r| non_negative(r / unit_divisor)),
+            nominal_hash_rate: None,
+        })
+        .filter(|board| board.hash_rate.is_some() || board.chip_temperature.is_some())
+        .collect()
+}
+
+/// bdminer boards `N` (from 0): `N MHS(…)`, `N Temp k`, `N Freq`, `N MHS(Ideal)`.
+fn bdminer_boards(key: &dyn Fn(&str) -> Option<f64>, count: u32) -> Vec<Hashboard> {
+    (0..count)
+        .map(|board| {
+            let temperatures: Vec<f64> =
+                (0..8).filter_map(|k| key(&format!("{board} Temp {k}"))).filter(plausible_temperature).collect();
+            let rate = ["30s", "1m", "5m", "Sample"]
+                .iter()
+                .find_map(|window| key(&format!("{board} MHS({window})")))
+                .map(|mhs| non_negative(mhs / 1e6));
+            Hashboard {
+                index: board,
+                chip_temperature: temperatures.iter().copied().reduce(f64::max),
+                board_temperature: None,
+                voltage: None,
+                frequency: key(&format!("{board} Freq")).filter(|f| *f > 0.0),
+                hash_rate: rate,
+                nominal_hash_rate: key(&format!("{board} MHS(Ideal)")).map(|m| m / 1e6),
+            }
+        })
+        .collect()
+}
+
+/// The maximum of a corner reading: a "78-50-69-70" string or a plain number, zeros
+/// (absent sensors) ignored.
+fn max_of_corners(value: &Value) -> Option<f64> {
+    let text = match value {
+        Value::String(text) => text.as_str(),
+        other => return number(Some(other)).filter(plausible_temperature),
+    };
+    let parts = text.split('-').filter_map(|part| part.trim().parse::<f64>().ok());
+    parts.filter(plausible_temperature).reduce(f64::max)
 }
 
 /// Model and firmware from `version`.
@@ -143,6 +229,58 @@ mod tests {
         assert_eq!(hashrate_ths(&json!({"GHS av": 1000.0})), Some(1.0));
         assert_eq!(hashrate_ths(&json!({"MHS 1m": "2000000"})), Some(2.0));
         assert_eq!(hashrate_ths(&json!({"Accepted": 1})), None);
+    }
+
+    #[test]
+    fn a_five_second_spike_over_a_steady_minute_is_not_the_current_hashrate() {
+        // GCMiner: 5 s at 20.6 TH/s, the minute at 10.26: a spike (more than 30 % above).
+        let summary = json!({"MHS av": 7.97e6, "MHS 5s": 20.6e6, "MHS 1m": 10.26e6, "MHS 5m": 8.78e6});
+        assert_eq!(hashrate_ths(&summary), Some(10.26));
+        // Within 30 %: the short window is the current one.
+        assert_eq!(hashrate_ths(&json!({"MHS 5s": 102.4e6, "MHS 1m": 86.4e6})), Some(102.4));
+        // A miner that just stopped reads 0 now, not its last minute.
+        assert_eq!(hashrate_ths(&json!({"MHS 5s": 0, "MHS 1m": 86.4e6})), Some(0.0));
+    }
+
+    #[test]
+    fn whatsminer_real_time_and_bdminer_windows_beat_the_long_average() {
+        assert_eq!(hashrate_ths(&json!({"MHS av": 125e6, "HS RT": 0.0})), Some(0.0), "a stopped v2 hashes nothing");
+        assert_eq!(hashrate_ths(&json!({"MHS av": 125e6, "HS RT": 124.5e6})), Some(124.5));
+        let bdminer = json!({"MHS(30s)": 220.4e6, "MHS(1m)": 220.3e6, "MHS(Avg)": 218.7e6});
+        assert_eq!(hashrate_ths(&bdminer), Some(220.4));
+        assert_eq!(hashrate_ths(&json!({"THS 5s": 0.95})), Some(0.95));
+    }
+
+    #[test]
+    fn bdminer_stats_keys() {
+        let stats = json!({"STATS": [{"Model": "A2", "Fan Count": 2, "0 Speed": 3700, "1 Speed": 3750,
+            "Board Count": 2, "0 MHS(30s)": 74.0e6, "0 Temp 0": 55, "0 Temp 2": 71, "0 Freq": 349,
+            "1 MHS(30s)": 73.5e6, "1 Temp 0": 58, "1 Temp 3": 68, "PSU Input Power": "3504",
+            "MHS(30s)": 147.5e6, "MHS(Rated)": 150.0e6, "Power Limit": 3500}]});
+        let mut reading = MinerReading::default();
+        apply_stats(&mut reading, &stats);
+        let boards = reading.hashboards.unwrap();
+        assert_eq!(boards.len(), 2);
+        assert_eq!(
+            (boards[0].hash_rate, boards[0].chip_temperature, boards[0].frequency),
+            (Some(74.0), Some(71.0), Some(349.0))
+        );
+        assert_eq!(boards[1].chip_temperature, Some(68.0));
+        assert_eq!(reading.internal_fans, Some(vec![3700.0, 3750.0]));
+        assert_eq!((reading.power, reading.hashrate, reading.max_hashrate), (Some(3504.0), Some(147.5), Some(150.0)));
+        assert_eq!(reading.device_info.unwrap().model.as_deref(), Some("A2"));
+    }
+
+    #[test]
+    fn stats_entries_are_read_key_by_key() {
+        // No `chain_rate1` and no `fan_num`: the chains and fans are still read.
+        let stats = json!({"STATS": [{"Type": "Antminer S19"}, {"fan1": 5000, "fan2": 5100,
+            "chain_acn1": 76, "temp_chip1": "70-72-0-69", "chain_acn2": 76, "temp_chip2": 73}]});
+        let mut reading = MinerReading::default();
+        apply_stats(&mut reading, &stats);
+        let boards = reading.hashboards.unwrap();
+        assert_eq!(boards.iter().map(|b| b.chip_temperature).collect::<Vec<_>>(), [Some(72.0), Some(73.0)]);
+        assert_eq!(reading.internal_fans, Some(vec![5000.0, 5100.0]));
     }
 
     #[test]

@@ -44,14 +44,45 @@ pub fn first<'a>(reply: &'a Value, name: &str) -> Option<&'a Value> {
     section(reply, name).first()
 }
 
-/// A finite number from a number or a numeric string; NaN, infinities and text are absent.
+/// A finite number from a number or a numeric string, with or without a unit suffix
+/// (`"58.94W"`, `"4052.00 RPM"`, `"75 °C"`); NaN, infinities and other text are absent.
 pub fn number(value: Option<&Value>) -> Option<f64> {
     let number = match value? {
         Value::Number(n) => n.as_f64()?,
-        Value::String(s) => s.trim().trim_matches('\'').parse().ok()?,
+        Value::String(s) => with_unit(s.trim().trim_matches('\''))?,
         _ => return None,
     };
     number.is_finite().then_some(number)
+}
+
+/// `12.5`, or `12.5` followed by a unit made of letters, `%`, `°` and `/` only.
+fn with_unit(text: &str) -> Option<f64> {
+    if let Ok(number) = text.parse() {
+        return Some(number);
+    }
+    let end = numeric_prefix(text);
+    let unit = text[end..].trim();
+    let is_unit = !unit.is_empty() && unit.chars().all(|c| c.is_alphabetic() || matches!(c, '%' | '°' | '/' | ' '));
+    if end == 0 || !is_unit {
+        return None;
+    }
+    text[..end].trim().parse().ok()
+}
+
+/// The length of the leading `-12.5` of a text (sign, digits, one point; no exponent).
+fn numeric_prefix(text: &str) -> usize {
+    let mut seen_point = false;
+    let mut end = 0;
+    for (index, c) in text.char_indices() {
+        match c {
+            '-' | '+' if index == 0 => {}
+            '.' if !seen_point => seen_point = true,
+            c if c.is_ascii_digit() => {}
+            _ => break,
+        }
+        end = index + c.len_utf8();
+    }
+    end
 }
 
 /// A field of an object as a number.
@@ -91,5 +122,17 @@ mod tests {
         assert_eq!(number(Some(&json!("inf"))), None);
         assert_eq!(number(Some(&json!(null))), None);
         assert_eq!(field_text(&json!({"v": "'20210322.22.REL'"}), "v").as_deref(), Some("20210322.22.REL"));
+    }
+
+    #[test]
+    fn numbers_with_a_unit_suffix() {
+        assert_eq!(number(Some(&json!("58.94W"))), Some(58.94));
+        assert_eq!(number(Some(&json!("4052.00 RPM"))), Some(4052.0));
+        assert_eq!(number(Some(&json!("3250 W"))), Some(3250.0));
+        assert_eq!(number(Some(&json!("72 °C"))), Some(72.0));
+        assert_eq!(number(Some(&json!("-3.5%"))), Some(-3.5));
+        assert_eq!(number(Some(&json!("78-50-69-70"))), None, "corner strings are not one number");
+        assert_eq!(number(Some(&json!("W"))), None);
+        assert_eq!(number(Some(&json!("12 W 3"))), None);
     }
 }
