@@ -6,6 +6,7 @@
 pub mod cgminer;
 pub mod extract;
 pub mod fetch;
+pub mod framed;
 pub mod home_assistant;
 pub mod http;
 

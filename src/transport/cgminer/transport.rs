@@ -65,7 +65,7 @@ pub fn exchange(host: &str, port: u16, line: &str, budget: Duration) -> Result<V
     read_reply(&mut stream, deadline)
 }
 
-fn connect(host: &str, port: u16, budget: Duration) -> Result<TcpStream, TransportError> {
+pub(crate) fn connect(host: &str, port: u16, budget: Duration) -> Result<TcpStream, TransportError> {
     let addresses = (host, port).to_socket_addrs().map_err(|e| TransportError::Connect(e.to_string()))?;
     let mut last = TransportError::Connect(format!("{host} has no address"));
     for address in addresses {
@@ -121,7 +121,7 @@ fn looks_complete(reply: &[u8]) -> bool {
     matches!(trimmed, Some(b'}') | Some(b']')) && serde_json::from_slice::<serde::de::IgnoredAny>(reply).is_ok()
 }
 
-fn io(err: std::io::Error) -> TransportError {
+pub(crate) fn io(err: std::io::Error) -> TransportError {
     match err.kind() {
         ErrorKind::WouldBlock | ErrorKind::TimedOut => TransportError::Timeout,
         _ => TransportError::Io(err.to_string()),
