@@ -35,7 +35,8 @@ pub struct AvalonConfig(pub CgminerConfig);
 
 impl ComponentSettings for AvalonConfig {
     fn features(&self) -> Vec<FeatureType> {
-        features_with(&[FeatureType::MiningControl])
+        use FeatureType::*;
+        features_with(&[MiningControl, PowerMonitoring, MaxPowerDetection])
     }
 }
 
@@ -98,7 +99,48 @@ fn mm_fields(stats: &Value) -> BTreeMap<String, String> {
 }
 
 fn number(fields: &BTreeMap<String, String>, key: &str) -> Option<f64> {
-    fields.get(key)?.split_whitespace().next()?.trim_end_matches('%').parse::<f64>().ok().filter(|v| v.is_finite())
+    numbers(fields, key).first().copied()
+}
+
+/// Every number of a `Key[a b c]` field (`PS`, `MGHS`, `MTmax`…).
+fn numbers(fields: &BTreeMap<String, String>, key: &str) -> Vec<f64> {
+    let Some(value) = fields.get(key) else { return Vec::new() };
+    value.split_whitespace().filter_map(|v| v.trim_end_matches('%').parse::<f64>().ok()).filter(|v| v.is_finite()).collect()
+}
+
+/// Power at the wall (`WALLPOWER`), else the hashboards' (`PS[err Vctrl Vhash A W …]`, the fifth).
+fn power(fields: &BTreeMap<String, String>) -> Option<f64> {
+    let wall = number(fields, "WALLPOWER").filter(|w| *w > 0.0);
+    // A zero there is a field the model does not fill (an Avalon Q), not a miner drawing nothing.
+    wall.or_else(|| numbers(fields, "PS").get(4).copied()).filter(|w| *w > 0.0)
+}
+
+/// A-series boards (`MGHS`, `MTmax` per board), else the one board of a Q or a Nano.
+fn boards(fields: &BTreeMap<String, String>) -> Vec<Hashboard> {
+    let per_board = numbers(fields, "MGHS");
+    if per_board.len() > 1 {
+        let chip_max = numbers(fields, "MTmax");
+        return per_board
+            .iter()
+            .enumerate()
+            .map(|(index, ghs)| Hashboard {
+                index: index as u32,
+                chip_temperature: chip_max.get(index).copied().filter(|t| *t > 0.0),
+                hash_rate: Some(ghs.max(0.0) / 1e3),
+                frequency: number(fields, "Freq").filter(|f| *f > 0.0),
+                ..Hashboard::default()
+            })
+            .collect();
+    }
+    vec![Hashboard {
+        index: 0,
+        chip_temperature: number(fields, "TMax").filter(|t| *t > 0.0),
+        board_temperature: number(fields, "HBOTemp").filter(|t| *t > 0.0),
+        voltage: None,
+        frequency: number(fields, "Freq").filter(|f| *f > 0.0),
+        hash_rate: number(fields, "GHSspd").map(|g| g / 1e3),
+        nominal_hash_rate: None,
+    }]
 }
 
 /// Soft-off (`SoftOFF` set, or `SYSTEMSTATU` saying idle) means the owner paused it.
@@ -116,15 +158,9 @@ impl Monitor for Avalon {
             reading.internal_fans = Some(fans);
         }
         if !fields.is_empty() {
-            reading.hashboards = Some(vec![Hashboard {
-                index: 0,
-                chip_temperature: number(&fields, "TMax").filter(|t| *t > 0.0),
-                board_temperature: number(&fields, "HBOTemp").filter(|t| *t > 0.0),
-                voltage: None,
-                frequency: number(&fields, "Freq").filter(|f| *f > 0.0),
-                hash_rate: number(&fields, "GHSspd").map(|g| g / 1e3),
-                nominal_hash_rate: None,
-            }]);
+            reading.hashboards = Some(boards(&fields));
+            reading.power = reading.power.or_else(|| power(&fields));
+            reading.max_power = reading.max_power.or_else(|| number(&fields, "MPO").filter(|w| *w > 0.0));
         }
         reading.status = Some(if soft_off(&fields) { MinerStatus::Off } else { hashing_status(&reading) });
         Ok(reading)
@@ -166,5 +202,19 @@ mod tests {
         assert!(soft_off(&fields));
         let working = parse_bracketed("SYSTEMSTATU[Work: In Work, Hash Board: 1] SoftOFF[0]");
         assert!(!soft_off(&working));
+    }
+
+    #[test]
+    fn a_series_power_and_boards() {
+        let fields = parse_bracketed(
+            "SYSTEMSTATU[Work: In Work, Hash Board: 3 ] TMax[77] PS[0 1214 1316 242 3189 1320 3504] MGHS[26907.01 26025.06 26724.56] MTmax[77 77 76] MTavg[66 65 64] MPO[3200] Freq[502.41]",
+        );
+        assert_eq!(power(&fields), Some(3189.0));
+        let boards = boards(&fields);
+        assert_eq!(boards.len(), 3);
+        assert_eq!(boards[1].hash_rate, Some(26.02506));
+        assert_eq!(boards.iter().map(|b| b.chip_temperature).collect::<Vec<_>>(), [Some(77.0), Some(77.0), Some(76.0)]);
+        let with_wall = parse_bracketed("PS[0 1214 1316 242 3189] WALLPOWER[3410]");
+        assert_eq!(power(&with_wall), Some(3410.0));
     }
 }
