@@ -73,6 +73,17 @@ pub fn render(report: &RunReport, timing: &Timing) -> String {
             );
         }
     }
+    f.header(
+        "edge_mining_miner_feature_up",
+        "gauge",
+        "1 when the feature gave a value this cycle, 0 when its controller answered without it or failed.",
+    );
+    for (unit, miner) in &miners {
+        for (feature, up) in &miner.feature_up {
+            let labels = [("unit", *unit), ("miner", miner.id.as_str()), ("feature", feature)];
+            f.sample("edge_mining_miner_feature_up", &labels, f64::from(u8::from(*up)));
+        }
+    }
     let gauges: [(&str, &str, MinerValue); 3] = [
         ("edge_mining_miner_hashrate_terahashes", "Hashrate reported by the miner, TH/s.", |m| m.hash_rate),
         ("edge_mining_miner_power_watts", "Power drawn by the miner, W.", |m| m.power),

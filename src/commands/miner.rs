@@ -6,6 +6,7 @@ use crate::config::model::{Miner, StopMode};
 use crate::config::spec::Section;
 use crate::core::binding::candidates;
 use crate::core::feature::FeatureType;
+use crate::core::reading::{FeatureState, MinerState};
 use crate::core::status::MinerStatus;
 use crate::cycle::act::{Command, execute, plan};
 use crate::cycle::outcome::{Reason, ReasonKind};
@@ -19,7 +20,7 @@ pub fn miner(cli: &Cli, command: &MinerCommand) -> Result<i32, Failure> {
     let loaded = super::load_config(cli)?;
     match command {
         MinerCommand::List => list(&loaded),
-        MinerCommand::Features { id } => features(&loaded, id.as_deref()),
+        MinerCommand::Features { id } => features(cli, &loaded, id.as_deref()),
         MinerCommand::Status { id } => status(cli, &loaded, id.as_deref()),
         MinerCommand::Start { id } => control(cli, &loaded, id, Decision::StartMining),
         MinerCommand::Stop { id } => control(cli, &loaded, id, Decision::StopMining),
@@ -49,8 +50,13 @@ fn list(loaded: &Loaded) -> Result<i32, Failure> {
     Ok(exit::OK)
 }
 
-fn features(loaded: &Loaded, id: Option<&str>) -> Result<i32, Failure> {
-    for miner in selected(loaded, id)? {
+/// Each miner's bound features with their providers, and what each gave when read now
+/// (`up`, `EMPTY`: its controller answered without a value, `FAILED`).
+fn features(cli: &Cli, loaded: &Loaded, id: Option<&str>) -> Result<i32, Failure> {
+    let miners = selected(loaded, id)?;
+    let states = poll_selected(cli, loaded, &miners)?;
+    let mut code = exit::OK;
+    for (miner, state) in miners.iter().zip(&states) {
         println!("{}", miner.id);
         for controller in loaded.config.controllers.iter().filter(|c| miner.controllers.contains(&c.id)) {
             let note =
@@ -74,23 +80,40 @@ fn features(loaded: &Loaded, id: Option<&str>) -> Result<i32, Failure> {
                     format!("{mark}{} (priority {}{off})", b.controller, b.priority)
                 })
                 .collect();
-            println!("  {:<32} {}", feature.name(), providers.join(", "));
+            let now = match state.features.iter().find(|(f, _)| *f == feature).map(|(_, s)| *s) {
+                Some(FeatureState::Up) => "up",
+                Some(FeatureState::Empty) => {
+                    code = exit::DEGRADED;
+                    "EMPTY"
+                }
+                Some(FeatureState::Failed) => {
+                    code = exit::DEGRADED;
+                    "FAILED"
+                }
+                None => "",
+            };
+            println!("  {:<32} {:<7} {}", feature.name(), now, providers.join(", "));
         }
     }
-    println!("(* = the provider used; the others take over when it fails)");
-    Ok(exit::OK)
+    println!("(* = the provider used; the others take over when it fails; EMPTY = answered without a value)");
+    Ok(code)
 }
 
-fn status(cli: &Cli, loaded: &Loaded, id: Option<&str>) -> Result<i32, Failure> {
+/// Reads the selected miners now, in parallel.
+fn poll_selected(cli: &Cli, loaded: &Loaded, miners: &[&Miner]) -> Result<Vec<MinerState>, Failure> {
     let clock = Clock::new(loaded, super::parse_now(cli)?)?;
     let store = Store::for_reading(&loaded.config.state).map_err(|m| Failure::new(exit::FATAL, m))?;
     let world = crate::state::load_sim(&store.conn).map_err(|e| Failure::new(exit::FATAL, e.to_string()))?;
     let controllers = crate::devices::build(&loaded.config, &world);
     let call = clock.call(loaded);
-    let miners = selected(loaded, id)?;
-    let states = crate::parallel::map(&miners, loaded.config.settings.concurrency, |m| {
+    Ok(crate::parallel::map(miners, loaded.config.settings.concurrency, |m| {
         poll_miner(&loaded.config, m, &controllers, &call)
-    });
+    }))
+}
+
+fn status(cli: &Cli, loaded: &Loaded, id: Option<&str>) -> Result<i32, Failure> {
+    let miners = selected(loaded, id)?;
+    let states = poll_selected(cli, loaded, &miners)?;
     let mut code = exit::OK;
     for (miner, state) in miners.iter().zip(states) {
         let reading = &state.reading;
@@ -118,6 +141,9 @@ fn status(cli: &Cli, loaded: &Loaded, id: Option<&str>) -> Result<i32, Failure> 
         }
         for (field, controller) in &state.sources {
             println!("  source       {field} <- {controller}");
+        }
+        for feature in state.empty_features() {
+            println!("  EMPTY        {}: its controller answered without a value", feature.name());
         }
         for (controller, reason) in &state.failures {
             println!("  FAILED       {controller}: {reason}");

@@ -5,6 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::core::miner::Miner;
+use crate::core::performance::{HASHRATE_DIGITS, significant};
 use crate::core::reading::{EnergyReading, ForecastReading, MinerReading, MinerState};
 use crate::core::source::SourceFacts;
 use crate::core::sun::SunPosition;
@@ -138,7 +139,7 @@ fn miner_state(state: &MinerState) -> Value {
             reading
                 .hashrate
                 .filter(|v| v.is_finite())
-                .map_or(Value::Null, |v| json!({"value": round3(v), "unit": "TH/s"})),
+                .map_or(Value::Null, |v| json!({"value": significant(v, HASHRATE_DIGITS), "unit": "TH/s"})),
         ),
         ("power_consumption", number(reading.power)),
         ("inlet_temperature", wrap(reading.inlet_temperature)),

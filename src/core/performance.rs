@@ -12,8 +12,22 @@ pub struct HashRate {
 
 impl HashRate {
     pub fn terahashes(value: f64) -> HashRate {
-        HashRate { value: (value * 1000.0).round() / 1000.0, unit: "TH/s" }
+        HashRate { value: significant(value, HASHRATE_DIGITS), unit: "TH/s" }
     }
+}
+
+/// Hashrates keep this many significant digits, so a 0.5 TH/s Bitaxe and a 0.0004 TH/s
+/// NerdMiner read as well as a 200 TH/s S21.
+pub const HASHRATE_DIGITS: i32 = 6;
+
+/// `value` rounded to `digits` significant digits.
+pub fn significant(value: f64, digits: i32) -> f64 {
+    if value == 0.0 || !value.is_finite() {
+        return value;
+    }
+    let magnitude = value.abs().log10().floor() as i32;
+    let scale = 10f64.powi(digits - 1 - magnitude);
+    (value * scale).round() / scale
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -74,6 +74,26 @@ pub struct MinerState {
     pub sources: BTreeMap<String, String>,
     /// Inputs that failed while polling this miner: (controller, reason).
     pub failures: Vec<(String, crate::core::error::InputError)>,
+    /// Each readable feature the miner is bound to, and whether it produced a value.
+    pub features: Vec<(crate::core::feature::FeatureType, FeatureState)>,
+}
+
+impl MinerState {
+    /// The bound features that a controller answered for but without a value this cycle.
+    pub fn empty_features(&self) -> Vec<crate::core::feature::FeatureType> {
+        self.features.iter().filter(|(_, s)| *s == FeatureState::Empty).map(|(f, _)| *f).collect()
+    }
+}
+
+/// What one bound feature gave this cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeatureState {
+    /// A value was read.
+    Up,
+    /// A provider answered, but its reply carried no value for it.
+    Empty,
+    /// Every provider failed (the failures say why), or none was asked.
+    Failed,
 }
 
 /// An energy monitor's reading. Signs: grid + importing, battery + charging.

@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::config::model::{Miner, Unit};
 use crate::core::context::{ContextInputs, ControlFacts, build};
 use crate::core::performance::to_context;
-use crate::core::reading::MinerState;
+use crate::core::reading::{FeatureState, MinerState};
 use crate::core::status::MinerStatus;
 use crate::core::{safety, sun};
 use crate::cycle::outcome::{InputStatus, MinerOutcome, Problem, Reason, ReasonKind, UnitOutcome};
@@ -216,6 +216,8 @@ fn decide_miner(
         reason,
         action: None,
         errors: state.failures.iter().map(|(c, r)| format!("controller `{c}`: {r}")).collect(),
+        features_without_value: state.empty_features().iter().map(|f| f.name()).collect(),
+        feature_up: state.features.iter().map(|(f, s)| (f.name(), *s == FeatureState::Up)).collect(),
         context,
         waiting: verdict.waiting,
     }

@@ -58,6 +58,12 @@ pub struct MinerOutcome {
     pub reason: Reason,
     pub action: Option<ActionOutcome>,
     pub errors: Vec<String>,
+    /// Features a controller advertises that gave no value this cycle.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub features_without_value: Vec<&'static str>,
+    /// Each bound readable feature and whether it gave a value (for metrics).
+    #[serde(skip)]
+    pub feature_up: Vec<(&'static str, bool)>,
     #[serde(skip)]
     pub context: Value,
     /// Rules waiting on `for:`: (name, seconds left), shown in the text report.

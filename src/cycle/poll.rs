@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::config::model::{EnergySource, Miner};
 use crate::core::binding::candidates;
 use crate::core::feature::FeatureType;
-use crate::core::reading::{EnergyReading, ForecastReading, MinerReading, MinerState};
+use crate::core::reading::{EnergyReading, FeatureState, ForecastReading, MinerReading, MinerState};
 use crate::core::status::{MinerStatus, derive_status};
 use crate::cycle::scope::Scope;
 use crate::devices::Controllers;
@@ -115,6 +115,7 @@ pub fn poll_miner(config: &Config, miner: &Miner, controllers: &Controllers, cal
     let mut failed: Vec<String> = Vec::new();
     let mut pending: Vec<FeatureType> =
         FeatureType::READABLE.into_iter().filter(|feature| !candidates(bindings, *feature).is_empty()).collect();
+    let all_readable = pending.clone();
     let mut tried: BTreeMap<FeatureType, usize> = BTreeMap::new();
     if let Some(plug) = candidates(bindings, FeatureType::PowerControl).first() {
         // One request to the plug: its relay, and whatever it is the first provider of.
@@ -169,6 +170,7 @@ pub fn poll_miner(config: &Config, miner: &Miner, controllers: &Controllers, cal
             }
         }
     }
+    state.features = feature_states(bindings, &pending, &failed, &all_readable);
     state.status = merged.status.unwrap_or_else(|| derive_status(merged.hashrate, merged.power));
     if merged.status.is_none() && merged.hashrate.is_some() {
         let source = state.sources.get("hash_rate").cloned().unwrap_or_default();
@@ -176,6 +178,28 @@ pub fn poll_miner(config: &Config, miner: &Miner, controllers: &Controllers, cal
     }
     state.reading = merged;
     state
+}
+
+/// Each bound feature's state: up when read; empty when a provider of it answered without
+/// the value; failed when every provider failed.
+fn feature_states(
+    bindings: &[crate::core::binding::Binding],
+    pending: &[FeatureType],
+    failed: &[String],
+    all: &[FeatureType],
+) -> Vec<(FeatureType, FeatureState)> {
+    all.iter()
+        .map(|feature| {
+            let state = if !pending.contains(feature) {
+                FeatureState::Up
+            } else if candidates(bindings, *feature).iter().any(|b| !failed.contains(&b.controller)) {
+                FeatureState::Empty
+            } else {
+                FeatureState::Failed
+            };
+            (*feature, state)
+        })
+        .collect()
 }
 
 /// Keeps the features a reading provides, naming the controller as their source.

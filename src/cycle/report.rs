@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use crate::core::performance::significant;
 use crate::cycle::Clock;
 use crate::cycle::evaluate::Evaluation;
 use crate::cycle::outcome::{MinerOutcome, Problem, ReasonKind, RunReport, UnitOutcome};
@@ -84,7 +85,7 @@ fn energy_summary(unit: &UnitOutcome) -> String {
 }
 
 fn miner_line(miner: &MinerOutcome) -> String {
-    let rate = miner.hash_rate.map_or("-".to_string(), |h| format!("{h:.2} TH/s"));
+    let rate = miner.hash_rate.map_or("-".to_string(), |h| format!("{} TH/s", significant(h, 4)));
     let power = miner.power.map_or("-".to_string(), |p| format!("{p:.0} W"));
     let mut line =
         format!("{:<14} {:<9} {:>12} {:>8}  {}", miner.id, miner.status.name(), rate, power, miner.decision.name());
@@ -96,6 +97,9 @@ fn miner_line(miner: &MinerOutcome) -> String {
     }
     for (rule, left) in &miner.waiting {
         let _ = write!(line, " [rule `{rule}` holds, fires in {left} s]");
+    }
+    if !miner.features_without_value.is_empty() {
+        let _ = write!(line, " [no value this cycle: {}]", miner.features_without_value.join(", "));
     }
     if let Some(action) = &miner.action {
         let via = action.controller.as_deref().unwrap_or("?");

@@ -105,7 +105,11 @@ fn number(fields: &BTreeMap<String, String>, key: &str) -> Option<f64> {
 /// Every number of a `Key[a b c]` field (`PS`, `MGHS`, `MTmax`…).
 fn numbers(fields: &BTreeMap<String, String>, key: &str) -> Vec<f64> {
     let Some(value) = fields.get(key) else { return Vec::new() };
-    value.split_whitespace().filter_map(|v| v.trim_end_matches('%').parse::<f64>().ok()).filter(|v| v.is_finite()).collect()
+    value
+        .split_whitespace()
+        .filter_map(|v| v.trim_end_matches('%').parse::<f64>().ok())
+        .filter(|v| v.is_finite())
+        .collect()
 }
 
 /// Power at the wall (`WALLPOWER`), else the hashboards' (`PS[err Vctrl Vhash A W …]`, the fifth).
