@@ -104,10 +104,7 @@ impl BraiinsOs {
     }
 
     fn get(&self, token: &str, path: &str, call: &Call) -> Result<Value, Rest> {
-        self.request(
-            Request::get(&format!("{}/{path}", self.api)).header("Authorization", format!("Bearer {token}")),
-            call,
-        )
+        self.request(Request::get(&format!("{}/{path}", self.api)).header("Authorization", token.to_string()), call)
     }
 
     fn read_rest(&self, call: &Call) -> Result<MinerReading, Rest> {
@@ -123,7 +120,7 @@ impl BraiinsOs {
     fn act(&self, action: &str, fallback: &str, call: &Call) -> Result<(), InputError> {
         let rest = self.login(call).and_then(|token| {
             let request = Request::new("PUT", &format!("{}/actions/{action}", self.api))
-                .header("Authorization", format!("Bearer {token}"));
+                .header("Authorization", token.to_string());
             self.request(request, call)
         });
         match rest {

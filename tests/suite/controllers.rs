@@ -137,7 +137,8 @@ fn braiins_os_rest_reads_and_pauses_with_a_token() {
     let paused = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = paused.clone();
     let web = FakeHttp::start(move |request| {
-        let authorized = request.header("Authorization") == Some("Bearer tok-123");
+        // The firmware's OpenAPI says the bare token; some builds accept `Bearer` too.
+        let authorized = matches!(request.header("Authorization"), Some("tok-123" | "Bearer tok-123"));
         match (request.method.as_str(), request.url.as_str()) {
             ("POST", "/api/v1/auth/login") => json_answer(json!({"token": "tok-123", "timeout_s": 3600})),
             (_, _) if !authorized => status(401),
@@ -182,6 +183,11 @@ fn braiins_os_rest_reads_and_pauses_with_a_token() {
     assert_eq!(
         serde_json::from_str::<Value>(&login.body).unwrap(),
         json!({"username": "root", "password": "secret-pw"})
+    );
+    let authorized: Vec<_> = web.log().into_iter().filter(|r| r.url != "/api/v1/auth/login").collect();
+    assert!(
+        authorized.iter().all(|r| r.header("Authorization") == Some("tok-123")),
+        "the bare token, as the OpenAPI says"
     );
 
     let stop = sandbox.run(&["miner", "stop", "rig"]);
