@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::devices::{antminer, avalon, bitaxe, braiins_os, cgminer, luxos, whatsminer};
+use crate::devices::{antminer, auradine, avalon, bitaxe, braiins_os, cgminer, luxos, vnish, whatsminer};
 use crate::transport::Call;
 use crate::transport::cgminer::Client;
 use crate::transport::cgminer::readings::hashrate_ths;
-use crate::transport::cgminer::reply::{field_text, first};
+use crate::transport::cgminer::reply::{field_text, first, section};
 use crate::transport::http::{Request, fetch_json};
 
 /// Largest range scanned without `--allow-large`.
@@ -64,20 +64,30 @@ pub fn targets(ranges: &[String], allow_large: bool) -> Result<Vec<Ipv4Addr>, St
     Ok(addresses)
 }
 
-/// What a `version` reply says about the firmware: (controller type, firmware).
-fn classify(version: &Value) -> (&'static str, Option<String>) {
+/// What `version` and `devdetails` say about the firmware: (controller type, firmware).
+fn classify(version: &Value, details: Option<&Value>) -> (&'static str, Option<String>) {
     let description =
         version.pointer("/STATUS/0/Description").and_then(Value::as_str).unwrap_or_default().to_lowercase();
     let entry = first(version, "VERSION").cloned().unwrap_or(Value::Null);
     let has = |key: &str| entry.get(key).is_some();
+    let driver = |name: &str| {
+        details.is_some_and(|d| {
+            section(d, "DEVDETAILS")
+                .iter()
+                .any(|dev| field_text(dev, "Driver").is_some_and(|v| v.eq_ignore_ascii_case(name)))
+        })
+    };
+    if driver("bitmicro") || description.contains("whatsminer") || description.contains("btminer") {
+        return (whatsminer::TYPE.info.name, field_text(&entry, "CGMiner").or(Some(description)));
+    }
+    if description.contains("gcminer") || description.contains("fluxos") {
+        return (auradine::TYPE.info.name, field_text(&entry, "GCMiner").or(Some(description)));
+    }
     if has("LUXminer") || description.contains("luxminer") {
         return (luxos::TYPE.info.name, field_text(&entry, "LUXminer"));
     }
     if has("BOSer") || has("bosminer") || description.contains("bosminer") || description.contains("boser") {
         return (braiins_os::TYPE.info.name, field_text(&entry, "BOSer").or_else(|| field_text(&entry, "bosminer")));
-    }
-    if description.contains("whatsminer") || description.contains("btminer") {
-        return (whatsminer::TYPE.info.name, Some(description));
     }
     if field_text(&entry, "PROD").is_some_and(|p| p.to_lowercase().contains("avalon")) || has("HWTYPE") {
         return (avalon::TYPE.info.name, field_text(&entry, "CGMiner"));
@@ -90,15 +100,53 @@ fn classify(version: &Value) -> (&'static str, Option<String>) {
 
 fn probe_cgminer(address: Ipv4Addr, port: u16, call: &Call) -> Option<Found> {
     let client = Client::new(&address.to_string(), port);
-    let version = client.command("version", None, call).ok()?;
-    let (kind, firmware) = classify(&version);
-    let entry = first(&version, "VERSION").cloned().unwrap_or(Value::Null);
+    let Ok(version) = client.command("version", None, call) else {
+        return probe_whatsminer(&client, address, port, call);
+    };
     let details = client.command("devdetails", None, call).ok();
+    let (kind, firmware) = classify(&version, details.as_ref());
+    let entry = first(&version, "VERSION").cloned().unwrap_or(Value::Null);
     let model = field_text(&entry, "Type")
         .or_else(|| field_text(&entry, "PROD"))
         .or_else(|| details.as_ref().and_then(|d| first(d, "DEVDETAILS")).and_then(|d| field_text(d, "Model")));
     let hashrate = client.command("summary", None, call).ok().and_then(|s| first(&s, "SUMMARY").and_then(hashrate_ths));
     Some(Found { address: address.to_string(), kind, model, firmware, hashrate, port, url: None })
+}
+
+/// A Whatsminer that does not answer `version` still answers its own `get_version`.
+fn probe_whatsminer(client: &Client, address: Ipv4Addr, port: u16, call: &Call) -> Option<Found> {
+    let reply = client.command("get_version", None, call).ok()?;
+    let message = reply.get("Msg")?;
+    let firmware = field_text(message, "fw_ver").or_else(|| field_text(message, "api_ver"))?;
+    let summary = client.command("summary", None, call).ok();
+    let hashrate = summary.as_ref().and_then(|s| first(s, "SUMMARY")).and_then(hashrate_ths);
+    Some(Found {
+        address: address.to_string(),
+        kind: whatsminer::TYPE.info.name,
+        model: None,
+        firmware: Some(firmware),
+        hashrate,
+        port,
+        url: None,
+    })
+}
+
+/// VNish answers `/api/v1/summary` with a `miner` section.
+fn probe_vnish(address: Ipv4Addr, port: u16, call: &Call) -> Option<Found> {
+    let url = if port == 80 { format!("http://{address}") } else { format!("http://{address}:{port}") };
+    let summary = fetch_json(&Request::get(&format!("{url}/api/v1/summary")), call.budget()?).ok()?;
+    summary.pointer("/miner/hr_realtime")?;
+    let reading = crate::devices::vnish::reading_of(&summary).ok()?;
+    let device = reading.device_info.unwrap_or_default();
+    Some(Found {
+        address: address.to_string(),
+        kind: vnish::TYPE.info.name,
+        model: device.model,
+        firmware: device.firmware_version,
+        hashrate: reading.hashrate,
+        port,
+        url: Some(url),
+    })
 }
 
 fn probe_axeos(address: Ipv4Addr, port: u16, call: &Call) -> Option<Found> {
@@ -122,7 +170,9 @@ fn probe_axeos(address: Ipv4Addr, port: u16, call: &Call) -> Option<Found> {
 pub fn scan(addresses: &[Ipv4Addr], port: u16, http_port: u16, timeout: Duration, concurrency: usize) -> Vec<Found> {
     let results = crate::parallel::map(addresses, concurrency, |address| {
         let call = Call { now: 0, deadline: Instant::now() + timeout * 4, timeout };
-        probe_cgminer(*address, port, &call).or_else(|| probe_axeos(*address, http_port, &call))
+        probe_cgminer(*address, port, &call)
+            .or_else(|| probe_axeos(*address, http_port, &call))
+            .or_else(|| probe_vnish(*address, http_port, &call))
     });
     results.into_iter().flatten().collect()
 }

@@ -1,4 +1,5 @@
-//! `bitaxe`: Bitaxe and other AxeOS (ESP-Miner) devices, `GET /api/system/info`.
+//! `bitaxe`: Bitaxe, NerdAxe, NerdQAxe and other AxeOS (ESP-Miner) devices,
+//! `GET /api/system/info`.
 //!
 //! AxeOS cannot pause mining; start and stop a Bitaxe with a plug (power_control).
 
@@ -69,7 +70,9 @@ pub fn reading_of(info: &Value) -> Result<MinerReading, InputError> {
         return Err(InputError::invalid("the reply has neither hashRate nor power: not an AxeOS system info"));
     }
     let power = field(info, "power").filter(|w| *w >= 0.0);
+    let paused = info.get("miningPaused").and_then(Value::as_bool) == Some(true);
     let status = match hashrate {
+        _ if paused => MinerStatus::Off,
         Some(h) if h > 0.0 => MinerStatus::On,
         Some(_) => MinerStatus::Error,
         None => MinerStatus::Unknown,
@@ -91,7 +94,9 @@ pub fn reading_of(info: &Value) -> Result<MinerReading, InputError> {
         internal_fans: (!fans.is_empty()).then_some(fans),
         uptime: field(info, "uptimeSeconds").map(|s| s.max(0.0) as u64),
         device_info: Some(DeviceInfo {
-            model: field_text(info, "ASICModel").map(|asic| format!("Bitaxe ({asic})")),
+            // NerdAxe and NerdQAxe name themselves; a Bitaxe gives its ASIC.
+            model: field_text(info, "deviceModel")
+                .or_else(|| field_text(info, "ASICModel").map(|asic| format!("Bitaxe ({asic})"))),
             firmware_type: Some("AxeOS".into()),
             firmware_version: field_text(info, "version"),
             mac_address: field_text(info, "macAddr"),

@@ -3,16 +3,19 @@
 //! its protocol) and one line in `TYPES`.
 
 pub mod antminer;
+pub mod auradine;
 pub mod avalon;
 pub mod bitaxe;
 pub mod braiins_os;
 pub mod cgminer;
+pub mod epic;
 pub mod home_assistant;
 pub mod http;
 pub mod luxos;
 pub mod shelly;
 pub mod simulated;
 pub mod tasmota;
+pub mod vnish;
 pub mod whatsminer;
 
 use std::collections::BTreeMap;
@@ -37,6 +40,9 @@ pub const TYPES: &[&dyn ControllerType] = &[
     &antminer::TYPE,
     &braiins_os::TYPE,
     &bitaxe::TYPE,
+    &vnish::TYPE,
+    &epic::TYPE,
+    &auradine::TYPE,
     &shelly::TYPE,
     &tasmota::TYPE,
     &home_assistant::TYPE,

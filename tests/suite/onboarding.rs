@@ -5,6 +5,16 @@ use crate::support;
 use crate::support::{Sandbox, repo};
 use serde_json::Value;
 
+/// Writes the file every `<secret>_file: <name>` of the registered examples names.
+fn write_secret_files(sandbox: &Sandbox) {
+    for (_, component) in edge_mining::registry::REGISTRY.all() {
+        for part in component.info().example.split("_file: ").skip(1) {
+            let name = part.split([',', '}', ' ']).next().unwrap_or_default();
+            sandbox.write(name, "s3cret\n");
+        }
+    }
+}
+
 /// Every type of every registry: it parses from a minimal config (its own example), and
 /// `types` and `schema` list it.
 #[test]
@@ -30,9 +40,7 @@ fn every_registered_type_parses_and_is_listed_by_types_and_schema() {
         assert!(variants(section).contains(&info.name.to_string()), "schema lacks {} in {}", info.name, section.name());
         let sandbox = Sandbox::new();
         sandbox.write("p.yaml", "name: p\nstart_rules: []\nstop_rules: []\n");
-        for secret in ["ha-token", "bos-password", "braiins-token", "bot-token"] {
-            sandbox.write(secret, "s3cret\n");
-        }
+        write_secret_files(&sandbox);
         let service = "services:\n  - {id: ha, type: home_assistant, url: \"http://127.0.0.1:9\", token: t}\n";
         let services = if section == Section::Services { String::new() } else { service.to_string() };
         let example = info.example;
@@ -116,9 +124,7 @@ fn every_types_example_passes_validate() {
     use edge_mining::config::spec::Section;
     use edge_mining::registry::REGISTRY;
     let sandbox = Sandbox::new();
-    for secret in ["ha-token", "bos-password", "braiins-token", "bot-token"] {
-        sandbox.write(secret, "s3cret\n");
-    }
+    write_secret_files(&sandbox);
     sandbox.write("p.yaml", "name: p\nstart_rules: []\nstop_rules: []\n");
     let items =
         |section: Section| -> Vec<&str> { REGISTRY.section(section).iter().map(|t| t.info().example).collect() };
