@@ -3,6 +3,7 @@
 mod compat_fixtures;
 mod controllers;
 mod cycle;
+mod families;
 mod faults;
 mod home;
 mod misbehaving_devices;

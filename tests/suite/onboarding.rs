@@ -200,7 +200,11 @@ fn the_shipped_schema_file_is_current_and_the_example_points_at_it() {
 }
 
 /// Fakes of different firmwares on 127.0.0.2–4, one port for all, and an AxeOS on .5.
-fn fleet_of_firmwares() -> (Vec<support::cgminer::FakeCgminer>, support::http::FakeHttp, u16) {
+type Fleet = (Vec<support::cgminer::FakeCgminer>, support::http::FakeHttp, support::vnish::FakeVnish, u16);
+
+/// LuxOS, stock Antminer, Avalon and Whatsminer fakes on one CGMiner port (127.0.0.2-4, 6),
+/// a Bitaxe (127.0.0.5) and a VNish (127.0.0.7) on one HTTP port.
+fn fleet_of_firmwares() -> Fleet {
     use support::cgminer::{FakeCgminer, reply};
     use support::replies;
     let version = |entry: serde_json::Value, description: &str| {
@@ -230,6 +234,12 @@ fn fleet_of_firmwares() -> (Vec<support::cgminer::FakeCgminer>, support::http::F
             ),
             replies::avalon_summary(88_000_000.0),
         ),
+        (
+            // Its `version` names only cgminer; its `devdetails` driver says Whatsminer.
+            "127.0.0.6",
+            version(serde_json::json!({"CGMiner": "4.9.2", "API": "3.7"}), "cgminer 4.9.2"),
+            replies::whatsminer_v2_summary(124_500_000.0),
+        ),
     ];
     for _ in 0..20 {
         let probe = std::net::TcpListener::bind("127.0.0.2:0").unwrap();
@@ -238,7 +248,10 @@ fn fleet_of_firmwares() -> (Vec<support::cgminer::FakeCgminer>, support::http::F
         let fakes: Vec<FakeCgminer> = firmwares
             .iter()
             .filter_map(|(ip, version, summary)| {
-                FakeCgminer::start_at(ip, port, &[("version", version.clone()), ("summary", summary.clone())])
+                let details = ("devdetails", replies::whatsminer_devdetails());
+                let replies = [("version", version.clone()), ("summary", summary.clone())];
+                let with_details = [replies[0].clone(), replies[1].clone(), details];
+                FakeCgminer::start_at(ip, port, if *ip == "127.0.0.6" { &with_details } else { &replies })
             })
             .collect();
         if fakes.len() == firmwares.len() {
@@ -246,19 +259,20 @@ fn fleet_of_firmwares() -> (Vec<support::cgminer::FakeCgminer>, support::http::F
                 "/api/system/info" => support::http::json(replies::bitaxe_info(1100.0)),
                 _ => support::http::status(404),
             });
-            return (fakes, bitaxe, port);
+            let Some(vnish) = support::vnish::FakeVnish::start_at("127.0.0.7", bitaxe.port) else { continue };
+            return (fakes, bitaxe, vnish, port);
         }
     }
-    panic!("no common free port on 127.0.0.2-4");
+    panic!("no common free port on 127.0.0.2-7");
 }
 
 #[test]
 fn scan_finds_each_firmware_and_nothing_where_nothing_listens() {
-    let (fakes, bitaxe, port) = fleet_of_firmwares();
+    let (fakes, bitaxe, vnish, port) = fleet_of_firmwares();
     let started = std::time::Instant::now();
     let run = support::run_args(&[
         "scan",
-        "127.0.0.0/29",
+        "127.0.0.0/28",
         "--port",
         &port.to_string(),
         "--http-port",
@@ -288,16 +302,19 @@ fn scan_finds_each_firmware_and_nothing_where_nothing_listens() {
             ("127.0.0.3".into(), "antminer".into(), "Antminer S19 Pro".into()),
             ("127.0.0.4".into(), "avalon".into(), "Avalon Q".into()),
             ("127.0.0.5".into(), "bitaxe".into(), "Bitaxe (BM1368)".into()),
+            ("127.0.0.6".into(), "whatsminer".into(), "M50".into()),
+            ("127.0.0.7".into(), "vnish".into(), "Antminer S19j Pro".into()),
         ]
     );
     assert_eq!(found[1]["hashrate"], 110.0);
+    assert!(vnish.http.log().iter().all(|r| r.method == "GET"), "a scan never writes: {:?}", vnish.http.requests());
     for fake in &fakes {
         assert!(fake.writes().is_empty(), "a scan never writes: {:?}", fake.log());
         assert!(fake.commands().iter().all(|c| ["version", "devdetails", "summary"].contains(&c.as_str())));
     }
     let yaml = support::run_args(&[
         "scan",
-        "127.0.0.0/29",
+        "127.0.0.0/28",
         "--port",
         &port.to_string(),
         "--http-port",

@@ -21,3 +21,9 @@ pub fn avalon_summary(mhs_5s: f64) -> String {
         json!([{"Elapsed": 5000, "MHS 5s": mhs_5s, "MHS 1m": mhs_5s, "MHS av": 85000000.0, "Found Blocks": 0}]),
     )
 }
+
+/// An Avalon A-series (A1246) `stats`: three boards in `MGHS`/`MTmax`, power in `PS[4]`.
+pub fn avalon_a_stats() -> String {
+    let mm = "Ver[1246-83-21072802] SYSTEMSTATU[Work: In Work, Hash Board: 3 ] Elapsed[24684] Temp[30] TMax[77] TAvg[65] Fan1[5344] Fan2[5392] Fan3[5349] Fan4[5309] PS[0 1214 1316 242 3189 1320 3504] GHSspd[81072.68] GHSavg[79656.63] Freq[502.41] MGHS[26907.01 26025.06 26724.56] MTmax[77 77 76] MTavg[66 65 64] SoftOFF[0] MPO[3200]";
+    reply("STATS", json!([{"STATS": 0, "ID": "AVA100", "Elapsed": 24684, "MM Count": 1, "MM ID0": mm}]))
+}

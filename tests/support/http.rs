@@ -50,7 +50,16 @@ impl FakeHttp {
     }
 
     pub fn start_on(ip: &str, handler: impl Fn(&Recorded) -> Answer + Send + Sync + 'static) -> FakeHttp {
-        let server = Arc::new(tiny_http::Server::http(format!("{ip}:0")).expect("bind fake http"));
+        FakeHttp::start_at(ip, 0, handler).expect("bind fake http")
+    }
+
+    /// On a given port (None when it is taken), for fakes that must share a port number.
+    pub fn start_at(
+        ip: &str,
+        port: u16,
+        handler: impl Fn(&Recorded) -> Answer + Send + Sync + 'static,
+    ) -> Option<FakeHttp> {
+        let server = Arc::new(tiny_http::Server::http(format!("{ip}:{port}")).ok()?);
         let port = server.server_addr().to_ip().expect("ip").port();
         let log = Arc::new(Mutex::new(Vec::new()));
         let handler: Arc<Mutex<Arc<Handler>>> = Arc::new(Mutex::new(Arc::new(handler)));
@@ -63,7 +72,7 @@ impl FakeHttp {
                 std::thread::spawn(move || respond(request, &l, &h));
             }
         });
-        FakeHttp { port, log, stop, server }
+        Some(FakeHttp { port, log, stop, server })
     }
 
     pub fn url(&self) -> String {

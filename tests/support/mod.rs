@@ -2,10 +2,12 @@
 //! the built binary in it. Fakes of devices and services live beside this file.
 
 pub mod antminer;
+pub mod auradine;
 pub mod avalon;
 pub mod bitaxe;
 pub mod braiins_os;
 pub mod cgminer;
+pub mod epic;
 pub mod forecast_solar;
 pub mod home_assistant;
 pub mod http;
@@ -13,8 +15,10 @@ pub mod luxos;
 pub mod pool;
 pub mod prometheus;
 pub mod replies;
+pub mod sealminer;
 pub mod shelly;
 pub mod tasmota;
+pub mod vnish;
 pub mod whatsminer;
 
 use std::path::{Path, PathBuf};
