@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::devices::{antminer, auradine, avalon, bitaxe, braiins_os, cgminer, luxos, vnish, whatsminer};
+use crate::devices::{antminer, auradine, avalon, bitaxe, braiins_os, cgminer, epic, luxos, vnish, whatsminer};
 use crate::transport::Call;
 use crate::transport::cgminer::Client;
 use crate::transport::cgminer::readings::hashrate_ths;
@@ -131,6 +131,23 @@ fn probe_whatsminer(client: &Client, address: Ipv4Addr, port: u16, call: &Call) 
     })
 }
 
+/// ePIC answers HTTP on the CGMiner port: `/summary` with an `HBs` list.
+fn probe_epic(address: Ipv4Addr, port: u16, call: &Call) -> Option<Found> {
+    let summary = fetch_json(&Request::get(&format!("http://{address}:{port}/summary")), call.budget()?).ok()?;
+    summary.get("HBs")?;
+    let reading = crate::devices::epic::reading_of(&summary, None).ok()?;
+    let device = reading.device_info.unwrap_or_default();
+    Some(Found {
+        address: address.to_string(),
+        kind: epic::TYPE.info.name,
+        model: device.model,
+        firmware: device.firmware_version,
+        hashrate: reading.hashrate,
+        port,
+        url: None,
+    })
+}
+
 /// VNish answers `/api/v1/summary` with a `miner` section.
 fn probe_vnish(address: Ipv4Addr, port: u16, call: &Call) -> Option<Found> {
     let url = if port == 80 { format!("http://{address}") } else { format!("http://{address}:{port}") };
@@ -171,6 +188,7 @@ pub fn scan(addresses: &[Ipv4Addr], port: u16, http_port: u16, timeout: Duration
     let results = crate::parallel::map(addresses, concurrency, |address| {
         let call = Call { now: 0, deadline: Instant::now() + timeout * 4, timeout };
         probe_cgminer(*address, port, &call)
+            .or_else(|| probe_epic(*address, port, &call))
             .or_else(|| probe_axeos(*address, http_port, &call))
             .or_else(|| probe_vnish(*address, http_port, &call))
     });
@@ -200,6 +218,17 @@ pub fn entries(found: &[Found]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn firmwares_are_told_by_version_and_devdetails() {
+        let version = |description: &str, entry: Value| serde_json::json!({"STATUS": [{"STATUS": "S", "Description": description}], "VERSION": [entry]});
+        let gcminer = version("GCMiner-2023-05.24-0ce5e7cc", serde_json::json!({"API": "3.7"}));
+        assert_eq!(classify(&gcminer, None).0, "auradine");
+        let plain = version("cgminer 4.9.2", serde_json::json!({"CGMiner": "4.9.2"}));
+        assert_eq!(classify(&plain, None).0, "cgminer");
+        let details = serde_json::json!({"DEVDETAILS": [{"Driver": "bitmicro", "Model": "M50"}]});
+        assert_eq!(classify(&plain, Some(&details)).0, "whatsminer");
+    }
 
     #[test]
     fn ranges() {
