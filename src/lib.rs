@@ -12,6 +12,7 @@ pub mod duration;
 pub mod energy;
 pub mod exit;
 pub mod init;
+pub mod market;
 pub mod metrics;
 pub mod notify;
 pub mod parallel;

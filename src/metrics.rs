@@ -99,6 +99,36 @@ pub fn render(report: &RunReport, timing: &Timing) -> String {
             }
         }
     }
+    f.header(
+        "edge_mining_miner_revenue_per_kwh",
+        "gauge",
+        "What a kWh earns mined by this miner, in the tariff currency.",
+    );
+    for (unit, miner) in &miners {
+        if let Some(revenue) = miner.context.pointer("/economics/revenue_per_kwh").and_then(Value::as_f64) {
+            let currency = miner.context.pointer("/economics/currency").and_then(Value::as_str).unwrap_or("");
+            f.sample(
+                "edge_mining_miner_revenue_per_kwh",
+                &[("unit", unit), ("miner", &miner.id), ("currency", currency)],
+                revenue,
+            );
+        }
+    }
+    let economics = miners.iter().map(|(_, m)| &m.context["economics"]).find(|e| e.is_object());
+    f.header("edge_mining_market_btc_price", "gauge", "The BTC price in the tariff currency.");
+    if let Some(price) = economics.and_then(|e| e["btc_price"].as_f64()) {
+        f.sample(
+            "edge_mining_market_btc_price",
+            &[("currency", economics.and_then(|e| e["currency"].as_str()).unwrap_or(""))],
+            price,
+        );
+    }
+    f.header("edge_mining_hashprice_sat_per_th_day", "gauge", "Hashprice, sat/TH/day, from the network and the pool.");
+    for source in ["network", "pool"] {
+        if let Some(hashprice) = economics.and_then(|e| e["hashprice"][source].as_f64()) {
+            f.sample("edge_mining_hashprice_sat_per_th_day", &[("source", source)], hashprice);
+        }
+    }
     f.header("edge_mining_miner_decision", "gauge", "1 for the decision taken for the miner this cycle.");
     for (unit, miner) in &miners {
         for decision in [Decision::StartMining, Decision::StopMining, Decision::MaintainState] {

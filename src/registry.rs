@@ -3,7 +3,7 @@
 //!
 //! Adding a type is one file in its kind's folder and one line in that kind's list
 //! (`devices::TYPES`, `energy::MONITORS`, `energy::FORECASTS`, `trackers::TYPES`,
-//! `notify::TYPES`, `services::TYPES`); nothing here changes.
+//! `notify::TYPES`, `services::TYPES`, `market::TYPES`); nothing here changes.
 
 use std::sync::LazyLock;
 
@@ -17,4 +17,5 @@ pub static REGISTRY: LazyLock<Registry> = LazyLock::new(|| Registry {
     forecasts: crate::energy::FORECASTS.iter().map(|t| *t as &dyn ComponentType).collect(),
     trackers: crate::trackers::TYPES.iter().map(|t| *t as &dyn ComponentType).collect(),
     notifiers: crate::notify::TYPES.iter().map(|t| *t as &dyn ComponentType).collect(),
+    markets: crate::market::TYPES.iter().map(|t| *t as &dyn ComponentType).collect(),
 });

@@ -46,12 +46,15 @@ impl<'a> Checker<'a> {
             miners: sections.miners,
             trackers: sections.trackers,
             notifiers: sections.notifiers,
+            tariffs: sections.tariffs,
+            market: sections.market,
             units: sections.units,
             bindings: Default::default(),
         };
         self.settings(&config.settings);
         self.unique_ids(&config);
         self.components(&config);
+        self.tariffs(&config);
         config.bindings = self.miners(&config);
         self.units(&config);
         config
@@ -104,12 +107,43 @@ impl<'a> Checker<'a> {
         let has_location = config.settings.latitude.is_some() && config.settings.longitude.is_some();
         let sources = config.energy_sources.iter().flat_map(|s| std::iter::once(&s.monitor).chain(&s.forecast));
         let all = config.services.iter().chain(&config.controllers).chain(sources);
-        for component in all.chain(&config.trackers).chain(&config.notifiers) {
+        for component in all.chain(&config.trackers).chain(&config.notifiers).chain(&config.market) {
             let mut check = SettingsCheck { services: &services, has_location, problems: Vec::new() };
             component.settings.check(&mut check);
             for (key, message) in check.problems {
                 let path = if key.is_empty() { component.at.clone() } else { key_path(&component.at, &key) };
                 self.error(&path, message);
+            }
+        }
+    }
+
+    /// Schedules that parse, sensors whose service exists, and a market to price them.
+    fn tariffs(&mut self, config: &Config) {
+        let Some(tariffs) = &config.tariffs else {
+            if config.market.is_some() {
+                self.error("market", "a market needs `tariffs` (at least `tariffs: {currency: EUR}`) for its currency");
+            }
+            return;
+        };
+        for (key, price) in [("import", &tariffs.import), ("feed_in", &tariffs.feed_in)] {
+            let path = format!("tariffs.{key}");
+            match price {
+                Some(crate::core::tariff::Price::Sensor { service, .. })
+                    if !config.services.iter().any(|s| &s.id == service) =>
+                {
+                    self.error(&format!("{path}.service"), format!("unknown service `{service}`"));
+                }
+                Some(crate::core::tariff::Price::Http { jsonpath: Some(jsonpath), .. }) => {
+                    if let Err(message) = crate::transport::extract::check(jsonpath) {
+                        self.error(&format!("{path}.jsonpath"), message);
+                    }
+                }
+                Some(price) => {
+                    if let Some(Err(message)) = price.slots().map(crate::core::tariff::check) {
+                        self.error(&path, message);
+                    }
+                }
+                None => {}
             }
         }
     }

@@ -31,6 +31,10 @@ pub struct Config {
     pub miners: Vec<Miner>,
     pub trackers: Vec<Component>,
     pub notifiers: Vec<Component>,
+    /// Electricity prices (SPEC §19).
+    pub tariffs: Option<crate::core::tariff::Tariffs>,
+    /// Where BTC price, network hashrate and rewards come from.
+    pub market: Option<Component>,
     pub units: Vec<Unit>,
     /// Each miner's feature bindings, resolved once when the config is checked.
     pub bindings: BTreeMap<String, Vec<Binding>>,

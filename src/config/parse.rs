@@ -8,7 +8,7 @@ use crate::diag::Diagnostic;
 use crate::duration::Span;
 use crate::yaml::{Document, Value, index_path, key_path};
 
-pub const TOP_LEVEL_KEYS: [&str; 10] = [
+pub const TOP_LEVEL_KEYS: [&str; 12] = [
     "version",
     "state",
     "settings",
@@ -18,6 +18,8 @@ pub const TOP_LEVEL_KEYS: [&str; 10] = [
     "miners",
     "trackers",
     "notifiers",
+    "tariffs",
+    "market",
     "units",
 ];
 
@@ -31,6 +33,8 @@ pub struct Sections {
     pub miners: Vec<Miner>,
     pub trackers: Vec<Component>,
     pub notifiers: Vec<Component>,
+    pub tariffs: Option<crate::core::tariff::Tariffs>,
+    pub market: Option<Component>,
     pub units: Vec<Unit>,
 }
 
@@ -64,6 +68,8 @@ impl<'a> SectionParser<'a> {
             }),
             trackers: self.components(&root, Section::Trackers),
             notifiers: self.components(&root, Section::Notifiers),
+            tariffs: root.get("tariffs").and_then(|v| self.typed("tariffs", v.clone())),
+            market: root.get("market").and_then(|v| self.component("market", v.clone(), Section::Market)),
             units: self.list(&root, "units", |parser, path, value| {
                 parser.typed(path, value).map(|unit| Unit { at: path.to_string(), ..unit })
             }),

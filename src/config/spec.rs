@@ -24,16 +24,18 @@ pub enum Section {
     Forecast,
     Trackers,
     Notifiers,
+    Market,
 }
 
 impl Section {
-    pub const ALL: [Section; 6] = [
+    pub const ALL: [Section; 7] = [
         Section::Services,
         Section::Controllers,
         Section::Monitor,
         Section::Forecast,
         Section::Trackers,
         Section::Notifiers,
+        Section::Market,
     ];
 
     pub fn name(self) -> &'static str {
@@ -44,12 +46,13 @@ impl Section {
             Section::Forecast => "energy_sources[].forecast",
             Section::Trackers => "trackers",
             Section::Notifiers => "notifiers",
+            Section::Market => "market",
         }
     }
 
     /// Components listed under a top-level key carry an `id`.
     pub fn has_id(self) -> bool {
-        !matches!(self, Section::Monitor | Section::Forecast)
+        !matches!(self, Section::Monitor | Section::Forecast | Section::Market)
     }
 }
 
@@ -193,6 +196,7 @@ pub struct Registry {
     pub forecasts: Vec<&'static dyn ComponentType>,
     pub trackers: Vec<&'static dyn ComponentType>,
     pub notifiers: Vec<&'static dyn ComponentType>,
+    pub markets: Vec<&'static dyn ComponentType>,
 }
 
 impl Registry {
@@ -204,6 +208,7 @@ impl Registry {
             Section::Forecast => &self.forecasts,
             Section::Trackers => &self.trackers,
             Section::Notifiers => &self.notifiers,
+            Section::Market => &self.markets,
         }
     }
 

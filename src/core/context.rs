@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::core::economics::{EconomicsInputs, efficiency};
 use crate::core::miner::Miner;
 use crate::core::performance::{HASHRATE_DIGITS, significant};
 use crate::core::reading::{EnergyReading, ForecastReading, MinerReading, MinerState};
@@ -34,6 +35,8 @@ pub struct ContextInputs<'a> {
     pub state: &'a MinerState,
     pub performance: Option<Value>,
     pub control: &'a ControlFacts,
+    /// Prices and market facts, with tariffs configured.
+    pub economics: Option<&'a EconomicsInputs>,
     pub format_instant: &'a dyn Fn(i64) -> String,
 }
 
@@ -51,7 +54,19 @@ pub fn build(inputs: &ContextInputs) -> Value {
         context.insert("sun".into(), serde_json::to_value(sun).unwrap_or(Value::Null));
     }
     context.insert("miner".into(), miner_section(inputs.miner, &inputs.state.reading));
-    context.insert("miner_state".into(), miner_state(inputs.state));
+    let efficiency = efficiency(
+        inputs.state.reading.power,
+        inputs.state.reading.hashrate,
+        (inputs.miner.power_max, inputs.miner.hashrate_max),
+    );
+    let mut state = miner_state(inputs.state);
+    if let (Some(jth), Some(map)) = (efficiency, state.as_object_mut()) {
+        map.insert("efficiency".into(), json!((jth * 1000.0).round() / 1000.0));
+    }
+    context.insert("miner_state".into(), state);
+    if let Some(economics) = inputs.economics {
+        context.insert("economics".into(), crate::core::economics::section(economics, efficiency));
+    }
     if let Some(performance) = &inputs.performance {
         context.insert("mining_performance".into(), performance.clone());
     }

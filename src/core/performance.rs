@@ -148,6 +148,8 @@ pub struct TrackedSnapshot {
     pub snapshot: MiningPerformanceSnapshot,
     pub fetched_at: i64,
     pub stale: bool,
+    /// The pool's own hashprice, sat/TH/day, where it estimates a day's reward.
+    pub hashprice: Option<f64>,
 }
 
 /// The `mining_performance` section for one miner: the snapshot, its freshness, and the

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use crate::config::Config;
 use crate::config::model::{Miner, Unit};
 use crate::core::context::{ContextInputs, ControlFacts, build};
+use crate::core::economics::EconomicsInputs;
 use crate::core::performance::to_context;
 use crate::core::reading::{FeatureState, MinerState};
 use crate::core::status::MinerStatus;
@@ -22,6 +23,8 @@ use crate::transport::InputError;
 /// What evaluation needs besides the polled inputs.
 pub struct Knowledge<'a> {
     pub now: i64,
+    /// The configured zone (tariff schedules).
+    pub zone: &'a jiff::tz::TimeZone,
     pub format_instant: &'a dyn Fn(i64) -> String,
     pub rules: &'a [(String, RuleSet)],
     pub timers: &'a BTreeMap<(String, String), Timers>,
@@ -49,8 +52,9 @@ pub fn evaluate<'a>(config: &Config, scope: &Scope<'a>, inputs: &Inputs, knowled
         timers: Vec::new(),
         errors: input_errors(inputs, knowledge.format_instant),
     };
+    let economics = crate::cycle::economics::inputs(config, inputs, knowledge.zone, knowledge.now);
     for unit in &scope.units {
-        let outcome = evaluate_unit(config, unit, scope, inputs, knowledge, &mut evaluation.timers);
+        let outcome = evaluate_unit(config, unit, scope, inputs, knowledge, economics.as_ref(), &mut evaluation.timers);
         evaluation.units.push(Evaluated { unit, outcome });
     }
     evaluation
@@ -117,6 +121,23 @@ fn input_errors(inputs: &Inputs, format_instant: &dyn Fn(i64) -> String) -> Vec<
         };
         errors.push(problem(format!("tracker/{id}"), error, line));
     }
+    if let Some(error) = inputs.market.as_ref().and_then(|m| m.problem.as_ref()) {
+        let line = match &inputs.market {
+            Some(market) if market.facts.stale => {
+                format!("{}; serving market data {} s old", render(error), market.facts.age.unwrap_or(0))
+            }
+            Some(market) if market.facts.is_empty() => {
+                format!("{}; no market data (rules over economics are false)", render(error))
+            }
+            _ => render(error),
+        };
+        errors.push(problem("market".into(), error, line));
+    }
+    for (kind, result) in &inputs.prices {
+        if let Err(error) = result {
+            errors.push(problem(format!("tariff/{kind}"), error, format!("tariff `{kind}`: {}", render(error))));
+        }
+    }
     for (id, state) in &inputs.miners {
         for (controller, error) in &state.failures {
             let line = format!("miner `{id}` via controller `{controller}`: {}", render(error));
@@ -132,6 +153,7 @@ fn evaluate_unit(
     scope: &Scope,
     inputs: &Inputs,
     knowledge: &Knowledge,
+    economics: Option<&EconomicsInputs>,
     timers_out: &mut Vec<(String, String, Timers)>,
 ) -> UnitOutcome {
     let source = config.energy_sources.iter().find(|s| s.id == unit.energy_source);
@@ -143,8 +165,15 @@ fn evaluate_unit(
         _ => None,
     };
     let rules = knowledge.rules.iter().find(|(id, _)| id == &unit.id).map(|(_, set)| set);
-    let mut outcome =
-        UnitOutcome { id: unit.id.clone(), energy: None, forecast: None, tracker: None, miners: Vec::new() };
+    let economics = economics.map(|shared| crate::cycle::economics::for_unit(shared, tracked));
+    let mut outcome = UnitOutcome {
+        id: unit.id.clone(),
+        energy: None,
+        forecast: None,
+        tracker: None,
+        economics: None,
+        miners: Vec::new(),
+    };
     let Some(source) = source else { return outcome };
     let unknown = MinerState::default();
     let no_control = ControlFacts::default();
@@ -161,12 +190,14 @@ fn evaluate_unit(
             state,
             performance: tracked.map(|t| to_context(t, knowledge.now, miner.worker.as_deref())),
             control: knowledge.control.get(&miner.id).unwrap_or(&no_control),
+            economics: economics.as_ref(),
             format_instant: knowledge.format_instant,
         });
         let previous = knowledge.timers.get(&(unit.id.clone(), miner.id.clone())).cloned().unwrap_or_default();
         let miner_outcome = decide_miner(unit, miner, state, context, rules, knowledge.now, &previous, timers_out);
         outcome.miners.push(miner_outcome);
     }
+    outcome.economics = economics.as_ref().and_then(|e| crate::cycle::economics::unit_summary(&outcome.miners, e));
     if let Some(first) = outcome.miners.first() {
         outcome.energy = first.context.get("energy_state").cloned();
         outcome.forecast = first.context.get("forecast").cloned();

@@ -6,6 +6,7 @@
 //! start (`memory`) and what this one learned is written once at the end (`record`).
 
 pub mod act;
+pub mod economics;
 pub mod evaluate;
 pub mod events;
 pub mod guard;
@@ -169,6 +170,7 @@ pub fn decide<'a>(
         .collect();
     let knowledge = Knowledge {
         now: clock.now,
+        zone: &clock.zone,
         format_instant: &format,
         rules: &loaded.rules,
         timers: &memory.timers,

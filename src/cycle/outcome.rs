@@ -77,6 +77,9 @@ pub struct UnitOutcome {
     pub energy: Option<Value>,
     pub forecast: Option<Value>,
     pub tracker: Option<Value>,
+    /// Revenue rate and energy value per hour, with tariffs (SPEC §19).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub economics: Option<Value>,
     pub miners: Vec<MinerOutcome>,
 }
 

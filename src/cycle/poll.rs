@@ -11,8 +11,10 @@ use crate::core::binding::candidates;
 use crate::core::feature::FeatureType;
 use crate::core::reading::{EnergyReading, FeatureState, ForecastReading, MinerReading, MinerState};
 use crate::core::status::{MinerStatus, derive_status};
+use crate::core::tariff::Price;
 use crate::cycle::scope::Scope;
 use crate::devices::Controllers;
+use crate::market::MarketRead;
 use crate::sim::SimWorld;
 use crate::trackers::Tracked;
 use crate::transport::fetch::Fetcher;
@@ -33,6 +35,10 @@ pub struct Inputs {
     pub forecast: BTreeMap<String, Result<ForecastReading, InputError>>,
     pub performance: BTreeMap<String, Tracked>,
     pub miners: BTreeMap<String, MinerState>,
+    /// The market, when the config has one.
+    pub market: Option<MarketRead>,
+    /// Tariff prices read from sensors this cycle, by `import` / `feed_in`.
+    pub prices: BTreeMap<&'static str, Result<f64, InputError>>,
 }
 
 enum Job<'a> {
@@ -40,6 +46,8 @@ enum Job<'a> {
     Forecast(&'a EnergySource),
     Tracker(&'a str),
     Miner(&'a Miner),
+    Market,
+    Price(&'static str, &'a Price),
 }
 
 enum Answer {
@@ -47,6 +55,8 @@ enum Answer {
     Forecast(String, Result<ForecastReading, InputError>),
     Tracker(String, Tracked),
     Miner(String, MinerState),
+    Market(MarketRead),
+    Price(&'static str, Result<f64, InputError>),
 }
 
 pub fn poll(config: &Config, scope: &Scope, controllers: &Controllers, sources: &Sources, call: &Call) -> Inputs {
@@ -55,6 +65,16 @@ pub fn poll(config: &Config, scope: &Scope, controllers: &Controllers, sources: 
     jobs.extend(scope.sources.iter().filter(|s| s.forecast.is_some()).map(|s| Job::Forecast(s)));
     jobs.extend(scope.trackers.iter().map(|t| Job::Tracker(t.as_str())));
     jobs.extend(scope.miners.iter().map(|m| Job::Miner(m)));
+    if let Some(tariffs) = &config.tariffs {
+        if config.market.is_some() {
+            jobs.push(Job::Market);
+        }
+        for (kind, price) in [("import", &tariffs.import), ("feed_in", &tariffs.feed_in)] {
+            if let Some(price @ (Price::Sensor { .. } | Price::Http { .. })) = price {
+                jobs.push(Job::Price(kind, price));
+            }
+        }
+    }
     let answers = crate::parallel::map(&jobs, config.settings.concurrency, |job| {
         run_job(config, job, controllers, sources, call)
     });
@@ -65,6 +85,8 @@ pub fn poll(config: &Config, scope: &Scope, controllers: &Controllers, sources: 
             Answer::Forecast(id, result) => drop(inputs.forecast.insert(id, result)),
             Answer::Tracker(id, result) => drop(inputs.performance.insert(id, result)),
             Answer::Miner(id, state) => drop(inputs.miners.insert(id, state)),
+            Answer::Market(read) => inputs.market = Some(read),
+            Answer::Price(kind, price) => drop(inputs.prices.insert(kind, price)),
         }
     }
     inputs
@@ -98,7 +120,41 @@ fn run_job(config: &Config, job: &Job, controllers: &Controllers, sources: &Sour
             Answer::Tracker(id.to_string(), tracked)
         }
         Job::Miner(miner) => Answer::Miner(miner.id.clone(), poll_miner(config, miner, controllers, call)),
+        Job::Market => {
+            let currency = config.tariffs.as_ref().map_or("USD", |t| t.currency.as_str());
+            let read = match crate::market::build(config, sources.fetcher) {
+                Some(market) => market.inner.read(currency, &market.call(call)),
+                None => MarketRead { problem: Some(unsupported("market")), ..MarketRead::default() },
+            };
+            Answer::Market(read)
+        }
+        Job::Price(kind, price) => Answer::Price(kind, read_price(config, price, call)),
     }
+}
+
+/// A tariff price held by a sensor: a Home Assistant entity or a value in an HTTP reply.
+fn read_price(config: &Config, price: &Price, call: &Call) -> Result<f64, InputError> {
+    let value = match price {
+        Price::Sensor { service, entity } => {
+            let client = crate::services::home_assistant(config, service)
+                .ok_or_else(|| InputError::not_configured(format!("unknown service `{service}`")))?;
+            let number = client.number(entity, crate::transport::home_assistant::Quantity::Plain, call)?;
+            number.map(|(value, _)| value)
+        }
+        Price::Http { url, jsonpath, headers } => {
+            let mut request = crate::transport::http::Request::get(url);
+            for (name, value) in headers {
+                request = request.header(name, value.clone());
+            }
+            let reply = crate::transport::http::fetch_json(&request, call.budget().ok_or_else(InputError::deadline)?)?;
+            let value = crate::transport::extract::extract(&reply, jsonpath.as_deref())?;
+            crate::transport::extract::as_number(&value)
+        }
+        Price::Fixed(_) | Price::Slots(_) | Price::Schedule { .. } => None,
+    };
+    value
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| InputError::new(crate::transport::ErrorKind::Unavailable, "the price sensor has no value"))
 }
 
 /// A component the registry could not build (what it refers to is missing).

@@ -46,6 +46,9 @@ pub fn text(report: &RunReport) -> String {
     let _ = writeln!(out, "edge-mining cycle at {}{dry}", report.started_at);
     for unit in &report.units {
         let _ = writeln!(out, "unit {}: {}", unit.id, energy_summary(unit));
+        if let Some(line) = unit.economics.as_ref().map(economics_line) {
+            let _ = writeln!(out, "  {line}");
+        }
         for miner in &unit.miners {
             let _ = writeln!(out, "  {}", miner_line(miner));
         }
@@ -82,6 +85,13 @@ fn energy_summary(unit: &UnitOutcome) -> String {
         parts.push(format!("grid {g}"));
     }
     parts.join(", ")
+}
+
+/// `economics: revenue 0.42 EUR/h, energy 0.31 EUR/h`.
+fn economics_line(economics: &Value) -> String {
+    let currency = economics["currency"].as_str().unwrap_or("");
+    let amount = |key: &str| economics[key].as_f64().map_or("-".to_string(), |v| format!("{v:.4} {currency}/h"));
+    format!("economics: revenue {}, energy {}", amount("revenue_per_hour"), amount("energy_value_per_hour"))
 }
 
 fn miner_line(miner: &MinerOutcome) -> String {

@@ -133,7 +133,16 @@ impl Tracker for BraiinsPool<'_> {
             workers: workers.map(|w| workers_of(&w.0)).unwrap_or_default(),
             timestamp: stamp,
         };
-        tracked(&self.id, pool_stats, self.payout(), fetched_at, stale, problem)
+        // `estimated_reward` is a day's reward for the 24-hour hashrate: sat/TH/day.
+        let hashprice = match (pool_stats.estimated_next_payout, pool_stats.average_hashrate_24h.map(|h| h.value)) {
+            (Some(sat), Some(ths)) if ths > 0.0 => Some(sat as f64 / ths),
+            _ => None,
+        };
+        let mut answer = tracked(&self.id, pool_stats, self.payout(), fetched_at, stale, problem);
+        if let Some(snapshot) = answer.snapshot.as_mut() {
+            snapshot.hashprice = hashprice;
+        }
+        answer
     }
 
     fn workers(&self, call: &Call) -> Result<Vec<PoolWorkerStats>, InputError> {

@@ -99,7 +99,10 @@ pub fn tracked(
         payout_schedule: Some(payout),
         timestamp,
     };
-    Tracked { snapshot: Some(TrackedSnapshot { tracker: id.to_string(), snapshot, fetched_at, stale }), problem }
+    Tracked {
+        snapshot: Some(TrackedSnapshot { tracker: id.to_string(), snapshot, fetched_at, stale, hashprice: None }),
+        problem,
+    }
 }
 
 /// A pool number: a number or a numeric string, finite and not negative.

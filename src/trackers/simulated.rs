@@ -104,7 +104,13 @@ impl Tracker for SimulatedTracker<'_> {
             timestamp: stamp,
         };
         Tracked {
-            snapshot: Some(TrackedSnapshot { tracker: self.id.clone(), snapshot, fetched_at: now, stale: false }),
+            snapshot: Some(TrackedSnapshot {
+                tracker: self.id.clone(),
+                snapshot,
+                fetched_at: now,
+                stale: false,
+                hashprice: None,
+            }),
             problem: None,
         }
     }

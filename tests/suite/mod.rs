@@ -3,6 +3,7 @@
 mod compat_fixtures;
 mod controllers;
 mod cycle;
+mod economics;
 mod families;
 mod faults;
 mod home;

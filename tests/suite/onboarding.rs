@@ -28,6 +28,7 @@ fn every_registered_type_parses_and_is_listed_by_types_and_schema() {
         let at = match section {
             Section::Monitor => &schema["properties"]["energy_sources"]["items"]["properties"]["monitor"],
             Section::Forecast => &schema["properties"]["energy_sources"]["items"]["properties"]["forecast"],
+            Section::Market => &schema["properties"]["market"],
             other => &schema["properties"][other.name()]["items"],
         };
         let list = at["oneOf"].as_array().cloned().unwrap_or_default();
@@ -62,6 +63,7 @@ fn every_registered_type_parses_and_is_listed_by_types_and_schema() {
             Section::Controllers => format!("controllers:\n  - {example}\n{controllers}"),
             Section::Trackers => format!("trackers:\n  - {example}\n{trackers}"),
             Section::Notifiers => format!("notifiers:\n  - {example}\n{notifiers}"),
+            Section::Market => format!("tariffs: {{currency: EUR}}\nmarket: {example}\n"),
             _ => String::new(),
         };
         config.push_str(&first);

@@ -12,6 +12,7 @@ pub mod forecast_solar;
 pub mod home_assistant;
 pub mod http;
 pub mod luxos;
+pub mod mempool;
 pub mod pool;
 pub mod prometheus;
 pub mod replies;
