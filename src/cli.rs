@@ -162,6 +162,15 @@ pub enum MinerCommand {
     Start { id: String },
     /// Stop mining now (mining control, else power off); recorded in history
     Stop { id: String },
+    /// Set a power target in watts (clamped to the miner's bounds); verified like a start
+    Power {
+        id: String,
+        /// The target, W
+        watts: f64,
+        /// Say what would be sent, send nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Args)]

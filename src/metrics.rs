@@ -84,7 +84,10 @@ pub fn render(report: &RunReport, timing: &Timing) -> String {
             f.sample("edge_mining_miner_feature_up", &labels, f64::from(u8::from(*up)));
         }
     }
-    let gauges: [(&str, &str, MinerValue); 3] = [
+    let gauges: [(&str, &str, MinerValue); 4] = [
+        ("edge_mining_miner_power_target_watts", "The power target the firmware holds, W.", |m| {
+            m.context.pointer("/miner_state/power_target").and_then(Value::as_f64)
+        }),
         ("edge_mining_miner_hashrate_terahashes", "Hashrate reported by the miner, TH/s.", |m| m.hash_rate),
         ("edge_mining_miner_power_watts", "Power drawn by the miner, W.", |m| m.power),
         ("edge_mining_miner_chip_temperature_celsius", "Hottest chip of the miner, °C.", |m| {

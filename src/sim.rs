@@ -38,11 +38,14 @@ pub struct SimDevice {
     /// When a transition (starting, stopping) completes.
     pub settles_at: i64,
     pub relay_on: bool,
+    /// The power target set on it, W, and since when (it ramps there).
+    pub target: Option<f64>,
+    pub target_since: i64,
 }
 
 impl Default for SimDevice {
     fn default() -> SimDevice {
-        SimDevice { phase: Phase::Off, since: 0, settles_at: 0, relay_on: true }
+        SimDevice { phase: Phase::Off, since: 0, settles_at: 0, relay_on: true, target: None, target_since: 0 }
     }
 }
 

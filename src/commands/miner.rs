@@ -4,7 +4,7 @@ use crate::cli::{Cli, MinerCommand};
 use crate::config::Loaded;
 use crate::config::model::{Miner, StopMode};
 use crate::config::spec::Section;
-use crate::core::binding::candidates;
+use crate::core::binding::{candidates, resolve};
 use crate::core::feature::FeatureType;
 use crate::core::reading::{FeatureState, MinerState};
 use crate::core::status::MinerStatus;
@@ -24,6 +24,7 @@ pub fn miner(cli: &Cli, command: &MinerCommand) -> Result<i32, Failure> {
         MinerCommand::Status { id } => status(cli, &loaded, id.as_deref()),
         MinerCommand::Start { id } => control(cli, &loaded, id, Decision::StartMining),
         MinerCommand::Stop { id } => control(cli, &loaded, id, Decision::StopMining),
+        MinerCommand::Power { id, watts, dry_run } => power(cli, &loaded, id, *watts, *dry_run),
     }
 }
 
@@ -177,6 +178,7 @@ fn control(cli: &Cli, loaded: &Loaded, id: &str, decision: Decision) -> Result<i
         decision,
         reason: Reason { kind: ReasonKind::None, name: Some("manual".into()) },
         follow_up: None,
+        watts: None,
     };
     let outcome =
         execute(&mut store, &loaded.config, std::slice::from_ref(&command), &controllers, &call, &world, true)
@@ -199,6 +201,76 @@ fn control(cli: &Cli, loaded: &Loaded, id: &str, decision: Decision) -> Result<i
                 miner.id,
                 action.kind,
                 command.controller,
+                action.error.as_deref().unwrap_or("")
+            ),
+        )),
+        None => Err(Failure::new(exit::DEGRADED, "no command was sent")),
+    }
+}
+
+/// `miner power ID WATTS`: reads the bounds, clamps and says so, sets the target (or, with
+/// `--dry-run`, only says what it would send), and leaves an intent that `run` verifies.
+fn power(cli: &Cli, loaded: &Loaded, id: &str, watts: f64, dry_run: bool) -> Result<i32, Failure> {
+    let miner = selected(loaded, Some(id))?[0];
+    if !watts.is_finite() || watts <= 0.0 {
+        return Err(Failure::new(exit::USAGE, format!("`{watts}` is not a power target in watts")));
+    }
+    let bindings = loaded.config.bindings_of(&miner.id);
+    let controller = resolve(bindings, FeatureType::PowerTargetControl)
+        .ok_or_else(|| Failure::new(exit::DEGRADED, format!("miner `{id}` has no power_target_control")))?
+        .controller
+        .clone();
+    let clock = Clock::new(loaded, super::parse_now(cli)?)?;
+    let (_lock, mut store) = open_locked(loaded)?;
+    let world = crate::state::load_sim(&store.conn).map_err(|e| Failure::new(exit::FATAL, e.to_string()))?;
+    let controllers = crate::devices::build(&loaded.config, &world);
+    let call = clock.call(loaded);
+    let built = controllers.get(&controller).ok_or_else(|| Failure::new(exit::DEGRADED, "controller unavailable"))?;
+    let control = built.inner.power_target().ok_or_else(|| Failure::new(exit::DEGRADED, "no power target control"))?;
+    let bounds = control.target(&built.call(&call)).map_err(|e| {
+        Failure::new(exit::DEGRADED, format!("{id}: cannot read its power target: {}", clock.render(&e)))
+    })?;
+    let (target, clamped) = bounds.clamp(watts);
+    if clamped {
+        println!(
+            "{id}: {watts} W is outside its bounds ({}–{} W): clamped to {target} W",
+            bounds.min.map_or("-".into(), |w| w.to_string()),
+            bounds.max.map_or("-".into(), |w| w.to_string())
+        );
+    }
+    if dry_run {
+        println!("{id}: would set a power target of {target} W via {controller} (dry run: nothing sent)");
+        return Ok(exit::OK);
+    }
+    let unit = loaded.config.units.iter().find(|u| u.miners.contains(&miner.id));
+    let command = Command {
+        unit: unit.map(|u| u.id.clone()),
+        miner: miner.id.clone(),
+        kind: crate::core::command::CommandKind::SetPowerTarget,
+        controller: controller.clone(),
+        decision: Decision::MaintainState,
+        reason: Reason { kind: ReasonKind::None, name: Some("manual".into()) },
+        follow_up: None,
+        watts: Some(target),
+    };
+    let outcome =
+        execute(&mut store, &loaded.config, std::slice::from_ref(&command), &controllers, &call, &world, true)
+            .map_err(|m| Failure::new(exit::FATAL, m))?;
+    match outcome.first() {
+        Some(action) if action.ok => {
+            let applied = action.watts.unwrap_or(target);
+            let unit_id = command.unit.clone().unwrap_or_default();
+            let intent = crate::cycle::plan::new_intent(&unit_id, &miner.id, command.kind, &controller, clock.now);
+            let intent = crate::state::Intent { watts: Some(applied), ..intent };
+            store.transaction(|c| crate::state::save_intent(c, &intent)).map_err(|m| Failure::new(exit::FATAL, m))?;
+            let lever = if applied == target { String::new() } else { format!(" (the nearest lever: {applied} W)") };
+            println!("{id}: power target {target} W via {controller}: ok{lever}");
+            Ok(exit::OK)
+        }
+        Some(action) => Err(Failure::new(
+            exit::DEGRADED,
+            format!(
+                "{id}: power target {target} W via {controller} refused: {}",
                 action.error.as_deref().unwrap_or("")
             ),
         )),

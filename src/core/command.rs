@@ -9,6 +9,8 @@ pub enum CommandKind {
     StopMining,
     PowerOn,
     PowerOff,
+    /// A power target in watts (the command carries them).
+    SetPowerTarget,
 }
 
 impl CommandKind {
@@ -18,13 +20,20 @@ impl CommandKind {
             CommandKind::StopMining => "stop_mining",
             CommandKind::PowerOn => "power_on",
             CommandKind::PowerOff => "power_off",
+            CommandKind::SetPowerTarget => "set_power_target",
         }
     }
 
     pub fn parse(text: &str) -> Option<CommandKind> {
-        [CommandKind::StartMining, CommandKind::StopMining, CommandKind::PowerOn, CommandKind::PowerOff]
-            .into_iter()
-            .find(|kind| kind.name() == text)
+        [
+            CommandKind::StartMining,
+            CommandKind::StopMining,
+            CommandKind::PowerOn,
+            CommandKind::PowerOff,
+            CommandKind::SetPowerTarget,
+        ]
+        .into_iter()
+        .find(|kind| kind.name() == text)
     }
 
     /// The state the command should bring: `on`, `off`, `powered` or `unpowered`.
@@ -34,6 +43,7 @@ impl CommandKind {
             CommandKind::StopMining => "off",
             CommandKind::PowerOn => "powered",
             CommandKind::PowerOff => "unpowered",
+            CommandKind::SetPowerTarget => "watts",
         }
     }
 
@@ -44,6 +54,8 @@ impl CommandKind {
             CommandKind::StopMining => CommandKind::PowerOff,
             CommandKind::PowerOn => CommandKind::StartMining,
             CommandKind::PowerOff => CommandKind::StopMining,
+            // A target has nothing to escalate to: retried once, then not effective.
+            CommandKind::SetPowerTarget => CommandKind::SetPowerTarget,
         }
     }
 
@@ -56,6 +68,7 @@ impl CommandKind {
         match self {
             CommandKind::StartMining | CommandKind::StopMining => FeatureType::MiningControl,
             CommandKind::PowerOn | CommandKind::PowerOff => FeatureType::PowerControl,
+            CommandKind::SetPowerTarget => FeatureType::PowerTargetControl,
         }
     }
 }

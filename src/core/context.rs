@@ -134,11 +134,15 @@ fn miner_section(miner: &Miner, reading: &MinerReading) -> Value {
         (configured, detected) => configured.or(detected),
     };
     let hashrate_max = miner.hashrate_max.or(reading.max_hashrate.filter(|h| *h > 0.0));
+    // The least it can run at: configured, else the detected bound, else half its maximum.
+    let bound = reading.power_target.and_then(|t| t.min);
+    let power_min = miner.power_min.or(bound).or(power_max.map(|w| w / 2.0));
     object(vec![
         ("id", json!(miner.id)),
         ("name", json!(miner.name.clone().unwrap_or_else(|| miner.id.clone()))),
         ("model", miner.model.as_ref().map_or(Value::Null, |m| json!(m))),
         ("power_max", number(power_max)),
+        ("power_min", number(power_min)),
         ("hashrate_max", number(hashrate_max)),
         ("active", json!(miner.active)),
     ])
@@ -164,6 +168,14 @@ fn miner_state(state: &MinerState) -> Value {
         ("hashboards", reading.hashboards.as_ref().map_or(Value::Null, |boards| json!(boards))),
         ("blocks_found", reading.blocks_found.map_or(Value::Null, |b| json!(b))),
         ("system_uptime", reading.uptime.map_or(Value::Null, |u| json!(u))),
+        ("power_target", reading.power_target.and_then(|t| t.watts).map_or(Value::Null, |w| json!(w))),
+        (
+            "power_target_bounds",
+            reading
+                .power_target
+                .filter(|t| t.min.is_some() || t.max.is_some())
+                .map_or(Value::Null, |t| object(vec![("min", number(t.min)), ("max", number(t.max))])),
+        ),
         ("sources", if state.sources.is_empty() { Value::Null } else { json!(state.sources) }),
     ])
 }

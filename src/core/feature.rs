@@ -1,4 +1,4 @@
-//! The 16 feature types a miner aggregates, their kinds and the aliases of earlier Edge Mining versions.
+//! The 17 feature types a miner aggregates, their kinds and the aliases of earlier Edge Mining versions.
 
 use std::fmt;
 use std::str::FromStr;
@@ -24,6 +24,8 @@ pub enum FeatureType {
     MaxPowerDetection,
     MaxHashrateDetection,
     DeviceInfoDetection,
+    /// Read the miner's power target and bounds, and set a target in watts (SPEC §16).
+    PowerTargetControl,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +38,7 @@ pub enum FeatureKind {
 use FeatureType::*;
 
 impl FeatureType {
-    pub const ALL: [FeatureType; 16] = [
+    pub const ALL: [FeatureType; 17] = [
         HashrateMonitoring,
         PowerMonitoring,
         StatusMonitoring,
@@ -53,6 +55,7 @@ impl FeatureType {
         MaxPowerDetection,
         MaxHashrateDetection,
         DeviceInfoDetection,
+        PowerTargetControl,
     ];
 
     /// The features read when polling a miner (monitoring and info).
@@ -89,12 +92,15 @@ impl FeatureType {
             MaxPowerDetection => "max_power_detection",
             MaxHashrateDetection => "max_hashrate_detection",
             DeviceInfoDetection => "device_info_detection",
+            PowerTargetControl => "power_target_control",
         }
     }
 
     pub fn kind(self) -> FeatureKind {
         match self {
-            MiningControl | PowerControl | InternalFanControl | ExternalFanControl => FeatureKind::Control,
+            MiningControl | PowerControl | InternalFanControl | ExternalFanControl | PowerTargetControl => {
+                FeatureKind::Control
+            }
             MaxPowerDetection | MaxHashrateDetection | DeviceInfoDetection => FeatureKind::Info,
             _ => FeatureKind::Monitoring,
         }
@@ -156,11 +162,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sixteen_types_nine_four_three() {
+    fn seventeen_types_nine_five_three() {
         let count = |kind| FeatureType::ALL.iter().filter(|f| f.kind() == kind).count();
-        assert_eq!(FeatureType::ALL.len(), 16);
+        assert_eq!(FeatureType::ALL.len(), 17);
         assert_eq!(count(FeatureKind::Monitoring), 9);
-        assert_eq!(count(FeatureKind::Control), 4);
+        assert_eq!(count(FeatureKind::Control), 5, "power_target_control is the fifth control feature");
         assert_eq!(count(FeatureKind::Info), 3);
     }
 

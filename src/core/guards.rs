@@ -16,15 +16,66 @@ pub struct Guards {
     pub max_switches_per_day: Option<u32>,
     #[serde(default = "default_verify_after")]
     pub verify_after: Span,
+    /// How close measured power must come to a power target to count as effective.
+    #[serde(default)]
+    pub power_tolerance: PowerTolerance,
 }
 
 fn default_verify_after() -> Span {
     Span::secs(180)
 }
 
+/// `percent` of the target or `min_watts`, whichever is larger, but at most `max_percent`
+/// of the target (so a 15 W Bitaxe is held to 4.5 W), SPEC §16.2.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PowerTolerance {
+    #[serde(default = "ten")]
+    pub percent: f64,
+    #[serde(default = "fifty")]
+    pub min_watts: f64,
+    #[serde(default = "thirty")]
+    pub max_percent: f64,
+}
+
+fn ten() -> f64 {
+    10.0
+}
+fn fifty() -> f64 {
+    50.0
+}
+fn thirty() -> f64 {
+    30.0
+}
+
+impl Default for PowerTolerance {
+    fn default() -> PowerTolerance {
+        PowerTolerance { percent: ten(), min_watts: fifty(), max_percent: thirty() }
+    }
+}
+
+impl PowerTolerance {
+    /// The watts measured power may differ from `target` by.
+    pub fn watts(&self, target: f64) -> f64 {
+        let target = target.abs();
+        (target * self.percent / 100.0).max(self.min_watts).min(target * self.max_percent / 100.0)
+    }
+
+    /// Whether `measured` counts as having reached `target`.
+    pub fn reached(&self, measured: f64, target: f64) -> bool {
+        (measured - target).abs() <= self.watts(target)
+    }
+}
+
 impl Default for Guards {
     fn default() -> Guards {
-        Guards { min_on: None, min_off: None, max_switches_per_day: None, verify_after: default_verify_after() }
+        Guards {
+            min_on: None,
+            min_off: None,
+            max_switches_per_day: None,
+            verify_after: default_verify_after(),
+            power_tolerance: PowerTolerance::default(),
+        }
     }
 }
 

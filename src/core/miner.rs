@@ -13,7 +13,11 @@ pub struct Miner {
     pub at: String,
     pub name: Option<String>,
     pub model: Option<String>,
+    /// The most it draws, W.
     pub power_max: Option<f64>,
+    /// The least it can be set to, W (default: the detected bound, else half of `power_max`).
+    pub power_min: Option<f64>,
+    /// Its nominal hashrate, TH/s.
     pub hashrate_max: Option<f64>,
     #[serde(default = "yes")]
     pub active: bool,

@@ -64,6 +64,27 @@ pub struct MinerReading {
     pub max_power: Option<f64>,
     pub max_hashrate: Option<f64>,
     pub device_info: Option<DeviceInfo>,
+    /// The power target the firmware holds, W (SPEC §16).
+    pub power_target: Option<PowerTarget>,
+}
+
+/// A firmware's power target: the watts it holds and the range it accepts.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PowerTarget {
+    /// W; for a profile or preset, the watts that lever stands for.
+    pub watts: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl PowerTarget {
+    /// `watts` within the bounds, and whether it had to be moved.
+    pub fn clamp(&self, watts: f64) -> (f64, bool) {
+        let low = self.min.unwrap_or(f64::MIN);
+        let high = self.max.unwrap_or(f64::MAX).max(low);
+        let clamped = watts.clamp(low, high);
+        (clamped, clamped != watts)
+    }
 }
 
 /// A miner's merged reading with, for each field, the controller that provided it.

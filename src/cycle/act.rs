@@ -27,6 +27,8 @@ pub struct Command {
     pub reason: Reason,
     /// A retry or escalation of a pending command (not a new switch).
     pub follow_up: Option<crate::state::Intent>,
+    /// The watts of a power target.
+    pub watts: Option<f64>,
 }
 
 /// What a decision means for a miner in a given state; `Ok(None)` when nothing is to be done.
@@ -59,8 +61,8 @@ pub fn plan(
     Ok(Some(choice))
 }
 
-/// Sends one command through its controller.
-pub fn send(command: &Command, controllers: &Controllers, call: &Call) -> Result<(), String> {
+/// Sends one command through its controller; a power target answers the watts applied.
+pub fn send(command: &Command, controllers: &Controllers, call: &Call) -> Result<Option<f64>, String> {
     let built = controllers
         .get(&command.controller)
         .ok_or_else(|| format!("controller `{}` is not available in this build", command.controller))?;
@@ -70,10 +72,16 @@ pub fn send(command: &Command, controllers: &Controllers, call: &Call) -> Result
     }
     let missing = || format!("controller `{}` cannot {}", command.controller, command.kind.name());
     let result = match command.kind {
-        CommandKind::StartMining => controller.mining_control().ok_or_else(missing)?.start_mining(call),
-        CommandKind::StopMining => controller.mining_control().ok_or_else(missing)?.stop_mining(call),
-        CommandKind::PowerOn => controller.power_control().ok_or_else(missing)?.power_on(call),
-        CommandKind::PowerOff => controller.power_control().ok_or_else(missing)?.power_off(call),
+        CommandKind::StartMining => controller.mining_control().ok_or_else(missing)?.start_mining(call).map(|_| None),
+        CommandKind::StopMining => controller.mining_control().ok_or_else(missing)?.stop_mining(call).map(|_| None),
+        CommandKind::PowerOn => controller.power_control().ok_or_else(missing)?.power_on(call).map(|_| None),
+        CommandKind::PowerOff => controller.power_control().ok_or_else(missing)?.power_off(call).map(|_| None),
+        CommandKind::SetPowerTarget => {
+            let watts = command.watts.ok_or("a power target without watts")?;
+            let applied =
+                controller.power_target().ok_or_else(missing)?.set_target(watts, call).map_err(|e| e.to_string())?;
+            Ok(Some(applied.watts))
+        }
     };
     result.map_err(|e| e.to_string())
 }
@@ -101,6 +109,9 @@ pub fn execute(
     store.transaction(|conn| {
         for (id, result) in ids.iter().zip(&results) {
             finish_action(conn, *id, result.is_ok(), result.as_ref().err().map(String::as_str))?;
+            if let Ok(Some(applied)) = result {
+                crate::state::set_action_watts(conn, *id, *applied)?;
+            }
         }
         if world.changed() { save_sim(conn, world) } else { Ok(()) }
     })?;
@@ -112,6 +123,7 @@ pub fn execute(
             controller: Some(command.controller.clone()),
             feature: Some(command.kind.feature().name().to_string()),
             ok: result.is_ok(),
+            watts: result.as_ref().ok().copied().flatten().or(command.watts),
             error: result.err(),
         })
         .collect())
@@ -130,6 +142,7 @@ fn row(command: &Command, at: i64, manual: bool) -> ActionRow {
         feature: Some(command.kind.feature().name().to_string()),
         manual,
         follow_up: command.follow_up.is_some(),
+        watts: command.watts,
         ok: None,
         error: None,
     }

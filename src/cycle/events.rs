@@ -60,17 +60,30 @@ pub fn events(
     }
     for (miner, verification) in verifications {
         if let Verification::NotEffective(intent) = verification {
+            let target = intent.command == crate::core::command::CommandKind::SetPowerTarget;
             let event = Event {
-                kind: EventKind::NotEffective,
+                kind: if target { EventKind::TargetNotEffective } else { EventKind::NotEffective },
                 subject: miner.clone(),
                 unit: intent.unit.clone(),
                 miner: Some(miner.clone()),
-                title: format!("Command not effective: {miner}"),
-                message: format!(
-                    "{} via {} was acknowledged but the miner did not follow, even after a retry and an escalation; it needs a look.",
-                    intent.command.name(),
-                    intent.controller
-                ),
+                title: if target {
+                    format!("Target not effective: {miner}")
+                } else {
+                    format!("Command not effective: {miner}")
+                },
+                message: if target {
+                    format!(
+                        "a power target of {} W via {} was acknowledged but the miner's power did not follow, even after a retry; it needs a look.",
+                        intent.watts.unwrap_or_default(),
+                        intent.controller
+                    )
+                } else {
+                    format!(
+                        "{} via {} was acknowledged but the miner did not follow, even after a retry and an escalation; it needs a look.",
+                        intent.command.name(),
+                        intent.controller
+                    )
+                },
             };
             events.push((event, notifiers_of_miner(miner)));
         }

@@ -26,11 +26,32 @@ pub fn verify_intents(
             continue;
         };
         let guards = scope.unit_of(intent.unit.as_deref(), miner_id).map(|u| u.guards.clone()).unwrap_or_default();
-        let verify_after = guards.verify_after.as_secs_i64();
-        let verification = verify(intent, state, config.bindings_of(&miner.id), verify_after, now);
+        let verification = verify(intent, state, config.bindings_of(&miner.id), &guards, now);
         verifications.push((miner_id.clone(), verification));
     }
     verifications
+}
+
+/// A power target the miner did not follow, even after its retry, is a problem of the cycle
+/// (the report says so and the run exits 1).
+pub fn report_ineffective_targets(
+    verifications: &[(String, Verification)],
+    inputs: &Inputs,
+    evaluation: &mut Evaluation,
+) {
+    for (miner, verification) in verifications {
+        let Verification::NotEffective(intent) = verification else { continue };
+        if intent.command != crate::core::command::CommandKind::SetPowerTarget {
+            continue;
+        }
+        let measured = inputs.miners.get(miner).and_then(|s| s.reading.power);
+        let line = format!(
+            "miner `{miner}`: power target {} W not effective (measured {}) after a retry",
+            intent.watts.unwrap_or_default(),
+            measured.map_or("nothing".to_string(), |w| format!("{w:.0} W"))
+        );
+        evaluation.errors.push(crate::cycle::outcome::Problem::other(format!("miner/{miner}/target"), line));
+    }
 }
 
 /// Turns held-back decisions into `maintain_state`, naming the guard. A command still

@@ -123,6 +123,7 @@ pub fn run(loaded: &Loaded, options: &RunOptions) -> Result<RunReport, Failure> 
     let mut evaluation = decide(loaded, &scope, &inputs, &memory, &clock);
     let verifications = guard::verify_intents(config, &scope, &inputs, &memory, clock.now);
     guard::apply(&inputs, &memory, &verifications, &mut evaluation, clock.now);
+    guard::report_ineffective_targets(&verifications, &inputs, &mut evaluation);
     let mut acted = act::Acted::default();
     if !options.dry_run {
         let commands = plan::commands(config, &scope, &inputs, &memory, &verifications, &mut evaluation, clock.now);

@@ -45,6 +45,9 @@ pub struct ActionOutcome {
     pub controller: Option<String>,
     pub feature: Option<String>,
     pub ok: bool,
+    /// The watts of a power target: those applied, else those asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watts: Option<f64>,
     pub error: Option<String>,
 }
 

@@ -40,7 +40,11 @@ fn follow_ups(verifications: &[(String, Verification)]) -> Vec<Command> {
                 miner: miner.clone(),
                 kind: *command,
                 controller: controller.clone(),
-                decision: if command.starts() { Decision::StartMining } else { Decision::StopMining },
+                decision: match command {
+                    CommandKind::SetPowerTarget => Decision::MaintainState,
+                    kind if kind.starts() => Decision::StartMining,
+                    _ => Decision::StopMining,
+                },
                 reason: Reason {
                     kind: ReasonKind::Guard,
                     name: Some(if intent.escalated {
@@ -50,6 +54,7 @@ fn follow_ups(verifications: &[(String, Verification)]) -> Vec<Command> {
                     }),
                 },
                 follow_up: Some(intent.clone()),
+                watts: intent.watts,
             }),
             _ => None,
         })
@@ -79,6 +84,7 @@ fn power_offs_after_sleep(config: &Config, scope: &Scope, inputs: &Inputs, memor
                 decision: Decision::StopMining,
                 reason: Reason { kind: ReasonKind::Guard, name: Some("sleep_then_power_off".into()) },
                 follow_up: Some(intent),
+                watts: None,
             });
         }
     }
@@ -96,6 +102,7 @@ pub fn new_intent(unit: &str, miner: &str, kind: CommandKind, controller: &str, 
         at: now,
         attempts: 1,
         escalated: false,
+        watts: None,
     }
 }
 
@@ -116,6 +123,7 @@ fn decided(config: &Config, scope: &Scope, inputs: &Inputs, evaluation: &mut Eva
                     decision: outcome.decision,
                     reason: outcome.reason.clone(),
                     follow_up: None,
+                    watts: None,
                 }),
                 Ok(None) => {}
                 Err(message) => evaluation.errors.push(Problem::other(

@@ -227,6 +227,7 @@ pub fn poll_miner(config: &Config, miner: &Miner, controllers: &Controllers, cal
         }
     }
     state.features = feature_states(bindings, &pending, &failed, &all_readable);
+    read_target(controllers, bindings, &failed, call, &mut merged, &mut state);
     state.status = merged.status.unwrap_or_else(|| derive_status(merged.hashrate, merged.power));
     if merged.status.is_none() && merged.hashrate.is_some() {
         let source = state.sources.get("hash_rate").cloned().unwrap_or_default();
@@ -234,6 +235,31 @@ pub fn poll_miner(config: &Config, miner: &Miner, controllers: &Controllers, cal
     }
     state.reading = merged;
     state
+}
+
+/// The power target and bounds, from the miner's `power_target_control` provider.
+fn read_target(
+    controllers: &Controllers,
+    bindings: &[crate::core::binding::Binding],
+    failed: &[String],
+    call: &Call,
+    merged: &mut MinerReading,
+    state: &mut MinerState,
+) {
+    let Some(binding) =
+        candidates(bindings, FeatureType::PowerTargetControl).into_iter().find(|b| !failed.contains(&b.controller))
+    else {
+        return;
+    };
+    let Some(built) = controllers.get(&binding.controller) else { return };
+    let Some(control) = built.inner.power_target() else { return };
+    match control.target(&built.call(call)) {
+        Ok(target) => {
+            merged.power_target = Some(target);
+            state.sources.insert("power_target".into(), binding.controller.clone());
+        }
+        Err(error) => state.failures.push((binding.controller.clone(), error)),
+    }
 }
 
 /// Each bound feature's state: up when read; empty when a provider of it answered without
@@ -317,7 +343,7 @@ fn take(feature: FeatureType, from: &MinerReading, into: &mut MinerReading) -> b
         MaxPowerDetection => copy(&from.max_power, &mut into.max_power),
         MaxHashrateDetection => copy(&from.max_hashrate, &mut into.max_hashrate),
         DeviceInfoDetection => copy(&from.device_info, &mut into.device_info),
-        MiningControl | PowerControl | InternalFanControl | ExternalFanControl => false,
+        MiningControl | PowerControl | InternalFanControl | ExternalFanControl | PowerTargetControl => false,
     }
 }
 

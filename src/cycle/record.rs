@@ -46,7 +46,7 @@ pub fn record(
     store.transaction(|conn| {
         if !dry_run {
             decisions(conn, report, memory, clock.now)?;
-            verifications(conn, changes, report)?;
+            verifications(conn, changes, report, clock.now)?;
             commands(conn, changes.acted, clock.now)?;
             if memory.world.changed() {
                 save_sim(conn, &memory.world)?;
@@ -78,11 +78,14 @@ fn decisions(conn: &Connection, report: &RunReport, memory: &Memory, now: i64) -
 }
 
 /// Verified intents become state changes (dated by their command); given-up ones are cleared.
-fn verifications(conn: &Connection, changes: &Changes, report: &RunReport) -> rusqlite::Result<()> {
+fn verifications(conn: &Connection, changes: &Changes, report: &RunReport, now: i64) -> rusqlite::Result<()> {
     let statuses: std::collections::HashMap<&str, MinerStatus> =
         report.units.iter().flat_map(|u| &u.miners).map(|m| (m.id.as_str(), m.status)).collect();
     for (miner, verification) in changes.verifications {
         match verification {
+            Verification::Matched(intent) if intent.command == CommandKind::SetPowerTarget => {
+                clear_intent(conn, miner)?
+            }
             Verification::Matched(intent) => {
                 clear_intent(conn, miner)?;
                 if let Some(status) = statuses.get(miner.as_str()) {
@@ -92,11 +95,35 @@ fn verifications(conn: &Connection, changes: &Changes, report: &RunReport) -> ru
                     && stop_mode(changes.scope, intent) == StopMode::SleepThenPowerOff;
                 set_asleep(conn, miner, sleeping.then_some(intent.at))?;
             }
+            Verification::NotEffective(intent) if intent.command == CommandKind::SetPowerTarget => {
+                clear_intent(conn, miner)?;
+                insert_action(conn, &not_effective_row(intent, now))?;
+            }
             Verification::NotEffective(_) => clear_intent(conn, miner)?,
             Verification::Waiting | Verification::FollowUp { .. } => {}
         }
     }
     Ok(())
+}
+
+/// The history row of a power target given up on.
+fn not_effective_row(intent: &Intent, now: i64) -> ActionRow {
+    ActionRow {
+        at: now,
+        unit: intent.unit.clone(),
+        miner: intent.miner.clone(),
+        decision: "maintain_state".into(),
+        reason_kind: "guard".into(),
+        reason_name: Some("target not effective".into()),
+        action: CommandKind::SetPowerTarget.name().into(),
+        controller: Some(intent.controller.clone()),
+        feature: Some(CommandKind::SetPowerTarget.feature().name().into()),
+        manual: false,
+        follow_up: true,
+        watts: intent.watts,
+        ok: Some(false),
+        error: Some("target not effective".into()),
+    }
 }
 
 fn stop_mode(scope: &Scope, intent: &Intent) -> StopMode {
@@ -110,7 +137,8 @@ fn commands(conn: &Connection, acted: &Acted, now: i64) -> rusqlite::Result<()> 
             (Some(intent), true) => save_intent(conn, intent)?,
             (None, true) => {
                 let unit = command.unit.as_deref().unwrap_or_default();
-                save_intent(conn, &new_intent(unit, &command.miner, command.kind, &command.controller, now))?;
+                let intent = new_intent(unit, &command.miner, command.kind, &command.controller, now);
+                save_intent(conn, &Intent { watts: outcome.watts, ..intent })?;
             }
             (Some(_), false) => clear_intent(conn, &command.miner)?,
             (None, false) => {}

@@ -3,6 +3,7 @@
 //! command once, then escalates to the other control feature, then gives up and says so.
 
 use crate::core::binding::{Binding, resolve};
+use crate::core::guards::{Guards, PowerTolerance};
 use crate::core::reading::MinerState;
 use crate::core::status::MinerStatus;
 use crate::cycle::act::CommandKind;
@@ -20,7 +21,20 @@ pub enum Verification {
     NotEffective(Intent),
 }
 
-/// Whether a miner's state is the intent's target.
+/// Whether a miner's state is the intent's target; a power target is judged on the power
+/// measured while the miner hashes.
+pub fn reached_intent(intent: &Intent, state: &MinerState, tolerance: &PowerTolerance) -> Option<bool> {
+    if intent.command != CommandKind::SetPowerTarget {
+        return reached(&intent.target, state);
+    }
+    if state.status != MinerStatus::On {
+        return None;
+    }
+    let (measured, target) = (state.reading.power?, intent.watts?);
+    Some(tolerance.reached(measured, target))
+}
+
+/// Whether a miner's state is the target of an on/off intent.
 pub fn reached(target: &str, state: &MinerState) -> Option<bool> {
     let status = state.status;
     let relay = state.reading.relay_on;
@@ -36,8 +50,9 @@ pub fn reached(target: &str, state: &MinerState) -> Option<bool> {
     })
 }
 
-pub fn verify(intent: &Intent, state: &MinerState, bindings: &[Binding], verify_after: i64, now: i64) -> Verification {
-    match reached(&intent.target, state) {
+pub fn verify(intent: &Intent, state: &MinerState, bindings: &[Binding], guards: &Guards, now: i64) -> Verification {
+    let verify_after = guards.verify_after.as_secs_i64();
+    match reached_intent(intent, state, &guards.power_tolerance) {
         Some(true) => return Verification::Matched(intent.clone()),
         None => return Verification::Waiting,
         Some(false) if now - intent.at < verify_after && now >= intent.at => return Verification::Waiting,
@@ -48,7 +63,8 @@ pub fn verify(intent: &Intent, state: &MinerState, bindings: &[Binding], verify_
         let retried = Intent { at: now, attempts: intent.attempts + 1, ..intent.clone() };
         return Verification::FollowUp { command, controller: intent.controller.clone(), intent: retried };
     }
-    if intent.escalated {
+    // A power target has no other feature to try: retried once, then not effective.
+    if intent.escalated || command == CommandKind::SetPowerTarget {
         return Verification::NotEffective(intent.clone());
     }
     let other = command.escalation();
@@ -86,6 +102,7 @@ mod tests {
             at: 1000,
             attempts,
             escalated,
+            watts: None,
         }
     }
 
@@ -107,15 +124,18 @@ mod tests {
     #[test]
     fn a_pause_that_keeps_hashing_is_retried_then_escalated_then_given_up() {
         let hashing = state(MinerStatus::On, Some(true));
-        assert_eq!(verify(&intent("stop_mining", 1, false), &hashing, &bindings(), 180, 1100), Verification::Waiting);
+        assert_eq!(
+            verify(&intent("stop_mining", 1, false), &hashing, &bindings(), &Guards::default(), 1100),
+            Verification::Waiting
+        );
         let Verification::FollowUp { command, intent: retried, .. } =
-            verify(&intent("stop_mining", 1, false), &hashing, &bindings(), 180, 1200)
+            verify(&intent("stop_mining", 1, false), &hashing, &bindings(), &Guards::default(), 1200)
         else {
             panic!()
         };
         assert_eq!((command, retried.attempts), (CommandKind::StopMining, 2));
         let Verification::FollowUp { command, controller, intent: escalated } =
-            verify(&retried, &hashing, &bindings(), 180, 1400)
+            verify(&retried, &hashing, &bindings(), &Guards::default(), 1400)
         else {
             panic!()
         };
@@ -123,9 +143,12 @@ mod tests {
             (command, controller.as_str(), escalated.target.as_str()),
             (CommandKind::PowerOff, "plug", "unpowered")
         );
-        assert!(matches!(verify(&escalated, &hashing, &bindings(), 180, 1600), Verification::NotEffective(_)));
         assert!(matches!(
-            verify(&escalated, &state(MinerStatus::Off, Some(false)), &bindings(), 180, 1600),
+            verify(&escalated, &hashing, &bindings(), &Guards::default(), 1600),
+            Verification::NotEffective(_)
+        ));
+        assert!(matches!(
+            verify(&escalated, &state(MinerStatus::Off, Some(false)), &bindings(), &Guards::default(), 1600),
             Verification::Matched(_)
         ));
     }

@@ -66,6 +66,33 @@ pub trait PowerControl {
     fn power_off(&self, call: &Call) -> Result<(), InputError>;
 }
 
+/// What a firmware reports of its power target (SPEC §16).
+pub use crate::core::reading::PowerTarget;
+
+/// A target as the firmware took it: the watts the chosen lever stands for (a profile, a
+/// preset, a mode), and whether the write restarts the miner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    pub watts: f64,
+    /// The lever, when it is not a watt target (`profile 3250W`, `preset 3495`).
+    pub lever: Option<String>,
+    pub restarts: bool,
+}
+
+/// Read and set a power target in watts (`power_target_control`).
+pub trait PowerTargetControl {
+    fn target(&self, call: &Call) -> Result<PowerTarget, InputError>;
+    /// Sets `watts`, already within the bounds; a firmware without a watt target takes its
+    /// nearest lever at or below it.
+    fn set_target(&self, watts: f64, call: &Call) -> Result<Applied, InputError>;
+}
+
+/// The highest of `levels` (name, watts) at or below `watts`, else the lowest.
+pub fn lever_at_or_below(levels: &[(String, f64)], watts: f64) -> Option<&(String, f64)> {
+    let below = levels.iter().filter(|(_, w)| *w <= watts).max_by(|a, b| a.1.total_cmp(&b.1));
+    below.or_else(|| levels.iter().min_by(|a, b| a.1.total_cmp(&b.1)))
+}
+
 /// A configured controller: the traits of the features its type provides.
 pub trait Controller: Send + Sync {
     fn monitor(&self) -> Option<&dyn Monitor>;
@@ -73,6 +100,9 @@ pub trait Controller: Send + Sync {
         None
     }
     fn power_control(&self) -> Option<&dyn PowerControl> {
+        None
+    }
+    fn power_target(&self) -> Option<&dyn PowerTargetControl> {
         None
     }
 }

@@ -1,5 +1,6 @@
-//! The simulated miner: no network, all 16 features, state kept in the simulated world so
-//! it behaves plausibly across invocations (off → starting → on after `boot_time`).
+//! The simulated miner: no network, all 17 features, state kept in the simulated world so
+//! it behaves plausibly across invocations (off → starting → on after `boot_time`; a power
+//! target takes effect after `ramp_time`, and hashrate follows power).
 
 use serde::Deserialize;
 
@@ -22,6 +23,10 @@ pub struct SimulatedControllerConfig {
     pub hashrate: Option<f64>,
     /// Time from start to hashing; default 2m.
     pub boot_time: Option<Span>,
+    /// The lowest power target, W; default the miner's `power_min`, else half of `power`.
+    pub power_min: Option<f64>,
+    /// Time a power target takes to take effect; default 30s.
+    pub ramp_time: Option<Span>,
 }
 
 /// How long a simulated miner takes to wind down after a stop.
@@ -51,16 +56,21 @@ pub struct SimulatedMiner<'a> {
     power: f64,
     hashrate: f64,
     boot_time: i64,
+    power_min: f64,
+    ramp_time: i64,
     world: &'a SimWorld,
 }
 
 impl<'a> SimulatedMiner<'a> {
     pub fn new(id: &str, config: &SimulatedControllerConfig, miner: Option<&Miner>, world: &'a SimWorld) -> Self {
+        let power = config.power.or(miner.and_then(|m| m.power_max)).unwrap_or(3000.0);
         SimulatedMiner {
             id: id.to_string(),
-            power: config.power.or(miner.and_then(|m| m.power_max)).unwrap_or(3000.0),
+            power,
             hashrate: config.hashrate.or(miner.and_then(|m| m.hashrate_max)).unwrap_or(100.0),
             boot_time: config.boot_time.unwrap_or(Span::secs(120)).as_secs_i64(),
+            power_min: config.power_min.or(miner.and_then(|m| m.power_min)).unwrap_or(power / 2.0),
+            ramp_time: config.ramp_time.unwrap_or(Span::secs(30)).as_secs_i64(),
             world,
         }
     }
@@ -76,7 +86,16 @@ impl<'a> SimulatedMiner<'a> {
             Phase::Stopping => now + STOP_TIME,
             _ => now,
         };
-        self.world.set_device(&self.id, SimDevice { phase, since: now, settles_at, relay_on });
+        let kept = self.world.device(&self.id);
+        self.world.set_device(&self.id, SimDevice { phase, since: now, settles_at, relay_on, ..kept });
+    }
+
+    /// The power it draws when hashing: its target once ramped, else its full power.
+    fn hashing_power(&self, device: &SimDevice, now: i64) -> f64 {
+        match device.target {
+            Some(target) if now - device.target_since >= self.ramp_time => target,
+            _ => self.power,
+        }
     }
 
     /// A small deterministic wobble around 1.0, different per device and per minute.
@@ -92,7 +111,9 @@ impl<'a> SimulatedMiner<'a> {
             (true, Phase::Starting) => (MinerStatus::Starting, 150.0, 0.0),
             (true, Phase::Stopping) => (MinerStatus::Stopping, 200.0, 0.0),
             (true, Phase::On) => {
-                (MinerStatus::On, self.power * self.wobble(now, 0.02), self.hashrate * self.wobble(now + 7, 0.03))
+                let watts = self.hashing_power(&device, now);
+                let hashrate = self.hashrate * watts / self.power;
+                (MinerStatus::On, watts * self.wobble(now, 0.02), hashrate * self.wobble(now + 7, 0.03))
             }
         };
         let hashing = hashrate > 0.0;
@@ -123,6 +144,7 @@ impl<'a> SimulatedMiner<'a> {
             blocks_found: Some(0),
             max_power: Some(self.power),
             max_hashrate: Some(self.hashrate),
+            power_target: Some(self.target_of(&device)),
             device_info: Some(DeviceInfo {
                 model: Some("Simulated ASIC".into()),
                 serial_number: Some(format!("SIM-{:08X}", seed_of(&self.id) as u32)),
@@ -184,7 +206,32 @@ impl PowerControl for SimulatedMiner<'_> {
     }
 }
 
+impl SimulatedMiner<'_> {
+    fn target_of(&self, device: &SimDevice) -> crate::devices::PowerTarget {
+        crate::devices::PowerTarget {
+            watts: Some(device.target.unwrap_or(self.power)),
+            min: Some(self.power_min),
+            max: Some(self.power),
+        }
+    }
+}
+
+impl crate::devices::PowerTargetControl for SimulatedMiner<'_> {
+    fn target(&self, call: &Call) -> Result<crate::devices::PowerTarget, InputError> {
+        Ok(self.target_of(&self.device_at(call.now)))
+    }
+
+    fn set_target(&self, watts: f64, call: &Call) -> Result<crate::devices::Applied, InputError> {
+        let device = self.device_at(call.now);
+        self.world.set_device(&self.id, SimDevice { target: Some(watts), target_since: call.now, ..device });
+        Ok(crate::devices::Applied { watts, lever: None, restarts: false })
+    }
+}
+
 impl Controller for SimulatedMiner<'_> {
+    fn power_target(&self) -> Option<&dyn crate::devices::PowerTargetControl> {
+        Some(self)
+    }
     fn monitor(&self) -> Option<&dyn Monitor> {
         Some(self)
     }
@@ -208,7 +255,7 @@ mod tests {
     #[test]
     fn starts_boots_and_stops() {
         let world = SimWorld::default();
-        let config = SimulatedControllerConfig { power: Some(3000.0), hashrate: Some(100.0), boot_time: None };
+        let config = SimulatedControllerConfig { power: Some(3000.0), hashrate: Some(100.0), ..Default::default() };
         let miner = SimulatedMiner::new("s19", &config, None, &world);
         assert_eq!(miner.reading(1000).status, Some(MinerStatus::Off));
         miner.start_mining(&call(1000)).unwrap();

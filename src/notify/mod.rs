@@ -22,6 +22,8 @@ pub enum EventKind {
     Stopped,
     CommandFailed,
     NotEffective,
+    /// A power target the miner did not follow, even after a retry.
+    TargetNotEffective,
     InputUnavailable,
     AuthenticationError,
 }
@@ -33,6 +35,7 @@ impl EventKind {
             EventKind::Stopped => "miner_stopped",
             EventKind::CommandFailed => "command_failed",
             EventKind::NotEffective => "command_not_effective",
+            EventKind::TargetNotEffective => "target_not_effective",
             EventKind::InputUnavailable => "input_unavailable",
             EventKind::AuthenticationError => "authentication_error",
         }

@@ -11,10 +11,18 @@ use crate::sim::{Phase, SimBattery, SimDevice, SimWorld};
 
 pub fn load_sim(conn: &Connection) -> rusqlite::Result<SimWorld> {
     let mut devices = BTreeMap::new();
-    let mut statement = conn.prepare("SELECT id, phase, since, settles_at, relay_on FROM sim_device")?;
+    let mut statement =
+        conn.prepare("SELECT id, phase, since, settles_at, relay_on, target, target_since FROM sim_device")?;
     let rows = statement.query_map([], |r| {
         let phase = Phase::parse(&r.get::<_, String>(1)?).unwrap_or(Phase::Off);
-        let device = SimDevice { phase, since: r.get(2)?, settles_at: r.get(3)?, relay_on: r.get(4)? };
+        let device = SimDevice {
+            phase,
+            since: r.get(2)?,
+            settles_at: r.get(3)?,
+            relay_on: r.get(4)?,
+            target: r.get::<_, Option<f64>>(5)?.filter(|w| w.is_finite()),
+            target_since: r.get(6)?,
+        };
         Ok((r.get::<_, String>(0)?, device))
     })?;
     for row in rows {
@@ -33,11 +41,20 @@ pub fn load_sim(conn: &Connection) -> rusqlite::Result<SimWorld> {
 
 pub fn save_sim(conn: &Connection, world: &SimWorld) -> rusqlite::Result<()> {
     let mut device = conn.prepare_cached(
-        "INSERT INTO sim_device (id, phase, since, settles_at, relay_on) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (id) DO UPDATE SET phase = ?2, since = ?3, settles_at = ?4, relay_on = ?5",
+        "INSERT INTO sim_device (id, phase, since, settles_at, relay_on, target, target_since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (id) DO UPDATE SET phase = ?2, since = ?3, settles_at = ?4, relay_on = ?5, target = ?6, target_since = ?7",
     )?;
     for (id, state) in world.devices() {
-        device.execute(params![id, state.phase.name(), state.since, state.settles_at, state.relay_on])?;
+        let row = params![
+            id,
+            state.phase.name(),
+            state.since,
+            state.settles_at,
+            state.relay_on,
+            state.target,
+            state.target_since
+        ];
+        device.execute(row)?;
     }
     let mut battery = conn.prepare_cached(
         "INSERT INTO sim_battery (source, soc, at) VALUES (?1, ?2, ?3)
@@ -89,6 +106,8 @@ pub struct ActionRow {
     pub manual: bool,
     /// A retry or escalation of an earlier command (not a new switch).
     pub follow_up: bool,
+    /// The watts of a power target.
+    pub watts: Option<f64>,
     /// None while the command is in flight (a crash leaves it so: sent, outcome unknown).
     pub ok: Option<bool>,
     pub error: Option<String>,
@@ -97,8 +116,8 @@ pub struct ActionRow {
 /// Records a command before it is sent; returns its row id.
 pub fn insert_action(conn: &Connection, row: &ActionRow) -> rusqlite::Result<i64> {
     conn.prepare_cached(
-        "INSERT INTO action (at, unit, miner, decision, reason_kind, reason_name, action, controller, feature, manual, ok, error, follow_up)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        "INSERT INTO action (at, unit, miner, decision, reason_kind, reason_name, action, controller, feature, manual, ok, error, follow_up, watts)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         row.at,
@@ -113,12 +132,19 @@ pub fn insert_action(conn: &Connection, row: &ActionRow) -> rusqlite::Result<i64
         row.manual,
         row.ok,
         row.error,
-        row.follow_up
+        row.follow_up,
+        row.watts
     ])?;
     Ok(conn.last_insert_rowid())
 }
 
 /// Stores a sent command's outcome.
+/// The watts a firmware applied for a power target (its lever's), on the command's row.
+pub fn set_action_watts(conn: &Connection, id: i64, watts: f64) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE action SET watts = ?2 WHERE id = ?1")?.execute(params![id, watts])?;
+    Ok(())
+}
+
 pub fn finish_action(conn: &Connection, id: i64, ok: bool, error: Option<&str>) -> rusqlite::Result<()> {
     conn.prepare_cached("UPDATE action SET ok = ?2, error = ?3 WHERE id = ?1")?.execute(params![id, ok, error])?;
     Ok(())
@@ -127,7 +153,7 @@ pub fn finish_action(conn: &Connection, id: i64, ok: bool, error: Option<&str>) 
 /// The action log since `since` (unix seconds), oldest first, optionally for one miner.
 pub fn history(conn: &Connection, since: i64, miner: Option<&str>) -> rusqlite::Result<Vec<ActionRow>> {
     let mut statement = conn.prepare(
-        "SELECT at, unit, miner, decision, reason_kind, reason_name, action, controller, feature, manual, ok, error, follow_up
+        "SELECT at, unit, miner, decision, reason_kind, reason_name, action, controller, feature, manual, ok, error, follow_up, watts
          FROM action WHERE at >= ?1 AND (?2 IS NULL OR miner = ?2) ORDER BY at, id",
     )?;
     let rows = statement.query_map(params![since, miner], |r| {
@@ -145,6 +171,7 @@ pub fn history(conn: &Connection, since: i64, miner: Option<&str>) -> rusqlite::
             ok: r.get(10)?,
             error: r.get(11)?,
             follow_up: r.get(12)?,
+            watts: r.get(13)?,
         })
     })?;
     rows.collect()
@@ -364,6 +391,8 @@ pub struct Intent {
     pub at: i64,
     pub attempts: u32,
     pub escalated: bool,
+    /// The watts a power target intent should reach (the lever's, where the firmware chose one).
+    pub watts: Option<f64>,
 }
 
 /// A command kind stored by name; an unknown name is an error naming the column, not a guess.
@@ -377,7 +406,7 @@ fn command_kind(row: &rusqlite::Row, index: usize) -> rusqlite::Result<CommandKi
 
 pub fn load_intents(conn: &Connection) -> rusqlite::Result<BTreeMap<String, Intent>> {
     let mut statement =
-        conn.prepare("SELECT miner, unit, target, command, controller, at, attempts, escalated FROM intent")?;
+        conn.prepare("SELECT miner, unit, target, command, controller, at, attempts, escalated, watts FROM intent")?;
     let rows = statement.query_map([], |r| {
         let intent = Intent {
             miner: r.get(0)?,
@@ -388,6 +417,7 @@ pub fn load_intents(conn: &Connection) -> rusqlite::Result<BTreeMap<String, Inte
             at: r.get(5)?,
             attempts: r.get(6)?,
             escalated: r.get(7)?,
+            watts: r.get(8)?,
         };
         Ok((intent.miner.clone(), intent))
     })?;
@@ -396,8 +426,8 @@ pub fn load_intents(conn: &Connection) -> rusqlite::Result<BTreeMap<String, Inte
 
 pub fn save_intent(conn: &Connection, intent: &Intent) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "INSERT INTO intent (miner, unit, target, command, controller, at, attempts, escalated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-         ON CONFLICT (miner) DO UPDATE SET unit = ?2, target = ?3, command = ?4, controller = ?5, at = ?6, attempts = ?7, escalated = ?8",
+        "INSERT INTO intent (miner, unit, target, command, controller, at, attempts, escalated, watts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (miner) DO UPDATE SET unit = ?2, target = ?3, command = ?4, controller = ?5, at = ?6, attempts = ?7, escalated = ?8, watts = ?9",
     )?
     .execute(params![
         intent.miner,
@@ -407,7 +437,8 @@ pub fn save_intent(conn: &Connection, intent: &Intent) -> rusqlite::Result<()> {
         intent.controller,
         intent.at,
         intent.attempts,
-        intent.escalated
+        intent.escalated,
+        intent.watts
     ])?;
     Ok(())
 }

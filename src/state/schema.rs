@@ -106,4 +106,12 @@ pub const MIGRATIONS: &[&str] = &[
     );
     ALTER TABLE action ADD COLUMN follow_up INTEGER NOT NULL DEFAULT 0;
     ",
+    // 4: power targets (SPEC §16): the watts of a target intent and of its history row, and
+    //    the simulated miners' targets.
+    "
+    ALTER TABLE intent ADD COLUMN watts REAL;
+    ALTER TABLE action ADD COLUMN watts REAL;
+    ALTER TABLE sim_device ADD COLUMN target REAL;
+    ALTER TABLE sim_device ADD COLUMN target_since INTEGER NOT NULL DEFAULT 0;
+    ",
 ];
