@@ -30,6 +30,7 @@ pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<i32, Failure> {
                         "controller": row.controller,
                         "feature": row.feature,
                         "manual": row.manual,
+                        "watts": row.watts,
                         "ok": row.ok,
                         "error": row.error,
                     })
@@ -53,7 +54,10 @@ pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<i32, Failure> {
                     clock.format(row.at),
                     row.unit.as_deref().unwrap_or("-"),
                     row.miner,
-                    row.action,
+                    match row.watts {
+                        Some(watts) => format!("{} {watts} W", row.action),
+                        None => row.action.clone(),
+                    },
                     row.controller.as_deref().unwrap_or("-"),
                     result,
                     if row.manual { " [manual]" } else { "" },

@@ -258,6 +258,8 @@ fn read_target(
             merged.power_target = Some(target);
             state.sources.insert("power_target".into(), binding.controller.clone());
         }
+        // A firmware without power targets is not a failed input.
+        Err(error) if error.kind == crate::transport::ErrorKind::NotConfigured => {}
         Err(error) => state.failures.push((binding.controller.clone(), error)),
     }
 }

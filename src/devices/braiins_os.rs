@@ -37,7 +37,7 @@ pub struct BraiinsOsConfig(pub WebMinerConfig);
 impl ComponentSettings for BraiinsOsConfig {
     fn features(&self) -> Vec<FeatureType> {
         use FeatureType::*;
-        features_with(&[MiningControl, PowerMonitoring, MaxPowerDetection])
+        features_with(&[MiningControl, PowerMonitoring, MaxPowerDetection, PowerTargetControl])
     }
 }
 
@@ -240,8 +240,64 @@ impl MiningControl for BraiinsOs {
     }
 }
 
+/// What a REST-less (GraphQL-era) build answers instead of a power target.
+fn rest_only(error: Rest) -> InputError {
+    match error {
+        Rest::Absent => InputError::not_configured(
+            "this Braiins OS build has no REST power target (older GraphQL builds are not supported)",
+        ),
+        Rest::Failed(error) => error,
+    }
+}
+
+impl crate::devices::PowerTargetControl for BraiinsOs {
+    /// `configuration/constraints` for the bounds, `performance/tuner-state` for the target
+    /// the tuner holds now (it may differ from the configured one while DPS scales).
+    fn target(&self, call: &Call) -> Result<crate::devices::PowerTarget, InputError> {
+        let token = self.login(call).map_err(rest_only)?;
+        // A build without constraints gives no bounds, not a failure.
+        let constraints = self.get(&token, "configuration/constraints", call).ok();
+        let bound = |which: &str| at(constraints.as_ref()?, &["tuner_constraints", "power_target", which, "watt"]);
+        let tuner = self.get(&token, "performance/tuner-state", call).ok();
+        let live =
+            tuner.as_ref().and_then(|t| at(t, &["mode_state", "powertargetmodestate", "current_target", "watt"]));
+        let configured = || {
+            let miner = self.get(&token, "configuration/miner", call).ok()?;
+            at(&miner, &["tuner", "power_target", "watt"])
+        };
+        Ok(crate::devices::PowerTarget { watts: live.or_else(configured), min: bound("min"), max: bound("max") })
+    }
+
+    /// `PUT /api/v1/performance/power-target {"watt": N}`: live, no restart.
+    fn set_target(&self, watts: f64, call: &Call) -> Result<crate::devices::Applied, InputError> {
+        let token = self.login(call).map_err(rest_only)?;
+        let watt = watts.round() as i64;
+        let request = Request::new("PUT", &format!("{}/performance/power-target", self.api))
+            .header("Authorization", token)
+            .json_body(&serde_json::json!({ "watt": watt }));
+        let budget = Self::budget(call).map_err(rest_only)?;
+        let response = send(&request, budget).map_err(|e| InputError::from(e).context("Braiins OS power-target"))?;
+        match response.status {
+            200..=299 => {
+                let echoed = response.json().ok().and_then(|v| v.get("watt").and_then(Value::as_f64));
+                Ok(crate::devices::Applied { watts: echoed.unwrap_or(watt as f64), lever: None, restarts: false })
+            }
+            401 | 403 => Err(InputError::auth("Braiins OS refused the token (check username and password)")),
+            status => {
+                let reason = String::from_utf8_lossy(&response.body).trim().chars().take(300).collect::<String>();
+                Err(InputError::refused(format!(
+                    "Braiins OS refused the power target {watt} W (HTTP {status}): {reason}"
+                )))
+            }
+        }
+    }
+}
+
 impl Controller for BraiinsOs {
     fn monitor(&self) -> Option<&dyn Monitor> {
+        Some(self)
+    }
+    fn power_target(&self) -> Option<&dyn crate::devices::PowerTargetControl> {
         Some(self)
     }
     fn mining_control(&self) -> Option<&dyn MiningControl> {

@@ -26,6 +26,8 @@ pub struct HomeAssistantControllerConfig {
     pub inlet_temperature: Option<String>,
     pub outlet_temperature: Option<String>,
     pub external_fan: Option<String>,
+    /// A `number` entity holding the power target (hass-miner's "Power Limit").
+    pub power_limit: Option<String>,
 }
 
 pub const TYPE: Typed<HomeAssistantControllerConfig> = Typed::new(TypeInfo::new(
@@ -46,6 +48,7 @@ impl ComponentSettings for HomeAssistantControllerConfig {
             (self.inlet_temperature.is_some(), &[InletTemperatureMonitoring]),
             (self.outlet_temperature.is_some(), &[OutletTemperatureMonitoring]),
             (self.external_fan.is_some(), &[FanSpeedExternalMonitoring, ExternalFanControl]),
+            (self.power_limit.is_some(), &[PowerTargetControl]),
         ])
     }
 
@@ -148,7 +151,41 @@ impl PowerControl for HomeAssistantController {
     }
 }
 
+impl crate::devices::PowerTargetControl for HomeAssistantController {
+    fn target(&self, call: &Call) -> Result<crate::devices::PowerTarget, InputError> {
+        let entity =
+            self.roles.power_limit.as_deref().ok_or_else(|| InputError::not_configured("no power_limit entity"))?;
+        let state = self.client.state(entity, call)?;
+        let attribute = |key: &str| state.attributes.get(key).and_then(crate::transport::extract::as_number);
+        Ok(crate::devices::PowerTarget {
+            watts: state.value.as_deref().and_then(|v| v.parse().ok()),
+            min: attribute("min"),
+            max: attribute("max"),
+        })
+    }
+
+    /// The value on the entity's `step` from its `min`, rounded down (at or below the request).
+    fn set_target(&self, watts: f64, call: &Call) -> Result<crate::devices::Applied, InputError> {
+        let entity =
+            self.roles.power_limit.as_deref().ok_or_else(|| InputError::not_configured("no power_limit entity"))?;
+        let state = self.client.state(entity, call)?;
+        let attribute = |key: &str| state.attributes.get(key).and_then(crate::transport::extract::as_number);
+        let value = match (attribute("step").filter(|s| *s > 0.0), attribute("min")) {
+            (Some(step), min) => {
+                let base = min.unwrap_or(0.0);
+                base + ((watts - base) / step).floor().max(0.0) * step
+            }
+            (None, _) => watts,
+        };
+        self.client.set_number(entity, value, call)?;
+        Ok(crate::devices::Applied { watts: value, lever: None, restarts: false })
+    }
+}
+
 impl Controller for HomeAssistantController {
+    fn power_target(&self) -> Option<&dyn crate::devices::PowerTargetControl> {
+        self.roles.power_limit.as_ref().map(|_| self as &dyn crate::devices::PowerTargetControl)
+    }
     fn monitor(&self) -> Option<&dyn Monitor> {
         Some(self)
     }

@@ -53,6 +53,14 @@ pub struct HttpControllerConfig {
     pub stop: Option<HttpRole>,
     pub power_on: Option<HttpRole>,
     pub power_off: Option<HttpRole>,
+    /// Reads the power target, W.
+    pub power_limit: Option<HttpRole>,
+    /// Sets it: `{watts}` in the url or the body stands for the target.
+    pub set_power_limit: Option<HttpRole>,
+    /// The lowest target the device takes, W.
+    pub power_limit_min: Option<f64>,
+    /// The highest, W.
+    pub power_limit_max: Option<f64>,
 }
 
 impl HttpControllerConfig {
@@ -67,6 +75,8 @@ impl HttpControllerConfig {
             ("stop", &self.stop),
             ("power_on", &self.power_on),
             ("power_off", &self.power_off),
+            ("power_limit", &self.power_limit),
+            ("set_power_limit", &self.set_power_limit),
         ];
         all.into_iter().filter_map(|(name, role)| role.as_ref().map(|r| (name, r))).collect()
     }
@@ -89,6 +99,7 @@ impl ComponentSettings for HttpControllerConfig {
             (self.inlet_temperature.is_some(), &[InletTemperatureMonitoring]),
             (self.start.is_some() && self.stop.is_some(), &[MiningControl]),
             (self.power_on.is_some() && self.power_off.is_some(), &[PowerControl]),
+            (self.set_power_limit.is_some(), &[PowerTargetControl]),
         ])
     }
 
@@ -235,7 +246,30 @@ impl PowerControl for HttpController {
     }
 }
 
+impl crate::devices::PowerTargetControl for HttpController {
+    fn target(&self, call: &Call) -> Result<crate::devices::PowerTarget, InputError> {
+        let watts = self.number(&self.config.power_limit, &mut BTreeMap::new(), call)?;
+        Ok(crate::devices::PowerTarget { watts, min: self.config.power_limit_min, max: self.config.power_limit_max })
+    }
+
+    fn set_target(&self, watts: f64, call: &Call) -> Result<crate::devices::Applied, InputError> {
+        let role = self.config.set_power_limit.as_ref();
+        let role = role.ok_or_else(|| InputError::not_configured("no `set_power_limit` request configured"))?;
+        let text = format!("{}", watts.round());
+        let filled = HttpRole {
+            url: role.url.replace("{watts}", &text),
+            body: role.body.as_ref().map(|b| b.replace("{watts}", &text)),
+            ..role.clone()
+        };
+        command(self, &Some(filled), "set_power_limit", call)?;
+        Ok(crate::devices::Applied { watts: watts.round(), lever: None, restarts: false })
+    }
+}
+
 impl Controller for HttpController {
+    fn power_target(&self) -> Option<&dyn crate::devices::PowerTargetControl> {
+        self.config.set_power_limit.as_ref().map(|_| self as &dyn crate::devices::PowerTargetControl)
+    }
     fn monitor(&self) -> Option<&dyn Monitor> {
         Some(self)
     }

@@ -26,6 +26,8 @@ pub struct EntityState {
     pub unit: Option<String>,
     /// Unix seconds of `last_updated`.
     pub updated_at: Option<i64>,
+    /// Every attribute (a `number` entity's `min`, `max`, `step`…).
+    pub attributes: Value,
 }
 
 /// What a numeric state measures, for unit scaling.
@@ -79,7 +81,8 @@ impl Client {
             .and_then(Value::as_str)
             .and_then(|t| t.parse::<jiff::Timestamp>().ok())
             .map(|t| t.as_second());
-        Ok(EntityState { value, unit, updated_at })
+        let attributes = body.get("attributes").cloned().unwrap_or(Value::Null);
+        Ok(EntityState { value, unit, updated_at, attributes })
     }
 
     /// A numeric state in base units; `Ok(None)` when the sensor is unavailable.
@@ -114,8 +117,19 @@ impl Client {
             )));
         }
         let service = if on { "turn_on" } else { "turn_off" };
+        self.call_service(domain, service, &json!({"entity_id": entity}), call)
+    }
+
+    /// `POST /api/services/number/set_value` (a `number` entity, e.g. hass-miner's Power Limit).
+    pub fn set_number(&self, entity: &str, value: f64, call: &Call) -> Result<(), InputError> {
+        self.call_service("number", "set_value", &json!({"entity_id": entity, "value": value}), call)
+    }
+
+    /// `POST /api/services/<domain>/<service>` with `body`.
+    pub fn call_service(&self, domain: &str, service: &str, body: &Value, call: &Call) -> Result<(), InputError> {
+        let entity = body.get("entity_id").and_then(Value::as_str).unwrap_or_default();
         let url = format!("{}/api/services/{domain}/{service}", self.base);
-        let request = self.request(Request::new("POST", &url).json_body(&json!({"entity_id": entity})));
+        let request = self.request(Request::new("POST", &url).json_body(body));
         let response = send(&request, self.budget(call)?).map_err(|e| InputError::from(e).context("Home Assistant"))?;
         match response.status {
             200..=299 => Ok(()),

@@ -11,6 +11,7 @@ mod misbehaving_devices;
 mod onboarding;
 mod operations;
 mod pools;
+mod power_targets;
 mod properties;
 mod rule_behaviours;
 mod rule_semantics;

@@ -23,6 +23,8 @@ pub enum HaMode {
 struct Entity {
     state: String,
     unit: Option<String>,
+    /// More attributes (a `number` entity's `min`, `max`, `step`).
+    extra: serde_json::Value,
 }
 
 pub struct FakeHomeAssistant {
@@ -48,7 +50,14 @@ impl FakeHomeAssistant {
         self.states
             .lock()
             .unwrap()
-            .insert(entity.into(), Entity { state: state.into(), unit: unit.map(str::to_string) });
+            .insert(entity.into(), Entity { state: state.into(), unit: unit.map(str::to_string), extra: json!({}) });
+    }
+
+    /// A `number` entity with its bounds and step, as hass-miner's Power Limit has.
+    pub fn set_number(&self, entity: &str, value: f64, min: f64, max: f64, step: f64) {
+        let extra = json!({"min": min, "max": max, "step": step, "mode": "box"});
+        let state = Entity { state: value.to_string(), unit: Some("W".into()), extra };
+        self.states.lock().unwrap().insert(entity.into(), state);
     }
 
     pub fn state(&self, entity: &str) -> Option<String> {
@@ -100,6 +109,11 @@ fn home_assistant(request: &Recorded, states: &Mutex<BTreeMap<String, Entity>>, 
                 if let Some(unit) = &e.unit {
                     attributes["unit_of_measurement"] = json!(unit);
                 }
+                if let Some(extra) = e.extra.as_object() {
+                    for (key, value) in extra {
+                        attributes[key] = value.clone();
+                    }
+                }
                 Answer::Json(
                     200,
                     json!({"entity_id": entity, "state": e.state, "attributes": attributes,
@@ -112,6 +126,12 @@ fn home_assistant(request: &Recorded, states: &Mutex<BTreeMap<String, Entity>>, 
     if let Some(service) = request.url.strip_prefix("/api/services/") {
         let body: serde_json::Value = serde_json::from_str(&request.body).unwrap_or_default();
         let entity = body["entity_id"].as_str().unwrap_or_default().to_string();
+        if service == "number/set_value" {
+            if let Some(e) = states.lock().unwrap().get_mut(&entity) {
+                e.state = body["value"].to_string();
+            }
+            return Answer::Json(200, json!([{"entity_id": entity, "state": body["value"]}]));
+        }
         let on = service.ends_with("/turn_on");
         if let Some(e) = states.lock().unwrap().get_mut(&entity) {
             e.state = if on { "on" } else { "off" }.into();

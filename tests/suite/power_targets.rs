@@ -1,0 +1,192 @@
+//! Power targets (SPEC §16) per controller type against fakes of their protocols: the exact
+//! requests sent for a target, the bounds read, the clamp, the lever at or below the request,
+//! verification across invocations with `--now`, and nothing sent under `--dry-run`.
+
+use serde_json::{Value, json};
+
+use crate::support::braiins_os::FakeBraiinsOs;
+use crate::support::cgminer::FakeCgminer;
+use crate::support::home_assistant::{FakeHomeAssistant, TOKEN};
+use crate::support::http::{Answer, FakeHttp, json as json_answer, status};
+use crate::support::{Sandbox, miner};
+
+const T0: i64 = 1_782_036_000; // 2026-06-21T10:00:00Z
+
+fn at(offset: i64) -> String {
+    jiff::Timestamp::from_second(T0 + offset).unwrap().to_string()
+}
+
+/// One miner `rig` driven by `controllers` (YAML list items), `c` first; `extra` adds
+/// top-level sections (services, notifiers).
+fn sandbox(controllers: &str, bound: &str, extra: &str, notifiers: &str) -> Sandbox {
+    let sandbox = Sandbox::new();
+    sandbox.write("policy.yaml", "name: manual only\nstart_rules: []\nstop_rules: []\n");
+    sandbox.config(&format!(
+        "version: 1\nstate: state.db\nsettings: {{timeout: 2s}}\n{extra}energy_sources:\n  - {{id: roof, type: solar, monitor: {{type: simulated}}}}\ncontrollers:\n{controllers}miners:\n  - {{id: rig, power_max: 3250, hashrate_max: 100, controllers: [{bound}]}}\nunits:\n  - {{id: home, energy_source: roof, miners: [rig], policy: policy.yaml{notifiers}}}\n"
+    ));
+    sandbox
+}
+
+fn context(sandbox: &Sandbox, now: &str) -> Value {
+    let run = sandbox.run(&["context", "--miner", "rig", "--now", now]);
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr))
+}
+
+#[test]
+fn a_simulated_miner_ramps_to_its_target_and_the_target_is_verified_across_invocations() {
+    let sandbox = sandbox("  - {id: c, type: simulated, power: 3250, power_min: 1300, ramp_time: 30s}\n", "c", "", "");
+    assert_eq!(sandbox.run(&["miner", "start", "rig", "--now", &at(0)]).code, 0);
+    let (_, report) = sandbox.cycle(&at(300), &[]);
+    assert_eq!(miner(&report, "rig")["status"], "on");
+    let ctx = context(&sandbox, &at(310));
+    assert_eq!(ctx["miner_state"]["power_target"], 3250.0);
+    assert_eq!(ctx["miner_state"]["power_target_bounds"], json!({"min": 1300.0, "max": 3250.0}));
+    assert_eq!(ctx["miner"]["power_min"], 1300.0);
+    // Set 2000 W: recorded as a manual set_power_target with its watts, and an intent.
+    let set = sandbox.run(&["miner", "power", "rig", "2000", "--now", &at(320)]);
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    assert!(set.stdout.contains("power target 2000 W via c: ok"), "{}", set.stdout);
+    let history = sandbox.run(&["history", "--output", "json", "--now", &at(330)]);
+    let rows: Value = serde_json::from_str(&history.stdout).unwrap();
+    let last = rows.as_array().unwrap().last().unwrap();
+    assert_eq!(
+        (last["action"].as_str(), last["watts"].as_f64(), last["manual"].as_bool()),
+        (Some("set_power_target"), Some(2000.0), Some(true)),
+        "{last}"
+    );
+    // Before verify_after nothing is re-sent; after it, the measured power (±2 % around 2000 W)
+    // is within the tolerance and the intent closes: no retry, exit 0.
+    let (run, report) = sandbox.cycle(&at(400), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(miner(&report, "rig")["action"].is_null());
+    let (run, report) = sandbox.cycle(&at(560), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let power = miner(&report, "rig")["power"].as_f64().unwrap();
+    assert!((power - 2000.0).abs() < 60.0, "{power}");
+    assert!(miner(&report, "rig")["action"].is_null(), "verified: no retry");
+    assert_eq!(context(&sandbox, &at(570))["miner_state"]["power_target"], 2000.0);
+    // Outside the bounds: clamped, and said so.
+    let clamped = sandbox.run(&["miner", "power", "rig", "9000", "--now", &at(600)]);
+    assert!(clamped.stdout.contains("clamped to 3250 W") && clamped.code == 0, "{}", clamped.stdout);
+    // --dry-run says what it would send and changes nothing.
+    let dry = sandbox.run(&["miner", "power", "rig", "1500", "--dry-run", "--now", &at(700)]);
+    assert!(dry.stdout.contains("would set a power target of 1500 W"), "{}", dry.stdout);
+    assert_eq!(context(&sandbox, &at(710))["miner_state"]["power_target"], 3250.0);
+}
+
+/// An HTTP device whose power never follows: the target is re-sent once after
+/// `verify_after`, then reported not effective (report, exit 1, history, notification).
+#[test]
+fn a_target_the_miner_ignores_is_retried_once_then_reported_not_effective() {
+    let device = FakeHttp::start(|request| match (request.method.as_str(), request.url.as_str()) {
+        ("GET", "/api/status") => json_answer(json!({"state": "mining", "watts": 3000, "limit": 3000})),
+        ("POST", url) if url.starts_with("/api/limit") => Answer::Text(204, String::new(), vec![]),
+        _ => status(404),
+    });
+    let hook = FakeHttp::start(|_| json_answer(json!({"ok": true})));
+    let url = device.url();
+    let controllers = format!(
+        "  - {{id: c, type: http, status: {{url: \"{url}/api/status\", jsonpath: \"$.state\", on_value: mining}}, power: {{url: \"{url}/api/status\", jsonpath: \"$.watts\"}}, power_limit: {{url: \"{url}/api/status\", jsonpath: \"$.limit\"}}, set_power_limit: {{url: \"{url}/api/limit?w={{watts}}\", method: POST, body: \"{{\\\"watts\\\": {{watts}}}}\"}}, power_limit_min: 1000, power_limit_max: 3300}}\n"
+    );
+    let notifiers = format!("notifiers:\n  - {{id: phone, type: webhook, url: \"{}\"}}\n", hook.url());
+    let sandbox = sandbox(&controllers, "c", &notifiers, ", notifiers: [phone]");
+    let set = sandbox.run(&["miner", "power", "rig", "2000", "--now", &at(0)]);
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    let posts = || device.log().into_iter().filter(|r| r.method == "POST").collect::<Vec<_>>();
+    assert_eq!(posts().len(), 1);
+    assert_eq!(posts()[0].url, "/api/limit?w=2000", "the exact request");
+    assert_eq!(posts()[0].body, "{\"watts\": 2000}");
+    // A dry run after verify_after sends nothing, not even the retry.
+    let (dry, _) = sandbox.cycle(&at(200), &["--dry-run"]);
+    assert!(dry.code <= 1);
+    assert_eq!(posts().len(), 1, "--dry-run writes nothing");
+    // After verify_after: 3000 W measured against 2000 W: re-sent once.
+    let (run, report) = sandbox.cycle(&at(200), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(miner(&report, "rig")["action"]["kind"], "set_power_target");
+    assert_eq!(miner(&report, "rig")["reason"]["name"], "retry: not effective");
+    assert_eq!(posts().len(), 2);
+    assert_eq!(posts()[1].url, "/api/limit?w=2000");
+    // Still 3000 W after the retry: given up, and said so everywhere.
+    let (run, report) = sandbox.cycle(&at(400), &[]);
+    assert_eq!(run.code, 1, "a target not effective fails the cycle: {}", run.stdout);
+    let errors = report["errors"].to_string();
+    assert!(errors.contains("power target 2000 W not effective (measured 3000 W)"), "{errors}");
+    assert_eq!(posts().len(), 2, "no third send");
+    let history = sandbox.run(&["history", "--output", "json", "--now", &at(500)]);
+    let rows: Value = serde_json::from_str(&history.stdout).unwrap();
+    assert!(
+        rows.as_array().unwrap().iter().any(|r| r["error"] == "target not effective" && r["watts"] == 2000.0),
+        "{rows}"
+    );
+    let events: Vec<Value> = hook.log().iter().map(|r| serde_json::from_str(&r.body).unwrap()).collect();
+    assert!(events.iter().any(|e| e["event"] == "target_not_effective"), "{events:?}");
+    let (run, _) = sandbox.cycle(&at(600), &[]);
+    assert_eq!(run.code, 0, "the intent is closed: the next cycle is clean");
+}
+
+#[test]
+fn home_assistant_sets_the_power_limit_number_on_its_step() {
+    let ha = FakeHomeAssistant::start();
+    ha.set("switch.miner", "on", None);
+    ha.set_number("number.s19_power_limit", 3000.0, 1000.0, 3500.0, 100.0);
+    let services = format!("services:\n  - {{id: ha, type: home_assistant, url: \"{}\", token: {TOKEN}}}\n", ha.url());
+    let sandbox = sandbox(
+        "  - {id: c, type: home_assistant, service: ha, switch: switch.miner, power_limit: number.s19_power_limit}\n",
+        "c",
+        &services,
+        "",
+    );
+    let ctx = context(&sandbox, &at(0));
+    assert_eq!(ctx["miner_state"]["power_target"], 3000.0);
+    assert_eq!(ctx["miner_state"]["power_target_bounds"], json!({"min": 1000.0, "max": 3500.0}));
+    // 2345 W is not on the 100 W step: the value at or below it, 2300 W.
+    let set = sandbox.run(&["miner", "power", "rig", "2345", "--now", &at(10)]);
+    assert!(set.stdout.contains("the nearest lever: 2300 W"), "{}", set.stdout);
+    let call = ha.http.log().into_iter().find(|r| r.url == "/api/services/number/set_value").expect("set_value");
+    assert_eq!(
+        serde_json::from_str::<Value>(&call.body).unwrap(),
+        json!({"entity_id": "number.s19_power_limit", "value": 2300.0})
+    );
+    let clamped = sandbox.run(&["miner", "power", "rig", "4000", "--now", &at(20)]);
+    assert!(clamped.stdout.contains("clamped to 3500 W"), "{}", clamped.stdout);
+    assert_eq!(ha.state("number.s19_power_limit").as_deref(), Some("3500.0"));
+    let before = ha.http.log().len();
+    assert_eq!(sandbox.run(&["miner", "power", "rig", "2000", "--dry-run", "--now", &at(30)]).code, 0);
+    assert!(ha.http.log()[before..].iter().all(|r| r.method == "GET"), "--dry-run writes nothing");
+}
+
+#[test]
+fn braiins_os_puts_an_integer_watt_target_within_its_constraints() {
+    let bos = FakeBraiinsOs::start(1300.0, 3200.0, 3200.0);
+    let cgminer = FakeCgminer::start(&[]);
+    let sandbox = sandbox(
+        &format!(
+            "  - {{id: c, type: braiins_os, host: 127.0.0.1, port: {}, web_url: \"{}\", password: pw}}\n",
+            cgminer.port,
+            bos.http.url()
+        ),
+        "c",
+        "",
+        "",
+    );
+    let ctx = context(&sandbox, &at(0));
+    assert_eq!(ctx["miner_state"]["power_target"], 3200.0);
+    assert_eq!(ctx["miner_state"]["power_target_bounds"], json!({"min": 1300.0, "max": 3200.0}));
+    let set = sandbox.run(&["miner", "power", "rig", "2500.4", "--now", &at(10)]);
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    let put = bos.http.log().into_iter().find(|r| r.method == "PUT").expect("a PUT");
+    assert_eq!((put.url.as_str(), put.header("Authorization")), ("/api/v1/performance/power-target", Some("tok-123")));
+    assert_eq!(serde_json::from_str::<Value>(&put.body).unwrap(), json!({"watt": 2500}));
+    assert_eq!(bos.target(), 2500.0);
+    let clamped = sandbox.run(&["miner", "power", "rig", "1000", "--now", &at(20)]);
+    assert!(clamped.stdout.contains("clamped to 1300 W"), "{}", clamped.stdout);
+    assert_eq!(bos.target(), 1300.0);
+    // After verify_after the measured power (the fake follows) matches: no retry.
+    let (run, report) = sandbox.cycle(&at(300), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(miner(&report, "rig")["action"].is_null(), "{}", miner(&report, "rig"));
+    let puts = bos.http.log().into_iter().filter(|r| r.method == "PUT").count();
+    assert_eq!(sandbox.run(&["miner", "power", "rig", "2000", "--dry-run", "--now", &at(400)]).code, 0);
+    assert_eq!(bos.http.log().into_iter().filter(|r| r.method == "PUT").count(), puts, "--dry-run writes nothing");
+}
