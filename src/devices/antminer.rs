@@ -48,26 +48,63 @@ pub const TYPE: Typed<AntminerConfig> = Typed::new(
 
 /// Keys of the `antminer` type.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct AntminerConfig(pub WebMinerConfig);
+#[serde(deny_unknown_fields)]
+pub struct AntminerConfig {
+    /// The miner's address (name or IP).
+    pub host: String,
+    /// The CGMiner API port.
+    #[serde(default = "default_port")]
+    pub port: u16,
+    /// Default `http://<host>`.
+    pub web_url: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    /// What the miner draws in low-power mode, W: the two modes become two power targets
+    /// (normal stands for the miner's `power_max`).
+    pub low_power_watts: Option<f64>,
+}
+
+impl AntminerConfig {
+    fn web(&self) -> WebMinerConfig {
+        WebMinerConfig {
+            host: self.host.clone(),
+            port: self.port,
+            web_url: self.web_url.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+        }
+    }
+}
 
 impl ComponentSettings for AntminerConfig {
     fn features(&self) -> Vec<FeatureType> {
-        features_with(&[FeatureType::MiningControl, FeatureType::MaxHashrateDetection])
+        use FeatureType::*;
+        let mut features = features_with(&[MiningControl, MaxHashrateDetection]);
+        if self.low_power_watts.is_some() {
+            features.push(PowerTargetControl);
+        }
+        features
     }
 }
 
 impl ControllerSettings for AntminerConfig {
-    fn build<'a>(&'a self, _: &Build<'a>) -> Option<Box<dyn Controller + 'a>> {
-        Some(Box::new(Antminer::new(&self.0)))
+    fn build<'a>(&'a self, build: &Build<'a>) -> Option<Box<dyn Controller + 'a>> {
+        let mut antminer = Antminer::new(&self.web());
+        antminer.modes = self.low_power_watts.map(|low| (low, build.owner().and_then(|m| m.power_max)));
+        Some(Box::new(antminer))
     }
 }
+
+/// `miner-mode` 3: low power, as asic-rs and pyasic write it.
+const LOW_POWER: &str = "3";
 
 pub struct Antminer {
     client: Client,
     web_url: String,
     username: String,
     password: String,
+    /// (low-power watts, normal watts) when the modes stand for power targets.
+    modes: Option<(f64, Option<f64>)>,
 }
 
 impl Antminer {
@@ -77,7 +114,16 @@ impl Antminer {
             web_url: config.web_url(),
             username: config.username.clone().unwrap_or_else(|| "root".into()),
             password: config.password.as_ref().map_or_else(|| "root".into(), |p| p.expose().to_string()),
+            modes: None,
         }
+    }
+
+    /// The two modes as levers: (mode, watts).
+    fn levels(&self) -> Vec<(String, f64)> {
+        let Some((low, normal)) = self.modes else { return Vec::new() };
+        let mut levels = vec![(LOW_POWER.to_string(), low)];
+        levels.extend(normal.map(|watts| (NORMAL.to_string(), watts)));
+        levels
     }
 
     fn cgi(&self, name: &str, body: Option<&Value>, call: &Call) -> Result<Value, InputError> {
@@ -113,15 +159,42 @@ impl Antminer {
     }
 }
 
-/// The work mode from `get_miner_conf` (`"1"` or `1` is sleep), if it says.
+/// The work mode from `get_miner_conf` (`"1"`, or `1`), if it says.
+fn mode(conf: &Value) -> Option<String> {
+    let mode = conf.get("miner-mode").or_else(|| conf.get("bitmain-work-mode"))?;
+    match mode {
+        Value::String(s) => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Whether the work mode is sleep.
 fn sleeping(conf: &Value) -> Option<bool> {
-    let mode = conf.get("bitmain-work-mode").or_else(|| conf.get("miner-mode"))?;
-    let text = match mode {
-        Value::String(s) => s.trim().to_string(),
-        Value::Number(n) => n.to_string(),
-        _ => return None,
-    };
-    Some(text == SLEEP)
+    mode(conf).map(|m| m == SLEEP)
+}
+
+impl crate::devices::PowerTargetControl for Antminer {
+    /// Normal or low power, as the watts each stands for.
+    fn target(&self, call: &Call) -> Result<crate::devices::PowerTarget, InputError> {
+        let levels = self.levels();
+        let current = mode(&self.cgi("get_miner_conf", None, call)?);
+        let watts = levels.iter().find(|(m, _)| Some(m) == current.as_ref()).map(|(_, w)| *w);
+        let min = levels.iter().map(|(_, w)| *w).reduce(f64::min);
+        let max = levels.iter().map(|(_, w)| *w).reduce(f64::max);
+        Ok(crate::devices::PowerTarget { watts, min, max })
+    }
+
+    /// Low power below the normal watts, normal at or above them.
+    fn set_target(&self, watts: f64, call: &Call) -> Result<crate::devices::Applied, InputError> {
+        let levels = self.levels();
+        let (mode, applied) = crate::devices::lever_at_or_below(&levels, watts)
+            .cloned()
+            .ok_or_else(|| InputError::not_configured("no low_power_watts: the modes stand for no power target"))?;
+        self.set_mode(&mode, call)?;
+        let name = if mode == LOW_POWER { "low-power mode" } else { "normal mode" };
+        Ok(crate::devices::Applied { watts: applied, lever: Some(name.into()), restarts: false })
+    }
 }
 
 impl Monitor for Antminer {
@@ -146,6 +219,9 @@ impl MiningControl for Antminer {
 impl Controller for Antminer {
     fn monitor(&self) -> Option<&dyn Monitor> {
         Some(self)
+    }
+    fn power_target(&self) -> Option<&dyn crate::devices::PowerTargetControl> {
+        self.modes.map(|_| self as &dyn crate::devices::PowerTargetControl)
     }
     fn mining_control(&self) -> Option<&dyn MiningControl> {
         Some(self)

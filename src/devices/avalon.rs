@@ -30,29 +30,55 @@ pub const TYPE: Typed<AvalonConfig> = Typed::new(
 
 /// Keys of the `avalon` type.
 #[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct AvalonConfig(pub CgminerConfig);
+#[serde(deny_unknown_fields)]
+pub struct AvalonConfig {
+    /// The miner's address (name or IP).
+    pub host: String,
+    /// The CGMiner API port.
+    #[serde(default = "crate::devices::cgminer::default_port")]
+    pub port: u16,
+    /// The watts of each work level (`{0: 800, 1: 1200, 2: 1600}`): the levels become power
+    /// targets, set with `ascset 0,worklevel,set,<level>`.
+    #[serde(default)]
+    pub levels: BTreeMap<u8, f64>,
+}
 
 impl ComponentSettings for AvalonConfig {
     fn features(&self) -> Vec<FeatureType> {
         use FeatureType::*;
-        features_with(&[MiningControl, PowerMonitoring, MaxPowerDetection])
+        let mut features = features_with(&[MiningControl, PowerMonitoring, MaxPowerDetection]);
+        if !self.levels.is_empty() {
+            features.push(PowerTargetControl);
+        }
+        features
     }
 }
 
 impl ControllerSettings for AvalonConfig {
     fn build<'a>(&'a self, _: &Build<'a>) -> Option<Box<dyn Controller + 'a>> {
-        Some(Box::new(Avalon::new(&self.0)))
+        let cgminer = CgminerConfig { host: self.host.clone(), port: self.port };
+        let mut avalon = Avalon::new(&cgminer);
+        avalon.levels = self.levels.iter().map(|(level, watts)| (level.to_string(), *watts)).collect();
+        Some(Box::new(avalon))
     }
 }
 
 pub struct Avalon {
     client: Client,
+    /// (work level, watts) when levels stand for power targets.
+    levels: Vec<(String, f64)>,
 }
 
 impl Avalon {
     pub fn new(config: &CgminerConfig) -> Avalon {
-        Avalon { client: Client::new(&config.host, config.port) }
+        Avalon { client: Client::new(&config.host, config.port), levels: Vec::new() }
+    }
+
+    /// `ascset 0,worklevel,set,<level>`: answered `S`, "ASC 0 set OK".
+    fn set_level(&self, level: &str, call: &Call) -> Result<(), InputError> {
+        let reply = self.client.command("ascset", Some(&format!("0,worklevel,set,{level}")), call)?;
+        crate::transport::cgminer::reply::check_status(&reply)
+            .map_err(|e| InputError::refused(format!("worklevel: {e}")))
     }
 
     fn ascset(&self, action: &str, call: &Call) -> Result<(), InputError> {
@@ -171,6 +197,27 @@ impl Monitor for Avalon {
     }
 }
 
+impl crate::devices::PowerTargetControl for Avalon {
+    /// The configured watts of the `WORKLEVEL` the miner reports.
+    fn target(&self, call: &Call) -> Result<crate::devices::PowerTarget, InputError> {
+        let stats = self.client.command("stats", None, call)?;
+        let level = number(&mm_fields(&stats), "WORKLEVEL").map(|l| (l as u32).to_string());
+        let watts = self.levels.iter().find(|(l, _)| Some(l) == level.as_ref()).map(|(_, w)| *w);
+        let min = self.levels.iter().map(|(_, w)| *w).reduce(f64::min);
+        let max = self.levels.iter().map(|(_, w)| *w).reduce(f64::max);
+        Ok(crate::devices::PowerTarget { watts, min, max })
+    }
+
+    /// The highest level whose watts are at or below the request.
+    fn set_target(&self, watts: f64, call: &Call) -> Result<crate::devices::Applied, InputError> {
+        let (level, applied) = crate::devices::lever_at_or_below(&self.levels, watts)
+            .cloned()
+            .ok_or_else(|| InputError::not_configured("no `levels`: the work levels stand for no power target"))?;
+        self.set_level(&level, call)?;
+        Ok(crate::devices::Applied { watts: applied, lever: Some(format!("work level {level}")), restarts: false })
+    }
+}
+
 impl MiningControl for Avalon {
     fn start_mining(&self, call: &Call) -> Result<(), InputError> {
         self.ascset("softon", call)
@@ -184,6 +231,9 @@ impl MiningControl for Avalon {
 impl Controller for Avalon {
     fn monitor(&self) -> Option<&dyn Monitor> {
         Some(self)
+    }
+    fn power_target(&self) -> Option<&dyn crate::devices::PowerTargetControl> {
+        (!self.levels.is_empty()).then_some(self as &dyn crate::devices::PowerTargetControl)
     }
     fn mining_control(&self) -> Option<&dyn MiningControl> {
         Some(self)

@@ -53,6 +53,7 @@ impl ComponentSettings for EpicConfig {
             OperationalMonitoring,
             DeviceInfoDetection,
             MiningControl,
+            PowerTargetControl,
         ]
     }
 }
@@ -77,8 +78,13 @@ impl Epic {
     }
 
     fn miner(&self, param: &str, call: &Call) -> Result<(), InputError> {
+        self.post("miner", json!(param), call)
+    }
+
+    /// A POST with the password in the body, answered `{"result": bool, "error": …}`.
+    fn post(&self, path: &str, param: Value, call: &Call) -> Result<(), InputError> {
         let body = json!({ "param": param, "password": self.password });
-        let request = Request::new("POST", &format!("{}/miner", self.base)).json_body(&body);
+        let request = Request::new("POST", &format!("{}/{path}", self.base)).json_body(&body);
         let reply = fetch_json(&request, call.budget().ok_or_else(InputError::deadline)?)?;
         match (reply.get("result").and_then(Value::as_bool), reply.get("error")) {
             (Some(true), _) => Ok(()),
@@ -86,7 +92,7 @@ impl Epic {
                 Err(InputError::auth("ePIC refused the password (BadPassword)"))
             }
             (_, error) => Err(InputError::refused(format!(
-                "ePIC refused `{param}`: {}",
+                "ePIC refused `{path}`: {}",
                 error.map_or_else(|| "no reason given".to_string(), |e| e.to_string())
             ))),
         }
@@ -164,6 +170,45 @@ impl Monitor for Epic {
     }
 }
 
+impl Epic {
+    /// The perpetual-tune algorithm that targets watts, and its bounds, from `/capabilities`.
+    fn power_algorithm(&self, call: &Call) -> Result<(String, Option<f64>, Option<f64>), InputError> {
+        let capabilities = fetch_json(
+            &Request::get(&format!("{}/capabilities", self.base)),
+            call.budget().ok_or_else(InputError::deadline)?,
+        )?;
+        let algorithms = capabilities.get("PerpetualTune").and_then(Value::as_array).cloned().unwrap_or_default();
+        let power = algorithms
+            .iter()
+            .find(|a| field_text(a, "algorithm").is_some_and(|name| name.to_ascii_lowercase().contains("power")));
+        let power =
+            power.ok_or_else(|| InputError::not_configured("this ePIC build has no power perpetual-tune algorithm"))?;
+        let name = field_text(power, "algorithm").unwrap_or_else(|| "Power".into());
+        Ok((name, field(power, "min"), field(power, "max")))
+    }
+}
+
+impl crate::devices::PowerTargetControl for Epic {
+    fn target(&self, call: &Call) -> Result<crate::devices::PowerTarget, InputError> {
+        let (algorithm, min, max) = self.power_algorithm(call)?;
+        let summary = fetch_json(
+            &Request::get(&format!("{}/summary", self.base)),
+            call.budget().ok_or_else(InputError::deadline)?,
+        )?;
+        let watts =
+            summary.pointer(&format!("/PerpetualTune/Algorithm/{algorithm}/Target")).and_then(|t| number(Some(t)));
+        Ok(crate::devices::PowerTarget { watts, min, max })
+    }
+
+    /// `POST /perpetualtune/algo` with the power algorithm and the target.
+    fn set_target(&self, watts: f64, call: &Call) -> Result<crate::devices::Applied, InputError> {
+        let (algorithm, _, _) = self.power_algorithm(call)?;
+        let target = watts.round();
+        self.post("perpetualtune/algo", json!({"algo": algorithm, "target": target}), call)?;
+        Ok(crate::devices::Applied { watts: target, lever: None, restarts: false })
+    }
+}
+
 impl MiningControl for Epic {
     fn start_mining(&self, call: &Call) -> Result<(), InputError> {
         self.miner("Autostart", call)
@@ -176,6 +221,9 @@ impl MiningControl for Epic {
 
 impl Controller for Epic {
     fn monitor(&self) -> Option<&dyn Monitor> {
+        Some(self)
+    }
+    fn power_target(&self) -> Option<&dyn crate::devices::PowerTargetControl> {
         Some(self)
     }
     fn mining_control(&self) -> Option<&dyn MiningControl> {

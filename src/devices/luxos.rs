@@ -14,7 +14,7 @@ use crate::devices::cgminer::{default_port, features_with, hashing_status, read_
 use crate::devices::{Build, Controller, ControllerSettings, MiningControl, Monitor};
 use crate::transport::cgminer::Client;
 use crate::transport::cgminer::reply::{field, field_text, first, section};
-use crate::transport::{Call, InputError};
+use crate::transport::{Call, ErrorKind, InputError};
 
 pub const TYPE: Typed<LuxosConfig> = Typed::new(
     TypeInfo::new(
@@ -28,7 +28,7 @@ pub const TYPE: Typed<LuxosConfig> = Typed::new(
 impl ComponentSettings for LuxosConfig {
     fn features(&self) -> Vec<FeatureType> {
         use FeatureType::*;
-        features_with(&[MiningControl, PowerMonitoring, MaxHashrateDetection])
+        features_with(&[MiningControl, PowerMonitoring, MaxHashrateDetection, PowerTargetControl])
     }
 }
 
@@ -106,6 +106,64 @@ impl Monitor for Luxos {
     }
 }
 
+/// LuxOS's profiles (name, watts), the current one, and whether ATM runs.
+struct Profiles {
+    levels: Vec<(String, f64)>,
+    current: Option<String>,
+    atm: bool,
+}
+
+impl Luxos {
+    /// Every profile with its watts, and the current one's name with whether ATM runs.
+    fn profiles(&self, call: &Call) -> Result<Profiles, InputError> {
+        // A build that refuses `profiles` has no power targets (not a failed input).
+        let profiles = self.client.command("profiles", None, call).map_err(|e| match e.kind {
+            ErrorKind::Refused => InputError::not_configured(format!("LuxOS has no profiles: {}", e.message)),
+            _ => e,
+        })?;
+        let levels: Vec<(String, f64)> = section(&profiles, "PROFILES")
+            .iter()
+            .filter_map(|p| Some((field_text(p, "Profile Name")?, field(p, "Watts").filter(|w| *w > 0.0)?)))
+            .collect();
+        let config = self.client.command("config", None, call)?;
+        let config = first(&config, "CONFIG");
+        let current = config.and_then(|c| field_text(c, "Profile"));
+        let atm = config.and_then(|c| field_text(c, "IsAtmEnabled")).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        Ok(Profiles { levels, current, atm })
+    }
+}
+
+impl crate::devices::PowerTargetControl for Luxos {
+    /// The watts of the profile in `config`, bounded by the profile list.
+    fn target(&self, call: &Call) -> Result<crate::devices::PowerTarget, InputError> {
+        let Profiles { levels, current, .. } = self.profiles(call)?;
+        let watts = levels.iter().find(|(name, _)| Some(name) == current.as_ref()).map(|(_, w)| *w);
+        let min = levels.iter().map(|(_, w)| *w).reduce(f64::min);
+        let max = levels.iter().map(|(_, w)| *w).reduce(f64::max);
+        Ok(crate::devices::PowerTarget { watts, min, max })
+    }
+
+    /// `profileset <session>,<profile>` with the highest profile at or below the request.
+    /// LuxOS refuses profile changes while ATM runs: ATM is paused around the change and
+    /// re-enabled even when the change fails.
+    fn set_target(&self, watts: f64, call: &Call) -> Result<crate::devices::Applied, InputError> {
+        let Profiles { levels, atm, .. } = self.profiles(call)?;
+        let (profile, applied) = crate::devices::lever_at_or_below(&levels, watts)
+            .cloned()
+            .ok_or_else(|| InputError::refused("LuxOS lists no profile with watts"))?;
+        let session = self.session(call)?;
+        if atm {
+            self.client.command("atmset", Some(&format!("{session},enabled=false")), call)?;
+        }
+        let set = self.client.command("profileset", Some(&format!("{session},{profile}")), call);
+        if atm {
+            self.client.command("atmset", Some(&format!("{session},enabled=true")), call)?;
+        }
+        set?;
+        Ok(crate::devices::Applied { watts: applied, lever: Some(format!("profile {profile}")), restarts: false })
+    }
+}
+
 impl MiningControl for Luxos {
     fn start_mining(&self, call: &Call) -> Result<(), InputError> {
         self.curtail("wakeup", call)
@@ -118,6 +176,9 @@ impl MiningControl for Luxos {
 
 impl Controller for Luxos {
     fn monitor(&self) -> Option<&dyn Monitor> {
+        Some(self)
+    }
+    fn power_target(&self) -> Option<&dyn crate::devices::PowerTargetControl> {
         Some(self)
     }
     fn mining_control(&self) -> Option<&dyn MiningControl> {

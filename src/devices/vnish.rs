@@ -49,6 +49,7 @@ impl ComponentSettings for VnishConfig {
             OperationalMonitoring,
             DeviceInfoDetection,
             MiningControl,
+            PowerTargetControl,
         ]
     }
 }
@@ -78,6 +79,29 @@ impl Vnish {
         let reply = fetch_json(&request, call.budget().ok_or_else(InputError::deadline)?)?;
         let token = reply.get("token").and_then(Value::as_str).filter(|t| !t.is_empty());
         token.map(str::to_string).ok_or_else(|| InputError::invalid("VNish `unlock` returned no token"))
+    }
+
+    fn authorized_get(&self, token: &str, path: &str, call: &Call) -> Result<Value, InputError> {
+        let request = Request::get(&format!("{}/{path}", self.api)).header("Authorization", format!("Bearer {token}"));
+        fetch_json(&request, call.budget().ok_or_else(InputError::deadline)?)
+    }
+
+    /// Tuned presets with the watts each stands for; untuned ones are never chosen (VNish
+    /// ignores them silently, or starts a tuning run).
+    fn presets(&self, token: &str, call: &Call) -> Result<Vec<(String, f64)>, InputError> {
+        let reply = self.authorized_get(token, "autotune/presets", call)?;
+        let list = reply.as_array().or_else(|| reply.get("presets").and_then(Value::as_array));
+        let list = list.ok_or_else(|| InputError::invalid("VNish autotune/presets: not a list"))?;
+        Ok(list
+            .iter()
+            .filter(|p| p.get("status").and_then(Value::as_str).is_none_or(|s| s.eq_ignore_ascii_case("tuned")))
+            .filter_map(|p| {
+                let name = field_text(p, "name")?;
+                let pretty = field_text(p, "pretty").unwrap_or_default();
+                let watts = name.parse::<f64>().ok().or_else(|| pretty.split_whitespace().next()?.parse().ok())?;
+                Some((name, watts))
+            })
+            .collect())
     }
 
     fn mining(&self, action: &str, call: &Call) -> Result<(), InputError> {
@@ -161,6 +185,47 @@ impl Monitor for Vnish {
     }
 }
 
+impl crate::devices::PowerTargetControl for Vnish {
+    fn target(&self, call: &Call) -> Result<crate::devices::PowerTarget, InputError> {
+        let token = self.unlock(call)?;
+        let presets = self.presets(&token, call)?;
+        let settings = self.authorized_get(&token, "settings", call)?;
+        let current =
+            settings.pointer("/miner/overclock/preset").and_then(|p| field_text(&serde_json::json!({"p": p}), "p"));
+        let watts = presets.iter().find(|(name, _)| Some(name) == current.as_ref()).map(|(_, w)| *w);
+        let min = presets.iter().map(|(_, w)| *w).reduce(f64::min);
+        let max = presets.iter().map(|(_, w)| *w).reduce(f64::max);
+        Ok(crate::devices::PowerTarget { watts, min, max })
+    }
+
+    /// The highest tuned preset at or below the request, written into the current overclock
+    /// settings, then read back: VNish answers the same whether it applied it or not.
+    fn set_target(&self, watts: f64, call: &Call) -> Result<crate::devices::Applied, InputError> {
+        let token = self.unlock(call)?;
+        let presets = self.presets(&token, call)?;
+        let (name, applied) = crate::devices::lever_at_or_below(&presets, watts)
+            .cloned()
+            .ok_or_else(|| InputError::refused("VNish has no tuned preset"))?;
+        let settings = self.authorized_get(&token, "settings", call)?;
+        let mut overclock = settings.pointer("/miner/overclock").cloned().unwrap_or_else(|| serde_json::json!({}));
+        overclock["preset"] = Value::String(name.clone());
+        let body = serde_json::json!({"miner": {"overclock": overclock}});
+        let request = Request::new("POST", &format!("{}/settings", self.api))
+            .header("Authorization", format!("Bearer {token}"))
+            .json_body(&body);
+        fetch_json(&request, call.budget().ok_or_else(InputError::deadline)?)?;
+        let check = self.authorized_get(&token, "settings", call)?;
+        let now = check.pointer("/miner/overclock/preset").and_then(|p| field_text(&serde_json::json!({"p": p}), "p"));
+        if now.as_deref() != Some(name.as_str()) {
+            return Err(InputError::refused(format!(
+                "VNish did not apply preset `{name}` (it reads `{}`)",
+                now.unwrap_or_default()
+            )));
+        }
+        Ok(crate::devices::Applied { watts: applied, lever: Some(format!("preset {name}")), restarts: false })
+    }
+}
+
 impl MiningControl for Vnish {
     fn start_mining(&self, call: &Call) -> Result<(), InputError> {
         self.mining("start", call)
@@ -173,6 +238,9 @@ impl MiningControl for Vnish {
 
 impl Controller for Vnish {
     fn monitor(&self) -> Option<&dyn Monitor> {
+        Some(self)
+    }
+    fn power_target(&self) -> Option<&dyn crate::devices::PowerTargetControl> {
         Some(self)
     }
     fn mining_control(&self) -> Option<&dyn MiningControl> {

@@ -128,12 +128,26 @@ impl FakeCgminer {
 
     /// Requests that change the miner (anything but the read-only commands).
     pub fn writes(&self) -> Vec<Received> {
-        const READS: [&str; 10] =
-            ["summary", "devs", "stats", "version", "pools", "devdetails", "config", "power", "fans", "status"];
-        self.log()
-            .into_iter()
-            .filter(|r| !r.command.split('+').all(|c| READS.contains(&c) || c == "temps" || c == "session"))
-            .collect()
+        const READS: [&str; 17] = [
+            "summary",
+            "devs",
+            "stats",
+            "version",
+            "pools",
+            "devdetails",
+            "config",
+            "power",
+            "fans",
+            "status",
+            "temps",
+            "session",
+            "profiles",
+            "psu",
+            "fan",
+            "temperature",
+            "mode",
+        ];
+        self.log().into_iter().filter(|r| !r.command.split('+').all(|c| READS.contains(&c))).collect()
     }
 }
 
