@@ -128,7 +128,11 @@ impl Luxos {
         let config = self.client.command("config", None, call)?;
         let config = first(&config, "CONFIG");
         let current = config.and_then(|c| field_text(c, "Profile"));
-        let atm = config.and_then(|c| field_text(c, "IsAtmEnabled")).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let atm = match config.and_then(|c| c.get("IsAtmEnabled")) {
+            Some(serde_json::Value::Bool(on)) => *on,
+            Some(serde_json::Value::String(text)) => text.eq_ignore_ascii_case("true"),
+            _ => false,
+        };
         Ok(Profiles { levels, current, atm })
     }
 }

@@ -79,26 +79,7 @@ fn antminer_falls_back_to_single_commands_and_switches_work_mode_with_digest_aut
         ("version", replies::cgminer_version("Antminer S19j Pro")),
     ]);
     fake.set_multi(false);
-    let conf = std::sync::Arc::new(std::sync::Mutex::new(replies::antminer_conf("0")));
-    let web_conf = conf.clone();
-    let web = FakeHttp::start(move |request| {
-        let Some(auth) = request.header("Authorization") else {
-            return Answer::Text(
-                401,
-                String::new(),
-                vec![(
-                    "WWW-Authenticate".into(),
-                    r#"Digest realm="antMiner Configuration", nonce="abc123", qop="auth""#.into(),
-                )],
-            );
-        };
-        assert!(auth.starts_with("Digest username=\"root\""), "{auth}");
-        if request.url.ends_with("set_miner_conf.cgi") {
-            *web_conf.lock().unwrap() = serde_json::from_str(&request.body).unwrap();
-            return json_answer(json!({"stats": "success", "code": "M000", "msg": "OK!"}));
-        }
-        json_answer(web_conf.lock().unwrap().clone())
-    });
+    let web = crate::support::antminer::FakeAntminerWeb::start("0");
     let sandbox = sandbox_with(
         &format!(
             "  - {{id: stock, type: antminer, host: 127.0.0.1, port: {}, web_url: \"{}\", password: root}}",
@@ -122,7 +103,7 @@ fn antminer_falls_back_to_single_commands_and_switches_work_mode_with_digest_aut
     let stop = sandbox.run(&["miner", "stop", "rig", "--now", "2026-06-21T12:00:00+02:00"]);
     assert_eq!(stop.code, 0, "{}", stop.stderr);
     let posted =
-        web.log().into_iter().rfind(|r| r.url.ends_with("set_miner_conf.cgi")).expect("a set_miner_conf request");
+        web.http.log().into_iter().rfind(|r| r.url.ends_with("set_miner_conf.cgi")).expect("a set_miner_conf request");
     let body: Value = serde_json::from_str(&posted.body).unwrap();
     assert_eq!(body["bitmain-work-mode"], "1");
     assert_eq!(body["miner-mode"], 1);

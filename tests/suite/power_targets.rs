@@ -190,3 +190,154 @@ fn braiins_os_puts_an_integer_watt_target_within_its_constraints() {
     assert_eq!(sandbox.run(&["miner", "power", "rig", "2000", "--dry-run", "--now", &at(400)]).code, 0);
     assert_eq!(bos.http.log().into_iter().filter(|r| r.method == "PUT").count(), puts, "--dry-run writes nothing");
 }
+
+#[test]
+fn stock_antminer_modes_are_two_power_targets() {
+    let fake = FakeCgminer::start(&[
+        ("summary", crate::support::replies::antminer_summary(100_500.0)),
+        ("stats", crate::support::replies::antminer_stats()),
+    ]);
+    let web = crate::support::antminer::FakeAntminerWeb::start("0");
+    let sandbox = sandbox(
+        &format!(
+            "  - {{id: c, type: antminer, host: 127.0.0.1, port: {}, web_url: \"{}\", password: root, low_power_watts: 2300}}\n",
+            fake.port,
+            web.url()
+        ),
+        "c",
+        "",
+        "",
+    );
+    let ctx = context(&sandbox, &at(0));
+    assert_eq!(ctx["miner_state"]["power_target"], 3250.0, "normal mode stands for power_max");
+    assert_eq!(ctx["miner_state"]["power_target_bounds"], json!({"min": 2300.0, "max": 3250.0}));
+    let set = sandbox.run(&["miner", "power", "rig", "3000", "--now", &at(10)]);
+    assert!(set.stdout.contains("the nearest lever: 2300 W"), "3000 W is below normal: low power. {}", set.stdout);
+    assert_eq!((web.conf()["miner-mode"].clone(), web.conf()["bitmain-work-mode"].clone()), (json!(3), json!("3")));
+    assert_eq!(sandbox.run(&["miner", "power", "rig", "3250", "--now", &at(20)]).code, 0);
+    assert_eq!(web.conf()["miner-mode"], 0);
+    let posts = web.http.log().iter().filter(|r| r.method == "POST").count();
+    assert_eq!(sandbox.run(&["miner", "power", "rig", "2300", "--dry-run", "--now", &at(30)]).code, 0);
+    assert_eq!(web.http.log().iter().filter(|r| r.method == "POST").count(), posts, "--dry-run writes nothing");
+}
+
+#[test]
+fn avalon_work_levels_stand_for_configured_watts() {
+    let stats = |level: u32| {
+        let mm = format!(
+            "Ver[Q-1] SYSTEMSTATU[Work: In Work, Hash Board: 1] TMax[70] GHSspd[88000] WORKMODE[1] WORKLEVEL[{level}]"
+        );
+        crate::support::cgminer::reply("STATS", json!([{"STATS": 0, "ID": "AVA100", "MM ID0:Summary": mm}]))
+    };
+    let fake = FakeCgminer::start(&[
+        ("summary", crate::support::replies::avalon_summary(88_000_000.0)),
+        ("stats", stats(2)),
+        ("ascset", crate::support::cgminer::ok("ASC 0 set OK")),
+    ]);
+    let sandbox = sandbox(
+        &format!(
+            "  - {{id: c, type: avalon, host: 127.0.0.1, port: {}, levels: {{0: 800, 1: 1200, 2: 1600}}}}\n",
+            fake.port
+        ),
+        "c",
+        "",
+        "",
+    );
+    let ctx = context(&sandbox, &at(0));
+    assert_eq!(ctx["miner_state"]["power_target"], 1600.0);
+    assert_eq!(ctx["miner_state"]["power_target_bounds"], json!({"min": 800.0, "max": 1600.0}));
+    let set = sandbox.run(&["miner", "power", "rig", "1400", "--now", &at(10)]);
+    assert!(set.stdout.contains("the nearest lever: 1200 W"), "{}", set.stdout);
+    let write = fake.writes().into_iter().find(|w| w.command == "ascset").expect("an ascset");
+    assert_eq!(write.parameter.as_deref(), Some("0,worklevel,set,1"));
+    let writes = fake.writes().len();
+    assert_eq!(sandbox.run(&["miner", "power", "rig", "800", "--dry-run", "--now", &at(20)]).code, 0);
+    assert_eq!(fake.writes().len(), writes, "--dry-run writes nothing");
+}
+
+#[test]
+fn vnish_chooses_the_highest_tuned_preset_at_or_below_and_reads_it_back() {
+    let fake = crate::support::vnish::FakeVnish::start();
+    let sandbox = sandbox(
+        &format!(
+            "  - {{id: c, type: vnish, url: \"{}\", password: {}}}\n",
+            fake.http.url(),
+            crate::support::vnish::PASSWORD
+        ),
+        "c",
+        "",
+        "",
+    );
+    let ctx = context(&sandbox, &at(0));
+    assert_eq!(ctx["miner_state"]["power_target"], 3250.0);
+    assert_eq!(
+        ctx["miner_state"]["power_target_bounds"],
+        json!({"min": 2400.0, "max": 3250.0}),
+        "untuned presets left out"
+    );
+    // 2900 W: 2800 is untuned, so 2400 is the highest tuned preset at or below.
+    let set = sandbox.run(&["miner", "power", "rig", "2900", "--now", &at(10)]);
+    assert!(set.stdout.contains("the nearest lever: 2400 W"), "{}", set.stdout);
+    assert_eq!(fake.preset(), "2400");
+    let posted = fake.http.log().into_iter().rfind(|r| r.method == "POST" && r.url == "/api/v1/settings").unwrap();
+    let body: Value = serde_json::from_str(&posted.body).unwrap();
+    assert_eq!(body["miner"]["overclock"]["preset"], "2400");
+    assert_eq!(body["miner"]["overclock"]["globals"]["freq"], 585, "the rest of the overclock settings are kept");
+    let posts = fake.http.log().iter().filter(|r| r.method == "POST" && r.url == "/api/v1/settings").count();
+    assert_eq!(sandbox.run(&["miner", "power", "rig", "3000", "--dry-run", "--now", &at(20)]).code, 0);
+    let after = fake.http.log().iter().filter(|r| r.method == "POST" && r.url == "/api/v1/settings").count();
+    assert_eq!(after, posts, "--dry-run writes nothing");
+}
+
+#[test]
+fn epic_sets_its_power_perpetual_tune_target_with_the_password() {
+    let fake = crate::support::epic::FakeEpic::start();
+    let sandbox = sandbox(
+        &format!(
+            "  - {{id: c, type: epic, host: 127.0.0.1, port: {}, password: {}}}\n",
+            fake.http.port,
+            crate::support::epic::PASSWORD
+        ),
+        "c",
+        "",
+        "",
+    );
+    let ctx = context(&sandbox, &at(0));
+    assert_eq!(ctx["miner_state"]["power_target_bounds"], json!({"min": 1500.0, "max": 3000.0}));
+    let clamped = sandbox.run(&["miner", "power", "rig", "3400", "--now", &at(10)]);
+    assert!(clamped.stdout.contains("clamped to 3000 W"), "{}", clamped.stdout);
+    let posted = fake.http.log().into_iter().find(|r| r.url == "/perpetualtune/algo").expect("a POST");
+    let body: Value = serde_json::from_str(&posted.body).unwrap();
+    assert_eq!(body, json!({"param": {"algo": "Power", "target": 3000.0}, "password": crate::support::epic::PASSWORD}));
+    assert!(!clamped.stdout.contains(crate::support::epic::PASSWORD));
+}
+
+#[test]
+fn luxos_chooses_a_profile_at_or_below_and_pauses_atm_around_it() {
+    let fake = FakeCgminer::start(&[
+        ("summary", crate::support::replies::luxos_summary(130_000.0)),
+        ("power", crate::support::replies::luxos_power(3010.0)),
+        ("config", crate::support::luxos::luxos_config_profile("300MHz", true)),
+        ("profiles", crate::support::luxos::luxos_profiles()),
+        ("session", crate::support::replies::luxos_session("sid-9")),
+        ("atmset", crate::support::cgminer::ok("ATM set")),
+        ("profileset", crate::support::cgminer::ok("Profile Set")),
+    ]);
+    let sandbox = sandbox(&format!("  - {{id: c, type: luxos, host: 127.0.0.1, port: {}}}\n", fake.port), "c", "", "");
+    let ctx = context(&sandbox, &at(0));
+    assert_eq!(ctx["miner_state"]["power_target"], 3010.0);
+    assert_eq!(ctx["miner_state"]["power_target_bounds"], json!({"min": 2250.0, "max": 3350.0}));
+    let set = sandbox.run(&["miner", "power", "rig", "2900", "--now", &at(10)]);
+    assert!(set.stdout.contains("the nearest lever: 2650 W"), "{}", set.stdout);
+    let writes: Vec<(String, Option<String>)> = fake.writes().into_iter().map(|w| (w.command, w.parameter)).collect();
+    assert_eq!(
+        writes,
+        [
+            ("atmset".to_string(), Some("sid-9,enabled=false".to_string())),
+            ("profileset".to_string(), Some("sid-9,275MHz".to_string())),
+            ("atmset".to_string(), Some("sid-9,enabled=true".to_string())),
+        ]
+    );
+    assert_eq!(sandbox.run(&["miner", "power", "rig", "2250", "--dry-run", "--now", &at(20)]).code, 0);
+    assert_eq!(fake.writes().len(), 3, "--dry-run writes nothing");
+}

@@ -33,3 +33,40 @@ pub fn antminer_conf(mode: &str) -> serde_json::Value {
            "bitmain-fan-ctrl": false, "bitmain-fan-pwm": "100", "miner-mode": mode.parse::<i64>().unwrap_or(0),
            "bitmain-work-mode": mode, "freq-level": "100"})
 }
+
+/// The stock web CGI behind HTTP digest authentication: `get_miner_conf.cgi` answers the
+/// configuration, `set_miner_conf.cgi` replaces it. Every request is recorded.
+pub struct FakeAntminerWeb {
+    pub http: crate::support::http::FakeHttp,
+    conf: std::sync::Arc<std::sync::Mutex<serde_json::Value>>,
+}
+
+impl FakeAntminerWeb {
+    pub fn start(mode: &str) -> FakeAntminerWeb {
+        use crate::support::http::{Answer, FakeHttp, json as answer};
+        let conf = std::sync::Arc::new(std::sync::Mutex::new(antminer_conf(mode)));
+        let web_conf = conf.clone();
+        let http = FakeHttp::start(move |request| {
+            let Some(auth) = request.header("Authorization") else {
+                let challenge = r#"Digest realm="antMiner Configuration", nonce="abc123", qop="auth""#;
+                return Answer::Text(401, String::new(), vec![("WWW-Authenticate".into(), challenge.into())]);
+            };
+            assert!(auth.starts_with("Digest username=\"root\""), "{auth}");
+            if request.url.ends_with("set_miner_conf.cgi") {
+                *web_conf.lock().unwrap() = serde_json::from_str(&request.body).unwrap();
+                return answer(json!({"stats": "success", "code": "M000", "msg": "OK!"}));
+            }
+            answer(web_conf.lock().unwrap().clone())
+        });
+        FakeAntminerWeb { http, conf }
+    }
+
+    pub fn url(&self) -> String {
+        self.http.url()
+    }
+
+    /// The configuration now.
+    pub fn conf(&self) -> serde_json::Value {
+        self.conf.lock().unwrap().clone()
+    }
+}

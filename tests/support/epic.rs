@@ -24,6 +24,16 @@ impl FakeEpic {
                 {"Index": 0, "Data": [64, 71, 69, 0], "Total": 4},
                 {"Index": 1, "Data": [66, 70, 72, 68], "Total": 4},
                 {"Index": 2, "Data": [65, 69, 70, 67], "Total": 4}])),
+            ("GET", "/capabilities") => json_answer(json!({"Model": "Antminer S19 XP", "PerpetualTune": [
+                {"algorithm": "VoltageOptimizer", "name": "Voltage", "min": 60, "max": 300},
+                {"algorithm": "Power", "name": "Power Target", "min": 1500, "max": 3000, "description": "watts"}]})),
+            ("POST", "/perpetualtune/algo") => {
+                let body: Value = serde_json::from_str(&request.body).unwrap_or_default();
+                if body["password"] != PASSWORD {
+                    return json_answer(json!({"result": false, "error": "BadPassword"}));
+                }
+                json_answer(json!({"result": true, "error": null}))
+            }
             ("POST", "/miner") => {
                 let body: Value = serde_json::from_str(&request.body).unwrap_or_default();
                 if body["password"] != PASSWORD {

@@ -34,3 +34,25 @@ pub fn luxos_config(curtail: &str) -> String {
 pub fn luxos_session(id: &str) -> String {
     reply("SESSION", json!([{"SessionID": id}]))
 }
+
+/// `profiles`: LuxOS's profiles with the watts each draws.
+pub fn luxos_profiles() -> String {
+    let profile = |name: &str, watts: f64| json!({"Profile Name": name, "Watts": watts, "Hashrate": watts / 23.0, "IsTuned": true});
+    reply(
+        "PROFILES",
+        json!([
+            profile("250MHz", 2250.0),
+            profile("275MHz", 2650.0),
+            profile("300MHz", 3010.0),
+            profile("325MHz", 3350.0)
+        ]),
+    )
+}
+
+/// `config` with a profile and ATM on or off.
+pub fn luxos_config_profile(profile: &str, atm: bool) -> String {
+    reply(
+        "CONFIG",
+        json!([{"Model": "Antminer S19 XP", "CurtailMode": "None", "Profile": profile, "IsAtmEnabled": atm, "IsTuning": false}]),
+    )
+}

@@ -13,6 +13,7 @@ const TOKEN: &str = "vnish-token-1";
 
 pub struct FakeVnish {
     pub http: FakeHttp,
+    preset: Arc<std::sync::Mutex<String>>,
 }
 
 impl FakeVnish {
@@ -28,6 +29,8 @@ impl FakeVnish {
     pub fn start_at(ip: &str, port: u16) -> Option<FakeVnish> {
         let mining = Arc::new(AtomicBool::new(true));
         let state = mining.clone();
+        let preset = Arc::new(std::sync::Mutex::new("3250".to_string()));
+        let chosen = preset.clone();
         let http = FakeHttp::start_at(ip, port, move |request| {
             let bearer = request.header("Authorization") == Some(&format!("Bearer {TOKEN}"));
             match (request.method.as_str(), request.url.as_str()) {
@@ -36,6 +39,23 @@ impl FakeVnish {
                     if body["pw"] == PASSWORD { json_answer(json!({"token": TOKEN})) } else { status(403) }
                 }
                 ("GET", "/api/v1/summary") => json_answer(summary(state.load(Ordering::SeqCst))),
+                (_, "/api/v1/autotune/presets" | "/api/v1/settings") if !bearer => status(401),
+                ("GET", "/api/v1/autotune/presets") => json_answer(json!([
+                    {"name": "2400", "pretty": "2400 watt ~ 82 TH", "status": "tuned"},
+                    {"name": "2800", "pretty": "2800 watt ~ 93 TH", "status": "untuned"},
+                    {"name": "3000", "pretty": "3000 watt ~ 98 TH", "status": "tuned"},
+                    {"name": "3250", "pretty": "3250 watt ~ 104 TH", "status": "tuned"}])),
+                ("GET", "/api/v1/settings") => {
+                    json_answer(json!({"miner": {"overclock": {"preset": *chosen.lock().unwrap(),
+                    "globals": {"volt": 1360, "freq": 585}, "preset_switcher": {"enabled": false}}}}))
+                }
+                ("POST", "/api/v1/settings") => {
+                    let body: Value = serde_json::from_str(&request.body).unwrap_or_default();
+                    if let Some(name) = body.pointer("/miner/overclock/preset").and_then(Value::as_str) {
+                        *chosen.lock().unwrap() = name.to_string();
+                    }
+                    json_answer(json!({"restart_required": false, "reboot_required": false}))
+                }
                 ("POST", "/api/v1/mining/stop" | "/api/v1/mining/start") if !bearer => status(401),
                 ("POST", "/api/v1/mining/stop") => {
                     state.store(false, Ordering::SeqCst);
@@ -48,7 +68,14 @@ impl FakeVnish {
                 _ => status(404),
             }
         })?;
-        Some(FakeVnish { http })
+        Some(FakeVnish { http, preset })
+    }
+}
+
+impl FakeVnish {
+    /// The preset the settings hold now.
+    pub fn preset(&self) -> String {
+        self.preset.lock().unwrap().clone()
     }
 }
 
