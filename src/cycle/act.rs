@@ -10,7 +10,7 @@ pub use crate::core::command::CommandKind;
 use crate::core::feature::FeatureType;
 use crate::core::status::MinerStatus;
 use crate::cycle::outcome::{ActionOutcome, Reason};
-use crate::devices::Controllers;
+use crate::devices::{Applied, Controllers};
 use crate::rules::model::Decision;
 use crate::sim::SimWorld;
 use crate::state::{ActionRow, Store, finish_action, insert_action, save_sim};
@@ -62,7 +62,7 @@ pub fn plan(
 }
 
 /// Sends one command through its controller; a power target answers the watts applied.
-pub fn send(command: &Command, controllers: &Controllers, call: &Call) -> Result<Option<f64>, String> {
+pub fn send(command: &Command, controllers: &Controllers, call: &Call) -> Result<Option<Applied>, String> {
     let built = controllers
         .get(&command.controller)
         .ok_or_else(|| format!("controller `{}` is not available in this build", command.controller))?;
@@ -80,7 +80,7 @@ pub fn send(command: &Command, controllers: &Controllers, call: &Call) -> Result
             let watts = command.watts.ok_or("a power target without watts")?;
             let applied =
                 controller.power_target().ok_or_else(missing)?.set_target(watts, call).map_err(|e| e.to_string())?;
-            Ok(Some(applied.watts))
+            Ok(Some(applied))
         }
     };
     result.map_err(|e| e.to_string())
@@ -110,7 +110,7 @@ pub fn execute(
         for (id, result) in ids.iter().zip(&results) {
             finish_action(conn, *id, result.is_ok(), result.as_ref().err().map(String::as_str))?;
             if let Ok(Some(applied)) = result {
-                crate::state::set_action_watts(conn, *id, *applied)?;
+                crate::state::set_action_watts(conn, *id, applied.watts, applied.restarts)?;
             }
         }
         if world.changed() { save_sim(conn, world) } else { Ok(()) }
@@ -123,7 +123,8 @@ pub fn execute(
             controller: Some(command.controller.clone()),
             feature: Some(command.kind.feature().name().to_string()),
             ok: result.is_ok(),
-            watts: result.as_ref().ok().copied().flatten().or(command.watts),
+            watts: result.as_ref().ok().and_then(|a| a.as_ref().map(|a| a.watts)).or(command.watts),
+            restarts: result.as_ref().ok().and_then(|a| a.as_ref().map(|a| a.restarts)).unwrap_or(false),
             error: result.err(),
         })
         .collect())

@@ -48,6 +48,9 @@ pub struct ActionOutcome {
     /// The watts of a power target: those applied, else those asked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub watts: Option<f64>,
+    /// The write restarts the miner (it counts as a start for the guards).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub restarts: bool,
     pub error: Option<String>,
 }
 

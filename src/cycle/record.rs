@@ -146,6 +146,10 @@ fn commands(conn: &Connection, acted: &Acted, now: i64) -> rusqlite::Result<()> 
         if command.kind.starts() {
             set_asleep(conn, &command.miner, None)?;
         }
+        // A restart-causing target write counts as a start: `min_on` runs from it.
+        if outcome.ok && outcome.restarts {
+            save_last_change(conn, &command.miner, "starting", now)?;
+        }
     }
     Ok(())
 }

@@ -3,8 +3,11 @@
 //!
 //! Status: v1 says `btmineroff` in `status`, v2 says `mineroff`, v3 says `working` in
 //! `get.device.info`; a stopped miner is `off` whatever its averages still show. The current
-//! hashrate is `HS RT` (v2) or `hash-realtime` (v3), never the long `MHS av`. Writes need the
-//! encrypted write APIs, which this build does not speak: pair the miner with a plug.
+//! hashrate is `HS RT` (v2) or `hash-realtime` (v3), never the long `MHS av`.
+//!
+//! With `password`, power targets go through the write APIs (`transport::btminer`): v2's
+//! encrypted `adjust_power_limit`, v3's signed `set.miner.power_limit`. Both restart the
+//! miner, so a target counts as a start for the guards. Start and stop go through a plug.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -27,7 +30,7 @@ pub const TYPE: Typed<WhatsminerConfig> = Typed::new(
         "{id: m30-api, type: whatsminer, host: 192.168.1.41}",
     )
     .miner(Address::Host)
-    .note("read-only: the Whatsminer write APIs need encryption and the admin password; start and stop it with a plug (power_control)"),
+    .note("no start and stop over its API here: pair it with a plug (power_control); with `password`, power targets (the miner restarts to apply one)"),
 );
 
 /// Which API a Whatsminer speaks.
@@ -67,7 +70,12 @@ fn default_v3_port() -> u16 {
 
 impl ComponentSettings for WhatsminerConfig {
     fn features(&self) -> Vec<FeatureType> {
-        features_with(&[FeatureType::PowerMonitoring, FeatureType::MaxPowerDetection])
+        use FeatureType::*;
+        let mut features = features_with(&[PowerMonitoring, MaxPowerDetection]);
+        if self.password.is_some() {
+            features.push(PowerTargetControl);
+        }
+        features
     }
 }
 
@@ -80,8 +88,10 @@ impl ControllerSettings for WhatsminerConfig {
 pub struct Whatsminer {
     client: Client,
     host: String,
+    port: u16,
     api: Api,
     v3_port: u16,
+    password: Option<String>,
 }
 
 impl Whatsminer {
@@ -89,8 +99,10 @@ impl Whatsminer {
         Whatsminer {
             client: Client::new(&config.host, config.port),
             host: config.host.clone(),
+            port: config.port,
             api: config.api,
             v3_port: config.v3_port,
+            password: config.password.as_ref().map(|p| p.expose().to_string()),
         }
     }
 
@@ -121,6 +133,68 @@ impl Whatsminer {
             _ => hashing_status(&reading),
         });
         Ok(reading)
+    }
+
+    fn password(&self) -> Result<&str, InputError> {
+        self.password
+            .as_deref()
+            .ok_or_else(|| InputError::not_configured("the write API needs `password` or `password_file`"))
+    }
+
+    /// One exchange with the API v2 port in its own `{"cmd": …}` dialect.
+    fn v2_exchange(&self, request: &Value, call: &Call) -> Result<Value, InputError> {
+        let budget = call.budget().ok_or_else(InputError::deadline)?;
+        let bytes = crate::transport::cgminer::transport::exchange(&self.host, self.port, &request.to_string(), budget)
+            .map_err(|e| InputError::from(e).context(format_args!("{}:{}", self.host, self.port)))?;
+        crate::transport::cgminer::repair::parse(&bytes).map_err(InputError::invalid)
+    }
+
+    /// API v2: `get_token`, then `adjust_power_limit` encrypted with the session.
+    fn set_limit_v2(&self, watts: i64, call: &Call) -> Result<(), InputError> {
+        let password = self.password()?;
+        let token = self.v2_exchange(&json!({"cmd": "get_token"}), call)?;
+        let message = token.get("Msg").filter(|m| m.is_object()).ok_or_else(|| {
+            InputError::refused(format!("get_token: {}", token.get("Msg").map(Value::to_string).unwrap_or_default()))
+        })?;
+        let part = |key: &str| {
+            field_text(message, key).ok_or_else(|| InputError::invalid(format!("get_token gave no `{key}`")))
+        };
+        let session = crate::transport::btminer::session(password, &part("time")?, &part("salt")?, &part("newsalt")?)?;
+        let mut params = serde_json::Map::new();
+        params.insert("power_limit".into(), json!(watts.to_string()));
+        let reply =
+            self.v2_exchange(&crate::transport::btminer::envelope(&session, "adjust_power_limit", &params), call)?;
+        let reply = match reply.get("enc").and_then(Value::as_str) {
+            Some(sealed) => {
+                let plain = crate::transport::btminer::decrypt(&session.key, sealed)?;
+                serde_json::from_slice(&plain)
+                    .map_err(|e| InputError::invalid(format!("adjust_power_limit reply: {e}")))?
+            }
+            None => reply,
+        };
+        crate::transport::cgminer::reply::check_status(&reply).map_err(|e| match e.to_ascii_lowercase() {
+            m if m.contains("password") || m.contains("token") => InputError::auth(format!("adjust_power_limit: {e}")),
+            _ => InputError::refused(format!("adjust_power_limit: {e}")),
+        })
+    }
+
+    /// API v3: the salt from `get.device.info`, then `set.miner.power_limit` with its token.
+    fn set_limit_v3(&self, watts: i64, call: &Call) -> Result<(), InputError> {
+        let password = self.password()?;
+        let ask = |request: &Value| -> Result<Value, InputError> {
+            let budget = call.budget().ok_or_else(InputError::deadline)?;
+            crate::transport::framed::exchange(&self.host, self.v3_port, request, budget)
+        };
+        let info = ask(&json!({"cmd": "get.device.info", "param": "salt"}))?;
+        let salt = info
+            .pointer("/msg/salt")
+            .and_then(Value::as_str)
+            .ok_or_else(|| InputError::invalid("get.device.info gave no salt"))?;
+        // The token carries the system clock, as the miner checks it against its own.
+        let ts = jiff::Timestamp::now().as_second();
+        let cmd = "set.miner.power_limit";
+        let token = crate::transport::btminer::v3_token(cmd, password, salt, ts);
+        ask(&json!({"cmd": cmd, "param": watts, "ts": ts, "account": "super", "token": token})).map(|_| ())
     }
 
     /// API v3: `get.device.info`, `get.miner.status` summary and edevs.
@@ -217,9 +291,34 @@ impl Monitor for Whatsminer {
     }
 }
 
+impl crate::devices::PowerTargetControl for Whatsminer {
+    /// The power limit the miner holds (`Power Limit` on v2, `power-limit` on v3).
+    fn target(&self, call: &Call) -> Result<crate::devices::PowerTarget, InputError> {
+        let reading = self.read(&[], call)?;
+        Ok(crate::devices::PowerTarget { watts: reading.max_power, min: None, max: None })
+    }
+
+    /// The limit in whole watts; the miner restarts to apply it.
+    fn set_target(&self, watts: f64, call: &Call) -> Result<crate::devices::Applied, InputError> {
+        let watts = watts.round() as i64;
+        match self.api {
+            Api::V3 => self.set_limit_v3(watts, call)?,
+            Api::V1 | Api::V2 => self.set_limit_v2(watts, call)?,
+            Api::Auto => match self.set_limit_v2(watts, call) {
+                Err(error) if error.kind == ErrorKind::Unreachable => self.set_limit_v3(watts, call)?,
+                other => other?,
+            },
+        }
+        Ok(crate::devices::Applied { watts: watts as f64, lever: None, restarts: true })
+    }
+}
+
 impl Controller for Whatsminer {
     fn monitor(&self) -> Option<&dyn Monitor> {
         Some(self)
+    }
+    fn power_target(&self) -> Option<&dyn crate::devices::PowerTargetControl> {
+        self.password.as_ref().map(|_| self as &dyn crate::devices::PowerTargetControl)
     }
 }
 

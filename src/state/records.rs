@@ -139,9 +139,11 @@ pub fn insert_action(conn: &Connection, row: &ActionRow) -> rusqlite::Result<i64
 }
 
 /// Stores a sent command's outcome.
-/// The watts a firmware applied for a power target (its lever's), on the command's row.
-pub fn set_action_watts(conn: &Connection, id: i64, watts: f64) -> rusqlite::Result<()> {
-    conn.prepare_cached("UPDATE action SET watts = ?2 WHERE id = ?1")?.execute(params![id, watts])?;
+/// The watts a firmware applied for a power target (its lever's), and whether the write
+/// restarts the miner, on the command's row.
+pub fn set_action_watts(conn: &Connection, id: i64, watts: f64, restarts: bool) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE action SET watts = ?2, restarts = ?3 WHERE id = ?1")?
+        .execute(params![id, watts, restarts])?;
     Ok(())
 }
 
@@ -195,6 +197,10 @@ pub fn observe(conn: &Connection, miner: &str, status: &str, now: i64) -> rusqli
     Ok(())
 }
 
+/// The actions that count as switches: successful, not follow-ups, and not power targets
+/// unless the write restarted the miner (SPEC §24).
+const SWITCHES: &str = "ok = 1 AND follow_up = 0 AND (action != 'set_power_target' OR restarts = 1)";
+
 /// Per miner: successful commands since `day_start`, and the last command (action, at).
 pub struct CommandStats {
     pub today: u32,
@@ -203,7 +209,7 @@ pub struct CommandStats {
 
 pub fn command_stats(conn: &Connection, miner: &str, day_start: i64) -> rusqlite::Result<CommandStats> {
     let today: u32 = conn
-        .prepare_cached("SELECT COUNT(*) FROM action WHERE miner = ?1 AND at >= ?2 AND ok = 1 AND follow_up = 0")?
+        .prepare_cached(&format!("SELECT COUNT(*) FROM action WHERE miner = ?1 AND at >= ?2 AND {SWITCHES}"))?
         .query_row(params![miner, day_start], |r| r.get(0))?;
     let last = conn
         .prepare_cached("SELECT action, at FROM action WHERE miner = ?1 AND ok = 1 ORDER BY at DESC, id DESC LIMIT 1")?
@@ -215,9 +221,8 @@ pub fn command_stats(conn: &Connection, miner: &str, day_start: i64) -> rusqlite
 /// `command_stats` of every miner at once (two queries, whatever the fleet size).
 pub fn all_command_stats(conn: &Connection, day_start: i64) -> rusqlite::Result<BTreeMap<String, CommandStats>> {
     let mut stats: BTreeMap<String, CommandStats> = BTreeMap::new();
-    let mut today = conn.prepare_cached(
-        "SELECT miner, COUNT(*) FROM action WHERE at >= ?1 AND ok = 1 AND follow_up = 0 GROUP BY miner",
-    )?;
+    let mut today = conn
+        .prepare_cached(&format!("SELECT miner, COUNT(*) FROM action WHERE at >= ?1 AND {SWITCHES} GROUP BY miner"))?;
     for row in today.query_map(params![day_start], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))? {
         let (miner, count) = row?;
         stats.entry(miner).or_insert(CommandStats { today: 0, last: None }).today = count;

@@ -111,6 +111,7 @@ pub const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE intent ADD COLUMN watts REAL;
     ALTER TABLE action ADD COLUMN watts REAL;
+    ALTER TABLE action ADD COLUMN restarts INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE sim_device ADD COLUMN target REAL;
     ALTER TABLE sim_device ADD COLUMN target_since INTEGER NOT NULL DEFAULT 0;
     ",

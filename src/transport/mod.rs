@@ -3,6 +3,7 @@
 //! The call budget (`Call`) and the errors of the input path live here, below every
 //! component kind, so a transport never imports the components that use it.
 
+pub mod btminer;
 pub mod cgminer;
 pub mod extract;
 pub mod fetch;

@@ -318,7 +318,7 @@ fn whatsminer_reads_power_and_chip_temperatures_and_cannot_be_switched() {
     approx(&state["max_chip_temperature"]["value"], 88.5);
     assert_eq!(state["internal_fan_speed"], json!([5100.0, 5130.0]));
     let features = sandbox.run(&["miner", "features", "rig"]);
-    assert!(features.stdout.contains("read-only"), "{}", features.stdout);
+    assert!(features.stdout.contains("pair it with a plug"), "{}", features.stdout);
     assert!(!features.stdout.contains("mining_control"));
     let start = sandbox.run(&["miner", "start", "rig"]);
     assert_eq!(start.code, 1);

@@ -64,7 +64,9 @@ fn a_simulated_miner_ramps_to_its_target_and_the_target_is_verified_across_invoc
     let power = miner(&report, "rig")["power"].as_f64().unwrap();
     assert!((power - 2000.0).abs() < 60.0, "{power}");
     assert!(miner(&report, "rig")["action"].is_null(), "verified: no retry");
-    assert_eq!(context(&sandbox, &at(570))["miner_state"]["power_target"], 2000.0);
+    let ctx = context(&sandbox, &at(570));
+    assert_eq!(ctx["miner_state"]["power_target"], 2000.0);
+    assert_eq!(ctx["control"]["switches_today"], 1, "the start counts, the live target does not");
     // Outside the bounds: clamped, and said so.
     let clamped = sandbox.run(&["miner", "power", "rig", "9000", "--now", &at(600)]);
     assert!(clamped.stdout.contains("clamped to 3250 W") && clamped.code == 0, "{}", clamped.stdout);
@@ -340,4 +342,76 @@ fn luxos_chooses_a_profile_at_or_below_and_pauses_atm_around_it() {
     );
     assert_eq!(sandbox.run(&["miner", "power", "rig", "2250", "--dry-run", "--now", &at(20)]).code, 0);
     assert_eq!(fake.writes().len(), 3, "--dry-run writes nothing");
+}
+
+#[test]
+fn whatsminer_api_v2_sends_an_encrypted_power_limit_the_fake_decrypts() {
+    use crate::support::whatsminer::{FakeWhatsminerV2Writer, V2_PASSWORD};
+    let writer = FakeWhatsminerV2Writer::start();
+    let sandbox = sandbox(
+        &format!(
+            "  - {{id: c, type: whatsminer, host: 127.0.0.1, port: {}, api: v2, password: {V2_PASSWORD}}}\n",
+            writer.port
+        ),
+        "c",
+        "",
+        "",
+    );
+    let set = sandbox.run(&["miner", "power", "rig", "2800", "--now", &at(0)]);
+    assert_eq!(set.code, 0, "{}{}", set.stdout, set.stderr);
+    let commands = writer.commands();
+    assert_eq!(commands.len(), 1);
+    assert_eq!(commands[0]["cmd"], "adjust_power_limit");
+    assert_eq!(commands[0]["power_limit"], "2800", "watts as a string, as the API takes them");
+    assert!(!set.stdout.contains(V2_PASSWORD) && !set.stderr.contains(V2_PASSWORD));
+    // The write restarts the miner: it counts as a switch (a target that does not, does not).
+    let history = sandbox.run(&["history", "--output", "json", "--now", &at(10)]);
+    assert!(history.stdout.contains("set_power_target"), "{}", history.stdout);
+    assert_eq!(context(&sandbox, &at(20))["control"]["switches_today"], 1);
+    // A wrong password: the fake cannot decrypt it and refuses; the command fails with its reason.
+    let wrong = crate::support::Sandbox::new();
+    wrong.write("policy.yaml", "name: p\nstart_rules: []\nstop_rules: []\n");
+    wrong.config(&sandbox_config_with(&format!(
+        "  - {{id: c, type: whatsminer, host: 127.0.0.1, port: {}, api: v2, password: not-it}}\n",
+        writer.port
+    )));
+    let refused = wrong.run(&["miner", "power", "rig", "2800", "--now", &at(0)]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("invalid token or password"), "{}", refused.stderr);
+    assert_eq!(writer.commands().len(), 1, "nothing accepted");
+}
+
+#[test]
+fn whatsminer_api_v3_signs_set_miner_power_limit() {
+    use crate::support::whatsminer::{FakeWhatsminerV3, V3_PASSWORD};
+    let v3 = FakeWhatsminerV3::start();
+    let controller = |password: &str| {
+        format!(
+            "  - {{id: c, type: whatsminer, host: 127.0.0.1, api: v3, v3_port: {}, password: {password}}}\n",
+            v3.port
+        )
+    };
+    let sandbox = sandbox(&controller(V3_PASSWORD), "c", "", "");
+    let ctx = context(&sandbox, &at(0));
+    assert_eq!(ctx["miner_state"]["power_target"], 3600.0, "power-limit");
+    let set = sandbox.run(&["miner", "power", "rig", "3000", "--now", &at(10)]);
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    let sent = v3.log().into_iter().find(|r| r["cmd"] == "set.miner.power_limit").expect("a set");
+    assert_eq!((sent["param"].clone(), sent["account"].clone()), (json!(3000), json!("super")));
+    let wrong = sandbox_with_config(&controller("nope"));
+    assert_eq!(wrong.run(&["miner", "power", "rig", "3000", "--now", &at(20)]).code, 1, "a wrong password is refused");
+}
+
+/// A sandbox like `sandbox` with these controllers bound to `rig`.
+fn sandbox_with_config(controllers: &str) -> Sandbox {
+    let sandbox = Sandbox::new();
+    sandbox.write("policy.yaml", "name: p\nstart_rules: []\nstop_rules: []\n");
+    sandbox.config(&sandbox_config_with(controllers));
+    sandbox
+}
+
+fn sandbox_config_with(controllers: &str) -> String {
+    format!(
+        "version: 1\nstate: state.db\nsettings: {{timeout: 2s}}\nenergy_sources:\n  - {{id: roof, type: solar, monitor: {{type: simulated}}}}\ncontrollers:\n{controllers}miners:\n  - {{id: rig, power_max: 3250, controllers: [c]}}\nunits:\n  - {{id: home, energy_source: roof, miners: [rig], policy: policy.yaml}}\n"
+    )
 }

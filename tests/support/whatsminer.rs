@@ -59,6 +59,10 @@ pub struct FakeWhatsminerV3 {
     log: Arc<Mutex<Vec<Value>>>,
 }
 
+/// The v3 fake's admin password and salt.
+pub const V3_PASSWORD: &str = "super-secret";
+const V3_SALT: &str = "uhCiDyVj";
+
 impl FakeWhatsminerV3 {
     pub fn start() -> FakeWhatsminerV3 {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -99,6 +103,20 @@ fn serve_v3(mut stream: TcpStream, working: &AtomicBool, log: &Mutex<Vec<Value>>
     log.lock().unwrap().push(request.clone());
     let on = working.load(Ordering::SeqCst);
     let reply = match (request["cmd"].as_str(), request["param"].as_str()) {
+        (Some("get.device.info"), Some("salt")) => json!({"code": 0, "msg": {"salt": V3_SALT}}),
+        (Some("set.miner.power_limit"), _) => {
+            // The documented token: base64(SHA-256(cmd + password + salt + ts)), first 8.
+            use base64::Engine;
+            use sha2::Digest;
+            let ts = request["ts"].as_i64().unwrap_or_default();
+            let digest = sha2::Sha256::digest(format!("set.miner.power_limit{V3_PASSWORD}{V3_SALT}{ts}").as_bytes());
+            let expected: String = base64::engine::general_purpose::STANDARD.encode(digest).chars().take(8).collect();
+            if request["token"] == expected && request["account"] == "super" && request["param"].is_i64() {
+                json!({"code": 0, "msg": "ok"})
+            } else {
+                json!({"code": -2, "msg": "token error"})
+            }
+        }
         (Some("get.device.info"), _) => json!({"code": 0, "desc": "get.device.info", "msg": {
             "miner": {"board-num": "3", "type": "M60S_VK40", "working": if on { "true" } else { "false" }},
             "network": {"mac": "CE:02:01:00:8C:36", "hostname": "WhatsMiner"},
@@ -128,4 +146,98 @@ pub fn whatsminer_v2_devs(running: bool) -> String {
         "Chip Temp Max": chip, "Chip Temp Avg": chip - 8.0})
     };
     reply("DEVS", json!([dev(0, 80.0), dev(1, 81.0), dev(2, 79.5)]))
+}
+
+/// The v2 fake's admin password and token material.
+pub const V2_PASSWORD: &str = "admin-pw";
+const V2_SALT: &str = "BQ5hoXV9";
+const V2_NEWSALT: &str = "jbzkfQls";
+const V2_TIME: &str = "1632";
+
+/// A Whatsminer API v2 write port: `get_token`, then `{"enc": 1, "data": …}` decrypted with
+/// the documented scheme (written here on its own, from the vendor's description), a wrong
+/// password or token refused, and every decrypted command recorded.
+pub struct FakeWhatsminerV2Writer {
+    pub port: u16,
+    commands: Arc<Mutex<Vec<Value>>>,
+}
+
+impl FakeWhatsminerV2Writer {
+    pub fn start() -> FakeWhatsminerV2Writer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().unwrap().port();
+        let commands = Arc::new(Mutex::new(Vec::new()));
+        let log = commands.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let log = log.clone();
+                std::thread::spawn(move || serve_v2_write(stream, &log));
+            }
+        });
+        FakeWhatsminerV2Writer { port, commands }
+    }
+
+    /// The commands it decrypted and accepted.
+    pub fn commands(&self) -> Vec<Value> {
+        self.commands.lock().unwrap().clone()
+    }
+}
+
+/// md5-crypt's hash field, through glibc-compatible md5-crypt.
+#[allow(deprecated)]
+fn crypt_field(secret: &str, salt: &str) -> String {
+    pwhash::md5_crypt::hash_with(format!("$1${salt}").as_str(), secret).unwrap().split('$').nth(3).unwrap().to_string()
+}
+
+fn serve_v2_write(mut stream: TcpStream, log: &Mutex<Vec<Value>>) {
+    use aes::cipher::generic_array::GenericArray;
+    use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
+    use base64::Engine;
+    use sha2::Digest;
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while let Ok(n) = stream.read(&mut chunk) {
+        if n == 0 {
+            break;
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+        if serde_json::from_slice::<Value>(buffer.trim_ascii()).is_ok() {
+            break;
+        }
+    }
+    let Ok(request) = serde_json::from_slice::<Value>(buffer.trim_ascii()) else { return };
+    let pwd_md5 = crypt_field(V2_PASSWORD, V2_SALT);
+    let sign = crypt_field(&format!("{pwd_md5}{V2_TIME}"), V2_NEWSALT);
+    let key = sha2::Sha256::digest(pwd_md5.as_bytes());
+    let cipher = aes::Aes256::new(GenericArray::from_slice(&key));
+    if request["command"] == "summary" {
+        let _ = stream.write_all(whatsminer_v2_summary(124_500_000.0).as_bytes());
+        return;
+    }
+    let reply = if request["cmd"] == "get_token" {
+        json!({"STATUS": "S", "When": 1632, "Code": 134, "Msg": {"time": V2_TIME, "salt": V2_SALT, "newsalt": V2_NEWSALT}})
+    } else if let Some(data) = request["data"].as_str().filter(|_| request["enc"] == 1) {
+        let mut bytes = base64::engine::general_purpose::STANDARD.decode(data).unwrap_or_default();
+        for block in bytes.chunks_mut(16).filter(|b| b.len() == 16) {
+            cipher.decrypt_block(GenericArray::from_mut_slice(block));
+        }
+        let plain = String::from_utf8_lossy(&bytes).trim_end_matches('\0').to_string();
+        match serde_json::from_str::<Value>(&plain) {
+            Ok(command) if command["token"] == sign.as_str() => {
+                log.lock().unwrap().push(command);
+                let mut answer =
+                    json!({"STATUS": "S", "When": 1632, "Code": 131, "Msg": "API command OK"}).to_string().into_bytes();
+                answer.resize(answer.len().div_ceil(16) * 16, 0);
+                for block in answer.chunks_mut(16) {
+                    cipher.encrypt_block(GenericArray::from_mut_slice(block));
+                }
+                json!({"enc": base64::engine::general_purpose::STANDARD.encode(answer)})
+            }
+            _ => json!({"STATUS": "E", "When": 1632, "Code": 23, "Msg": "invalid token or password"}),
+        }
+    } else {
+        json!({"STATUS": "E", "Code": 14, "Msg": "invalid cmd"})
+    };
+    let _ = stream.write_all(reply.to_string().as_bytes());
 }
