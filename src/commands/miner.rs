@@ -122,6 +122,14 @@ fn status(cli: &Cli, loaded: &Loaded, id: Option<&str>) -> Result<i32, Failure> 
         println!("{}: {}", miner.id, state.status);
         println!("  hashrate     {}", num(reading.hashrate, "TH/s"));
         println!("  power        {}", num(reading.power, "W"));
+        if let Some(target) = reading.power_target {
+            println!(
+                "  target       {} (bounds {} – {})",
+                num(target.watts, "W"),
+                num(target.min, "W"),
+                num(target.max, "W")
+            );
+        }
         if let Some(boards) = &reading.hashboards {
             for board in boards {
                 println!(

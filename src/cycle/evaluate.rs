@@ -243,6 +243,7 @@ fn decide_miner(
         status: state.status,
         hash_rate: state.reading.hashrate,
         power: state.reading.power,
+        power_target: state.reading.power_target.map(|t| json!({"watts": t.watts, "min": t.min, "max": t.max})),
         decision,
         reason,
         action: None,

@@ -60,6 +60,9 @@ pub struct MinerOutcome {
     pub status: crate::core::status::MinerStatus,
     pub hash_rate: Option<f64>,
     pub power: Option<f64>,
+    /// The power target the firmware holds, and its bounds (SPEC §16).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub power_target: Option<Value>,
     pub decision: Decision,
     pub reason: Reason,
     pub action: Option<ActionOutcome>,

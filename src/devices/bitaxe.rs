@@ -18,6 +18,9 @@ use crate::transport::{Call, InputError};
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BitaxeConfig {
+    /// Allow power targets above the ASIC's default frequency.
+    #[serde(default)]
+    pub allow_overclock: bool,
     /// The AxeOS web address, e.g. `http://192.168.1.20`
     pub url: String,
 }
@@ -43,6 +46,7 @@ impl ComponentSettings for BitaxeConfig {
             FanSpeedInternalMonitoring,
             OperationalMonitoring,
             DeviceInfoDetection,
+            PowerTargetControl,
         ]
     }
 }
@@ -55,12 +59,61 @@ impl ControllerSettings for BitaxeConfig {
 
 pub struct Bitaxe {
     url: String,
+    allow_overclock: bool,
 }
 
 impl Bitaxe {
     pub fn new(config: &BitaxeConfig) -> Bitaxe {
-        Bitaxe { url: config.url.trim_end_matches('/').to_string() }
+        Bitaxe { url: config.url.trim_end_matches('/').to_string(), allow_overclock: config.allow_overclock }
     }
+
+    fn get(&self, path: &str, call: &Call) -> Result<Value, InputError> {
+        let budget = call.budget().ok_or_else(InputError::deadline)?;
+        fetch_json(&Request::get(&format!("{}{path}", self.url)), budget)
+    }
+
+    /// The frequency steps it may take with the watts each stands for, from its own reading:
+    /// power scales with frequency at the present core voltage. Never above the default
+    /// frequency unless `allow_overclock`.
+    fn steps(&self, call: &Call) -> Result<Steps, InputError> {
+        let info = self.get("/api/system/info", call)?;
+        // Builds without the option lists have no power levers to offer.
+        let asic = self.get("/api/system/asic", call).map_err(|e| match e.kind {
+            crate::transport::ErrorKind::Refused => {
+                InputError::not_configured(format!("AxeOS lists no frequency options: {}", e.message))
+            }
+            _ => e,
+        })?;
+        let (Some(power), Some(frequency)) = (field(&info, "power"), field(&info, "frequency")) else {
+            return Err(InputError::invalid("AxeOS gave no power or frequency to scale from"));
+        };
+        if power <= 0.0 || frequency <= 0.0 {
+            return Err(InputError::new(
+                crate::transport::ErrorKind::Unavailable,
+                "a Bitaxe that is not hashing gives nothing to scale from",
+            ));
+        }
+        let watts_per_mhz = power / frequency;
+        let default = field(&asic, "defaultFrequency").unwrap_or(frequency);
+        let options: Vec<f64> = asic
+            .get("frequencyOptions")
+            .and_then(Value::as_array)
+            .map(|list| list.iter().filter_map(|f| crate::transport::cgminer::reply::number(Some(f))).collect())
+            .unwrap_or_default();
+        let steps = options
+            .into_iter()
+            .filter(|f| self.allow_overclock || *f <= default)
+            .map(|f| (format!("{f}"), (f * watts_per_mhz * 10.0).round() / 10.0))
+            .collect();
+        Ok(Steps { levels: steps, power, info })
+    }
+}
+
+/// The frequency steps (MHz as text, watts), the power now and the info they came from.
+struct Steps {
+    levels: Vec<(String, f64)>,
+    power: f64,
+    info: Value,
 }
 
 /// The reading of an `/api/system/info` reply (hashRate in GH/s, coreVoltage in mV).
@@ -118,8 +171,53 @@ impl Monitor for Bitaxe {
     }
 }
 
+impl crate::devices::PowerTargetControl for Bitaxe {
+    /// No watt target in AxeOS: the power now, bounded by what the allowed frequencies draw.
+    fn target(&self, call: &Call) -> Result<crate::devices::PowerTarget, InputError> {
+        let Steps { levels: steps, power, .. } = match self.steps(call) {
+            Err(error) if error.kind == crate::transport::ErrorKind::Unavailable => {
+                return Ok(crate::devices::PowerTarget::default());
+            }
+            other => other?,
+        };
+        let min = steps.iter().map(|(_, w)| *w).reduce(f64::min);
+        let max = steps.iter().map(|(_, w)| *w).reduce(f64::max);
+        Ok(crate::devices::PowerTarget { watts: Some(power), min, max })
+    }
+
+    /// `PATCH /api/system` with the highest allowed frequency whose watts are at or below
+    /// the request, at the present core voltage; applied live, no restart.
+    fn set_target(&self, watts: f64, call: &Call) -> Result<crate::devices::Applied, InputError> {
+        let Steps { levels: steps, info, .. } = self.steps(call)?;
+        let (frequency, applied) = crate::devices::lever_at_or_below(&steps, watts)
+            .cloned()
+            .ok_or_else(|| InputError::refused("AxeOS lists no frequency option"))?;
+        let frequency: f64 = frequency.parse().unwrap_or_default();
+        let voltage = field(&info, "coreVoltage");
+        let mut body = serde_json::json!({ "frequency": frequency });
+        if let Some(voltage) = voltage {
+            body["coreVoltage"] = serde_json::json!(voltage);
+        }
+        let budget = call.budget().ok_or_else(InputError::deadline)?;
+        let request = Request::new("PATCH", &format!("{}/api/system", self.url)).json_body(&body);
+        let response =
+            crate::transport::http::send(&request, budget).map_err(|e| InputError::from(e).context("AxeOS"))?;
+        if !response.is_success() {
+            let reason = String::from_utf8_lossy(&response.body).trim().to_string();
+            return Err(InputError::refused(format!(
+                "AxeOS refused {frequency} MHz (HTTP {}): {reason}",
+                response.status
+            )));
+        }
+        Ok(crate::devices::Applied { watts: applied, lever: Some(format!("{frequency} MHz")), restarts: false })
+    }
+}
+
 impl Controller for Bitaxe {
     fn monitor(&self) -> Option<&dyn Monitor> {
+        Some(self)
+    }
+    fn power_target(&self) -> Option<&dyn crate::devices::PowerTargetControl> {
         Some(self)
     }
 }

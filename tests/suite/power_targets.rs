@@ -64,6 +64,13 @@ fn a_simulated_miner_ramps_to_its_target_and_the_target_is_verified_across_invoc
     let power = miner(&report, "rig")["power"].as_f64().unwrap();
     assert!((power - 2000.0).abs() < 60.0, "{power}");
     assert!(miner(&report, "rig")["action"].is_null(), "verified: no retry");
+    assert_eq!(
+        miner(&report, "rig")["power_target"],
+        json!({"watts": 2000.0, "min": 1300.0, "max": 3250.0}),
+        "in the JSON report"
+    );
+    let status = sandbox.run(&["miner", "status", "rig", "--now", &at(565)]);
+    assert!(status.stdout.contains("target       2000.00 W (bounds 1300.00 W – 3250.00 W)"), "{}", status.stdout);
     let ctx = context(&sandbox, &at(570));
     assert_eq!(ctx["miner_state"]["power_target"], 2000.0);
     assert_eq!(ctx["control"]["switches_today"], 1, "the start counts, the live target does not");
@@ -414,4 +421,36 @@ fn sandbox_config_with(controllers: &str) -> String {
     format!(
         "version: 1\nstate: state.db\nsettings: {{timeout: 2s}}\nenergy_sources:\n  - {{id: roof, type: solar, monitor: {{type: simulated}}}}\ncontrollers:\n{controllers}miners:\n  - {{id: rig, power_max: 3250, controllers: [c]}}\nunits:\n  - {{id: home, energy_source: roof, miners: [rig], policy: policy.yaml}}\n"
     )
+}
+
+#[test]
+fn a_bitaxe_steps_its_frequency_within_the_options_and_never_overclocks_unless_allowed() {
+    let device = FakeHttp::start(|request| match (request.method.as_str(), request.url.as_str()) {
+        ("GET", "/api/system/info") => {
+            json_answer(json!({"power": 15.0, "hashRate": 1100.0, "frequency": 525, "coreVoltage": 1150,
+            "temp": 60.0, "ASICModel": "BM1368", "version": "v2.5.0"}))
+        }
+        ("GET", "/api/system/asic") => json_answer(json!({"ASICModel": "BM1368", "defaultFrequency": 525,
+            "frequencyOptions": [400, 490, 525, 575], "defaultVoltage": 1150, "voltageOptions": [1100, 1150, 1200]})),
+        ("PATCH", "/api/system") => Answer::Text(200, String::new(), vec![]),
+        _ => status(404),
+    });
+    let controller = |overclock: bool| {
+        format!("  - {{id: c, type: bitaxe, url: \"{}\", allow_overclock: {overclock}}}\n", device.url())
+    };
+    let sandbox = sandbox(&controller(false), "c", "", "");
+    // 15 W at 525 MHz: 0.02857 W/MHz; 400 MHz → 11.4 W, 490 → 14.0 W, 525 → 15.0 W; 575 is overclock.
+    let ctx = context(&sandbox, &at(0));
+    assert_eq!(ctx["miner_state"]["power_target_bounds"], json!({"min": 11.4, "max": 15.0}));
+    let set = sandbox.run(&["miner", "power", "rig", "14.5", "--now", &at(10)]);
+    assert!(set.stdout.contains("the nearest lever: 14 W"), "{}", set.stdout);
+    let patch = device.log().into_iter().find(|r| r.method == "PATCH").expect("a PATCH");
+    assert_eq!(serde_json::from_str::<Value>(&patch.body).unwrap(), json!({"frequency": 490.0, "coreVoltage": 1150.0}));
+    let capped = sandbox.run(&["miner", "power", "rig", "20", "--now", &at(20)]);
+    assert!(capped.stdout.contains("clamped to 15 W"), "no overclock: {}", capped.stdout);
+    let overclock = sandbox_with_config(&controller(true));
+    assert_eq!(context(&overclock, &at(30))["miner_state"]["power_target_bounds"]["max"], 16.4, "575 MHz allowed");
+    let patches = device.log().iter().filter(|r| r.method == "PATCH").count();
+    assert_eq!(sandbox.run(&["miner", "power", "rig", "12", "--dry-run", "--now", &at(40)]).code, 0);
+    assert_eq!(device.log().iter().filter(|r| r.method == "PATCH").count(), patches, "--dry-run writes nothing");
 }
