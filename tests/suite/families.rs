@@ -248,6 +248,26 @@ fn the_first_families_read_the_same_in_context_and_miner_status() {
     check(&sandbox_of("whatsminer", whatsminer.port), &v1);
     whatsminer.set_reply("status", replies::whatsminer_status(true));
     check(&sandbox_of("whatsminer", whatsminer.port), &Expected { status: "off", ..v1 });
+    let stock =
+        FakeCgminer::start(&[("summary", replies::antminer_summary(100_500.0)), ("stats", replies::antminer_stats())]);
+    let cgi = crate::support::antminer::FakeAntminerWeb::start("0");
+    let antminer = sandbox(&format!(
+        "{{id: c, type: antminer, host: 127.0.0.1, port: {}, web_url: \"{}\", password: root}}",
+        stock.port,
+        cgi.url()
+    ));
+    check(&antminer, &Expected { status: "on", hashrate: 100.5, power: None, chip: Some(76.0), boards: 3, fans: 4 });
+    let bos = crate::support::braiins_os::FakeBraiinsOs::start(1300.0, 3200.0, 3050.0);
+    let bos_api = FakeCgminer::start(&[]);
+    let braiins = sandbox(&format!(
+        "{{id: c, type: braiins_os, host: 127.0.0.1, port: {}, web_url: \"{}\", password: pw}}",
+        bos_api.port,
+        bos.http.url()
+    ));
+    check(
+        &braiins,
+        &Expected { status: "on", hashrate: 100.2, power: Some(3050.0), chip: Some(70.5), boards: 3, fans: 4 },
+    );
     let axe = FakeHttp::start(|_| json_answer(replies::bitaxe_info(1100.0)));
     let bitaxe = sandbox(&format!("{{id: c, type: bitaxe, url: \"{}\"}}", axe.url()));
     check(&bitaxe, &Expected { status: "on", hashrate: 1.1, power: Some(14.2), chip: Some(61.5), boards: 1, fans: 1 });
