@@ -20,6 +20,8 @@ pub struct ControlFacts {
     pub last_action: Option<String>,
     pub last_action_at: Option<String>,
     pub pending: bool,
+    /// The pending command is a start (not in the context: it feeds `surplus_for_miner`).
+    pub pending_start: bool,
 }
 
 /// Everything one miner's context is made of.
@@ -37,6 +39,9 @@ pub struct ContextInputs<'a> {
     pub control: &'a ControlFacts,
     /// Prices and market facts, with tariffs configured.
     pub economics: Option<&'a EconomicsInputs>,
+    /// The power of the unit's other miners that are on or starting, the starts decided
+    /// earlier in the cycle included (see [`committed_power`]).
+    pub others_power: f64,
     pub format_instant: &'a dyn Fn(i64) -> String,
 }
 
@@ -73,7 +78,21 @@ pub fn build(inputs: &ContextInputs) -> Value {
     context.insert("control".into(), control_section(inputs.control));
     let mut context = Value::Object(context);
     complete(&mut context);
+    if let Some(energy) = context.get_mut("energy_state").and_then(Value::as_object_mut)
+        && let Some(surplus) = energy.get("surplus_power").and_then(Value::as_f64)
+    {
+        energy.insert("surplus_for_miner".into(), json!(round3(surplus - inputs.others_power)));
+    }
     context
+}
+
+/// The power a miner takes from the unit's budget (SPEC §17.1): measured while it is on,
+/// else its target, else `power_max`; a miner starting, or about to, is counted with what it
+/// will draw (its target, else `power_max`), not with the little it draws yet.
+pub fn committed_power(miner: &Miner, reading: &MinerReading, starting: bool) -> f64 {
+    let expected = reading.power_target.and_then(|t| t.watts).or(miner.power_max);
+    let measured = if starting { None } else { reading.power };
+    measured.or(expected).unwrap_or(0.0).max(0.0)
 }
 
 /// Drops nulls so that a missing value is missing, not `null`, in printed contexts.
@@ -212,6 +231,8 @@ fn derive_energy(energy: &mut Value) {
     };
     if let (Some(surplus), Some(map)) = (surplus, energy.as_object_mut()) {
         map.insert("surplus_power".into(), json!(surplus));
+        // A captured context without the unit's other miners: nothing else uses the surplus.
+        map.entry("surplus_for_miner").or_insert(json!(surplus));
     }
     split_sign(energy, "battery", "charging_power", "discharging_power");
     split_sign(energy, "grid", "importing_power", "exporting_power");
@@ -255,10 +276,25 @@ mod tests {
         complete(&mut context);
         let energy = &context["energy_state"];
         assert_eq!(energy["surplus_power"], json!(3500.0));
+        assert_eq!(energy["surplus_for_miner"], json!(3500.0));
         assert_eq!(energy["battery"]["charging_power"], json!(0.0));
         assert_eq!(energy["battery"]["discharging_power"], json!(300.0));
         assert_eq!(energy["grid"]["importing_power"], json!(0.0));
         assert_eq!(energy["grid"]["exporting_power"], json!(1200.0));
+    }
+
+    #[test]
+    fn committed_power_counts_a_starting_miner_at_what_it_will_draw() {
+        let miner: Miner = serde_json::from_value(json!({"id": "s19", "power_max": 3250.0})).unwrap();
+        let running = MinerReading { power: Some(3010.0), ..MinerReading::default() };
+        assert_eq!(committed_power(&miner, &running, false), 3010.0);
+        assert_eq!(committed_power(&miner, &running, true), 3250.0);
+        assert_eq!(committed_power(&miner, &MinerReading::default(), false), 3250.0);
+        let targeted = MinerReading {
+            power_target: Some(crate::core::reading::PowerTarget { watts: Some(2400.0), min: None, max: None }),
+            ..MinerReading::default()
+        };
+        assert_eq!(committed_power(&miner, &targeted, true), 2400.0);
     }
 
     #[test]

@@ -19,6 +19,14 @@ pub struct Guards {
     /// How close measured power must come to a power target to count as effective.
     #[serde(default)]
     pub power_tolerance: PowerTolerance,
+    /// How many miners sharing an energy source may start in one cycle (0: no limit),
+    /// SPEC §17.1. Further starts wait, as does every start while another is unverified.
+    #[serde(default = "one")]
+    pub max_starts_per_cycle: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 fn default_verify_after() -> Span {
@@ -75,6 +83,7 @@ impl Default for Guards {
             max_switches_per_day: None,
             verify_after: default_verify_after(),
             power_tolerance: PowerTolerance::default(),
+            max_starts_per_cycle: one(),
         }
     }
 }

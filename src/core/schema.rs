@@ -24,6 +24,7 @@ const PATHS: &[&str] = &[
     "energy_state.grid.importing_power",
     "energy_state.grid.exporting_power",
     "energy_state.surplus_power",
+    "energy_state.surplus_for_miner",
     "energy_state.age",
     "energy_state.timestamp",
     "forecast.next_hour_power",

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::config::Config;
 use crate::config::model::{Miner, Unit};
-use crate::core::context::{ContextInputs, ControlFacts, build};
+use crate::core::context::{ContextInputs, ControlFacts, build, committed_power};
 use crate::core::economics::EconomicsInputs;
 use crate::core::performance::to_context;
 use crate::core::reading::{FeatureState, MinerState};
@@ -177,7 +177,23 @@ fn evaluate_unit(
     let Some(source) = source else { return outcome };
     let unknown = MinerState::default();
     let no_control = ControlFacts::default();
-    for miner in scope.unit_miners(unit) {
+    let miners = scope.unit_miners(unit);
+    let committed: Vec<f64> = miners
+        .iter()
+        .map(|miner| {
+            let state = inputs.miners.get(&miner.id).unwrap_or(&unknown);
+            let pending_start = knowledge.control.get(&miner.id).is_some_and(|c| c.pending_start);
+            match state.status {
+                MinerStatus::On => committed_power(miner, &state.reading, false),
+                MinerStatus::Starting => committed_power(miner, &state.reading, true),
+                _ if pending_start => committed_power(miner, &state.reading, true),
+                _ => 0.0,
+            }
+        })
+        .collect();
+    let total_committed: f64 = committed.iter().sum();
+    let mut decided_starts = 0.0;
+    for (miner, own) in miners.iter().copied().zip(&committed) {
         let state = inputs.miners.get(&miner.id).unwrap_or(&unknown);
         let context = build(&ContextInputs {
             now: knowledge.now,
@@ -191,10 +207,14 @@ fn evaluate_unit(
             performance: tracked.map(|t| to_context(t, knowledge.now, miner.worker.as_deref())),
             control: knowledge.control.get(&miner.id).unwrap_or(&no_control),
             economics: economics.as_ref(),
+            others_power: total_committed - own + decided_starts,
             format_instant: knowledge.format_instant,
         });
         let previous = knowledge.timers.get(&(unit.id.clone(), miner.id.clone())).cloned().unwrap_or_default();
         let miner_outcome = decide_miner(unit, miner, state, context, rules, knowledge.now, &previous, timers_out);
+        if miner_outcome.decision == Decision::StartMining && *own == 0.0 {
+            decided_starts += committed_power(miner, &state.reading, true);
+        }
         outcome.miners.push(miner_outcome);
     }
     outcome.economics = economics.as_ref().and_then(|e| crate::cycle::economics::unit_summary(&outcome.miners, e));

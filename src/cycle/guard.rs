@@ -1,9 +1,13 @@
 //! Guard: verify pending commands, then hold back decisions that hysteresis forbids
-//! (`min_on`, `min_off`, `max_switches_per_day`, a pending command). Safety stops pass
-//! `min_on` and the daily limit.
+//! (`min_on`, `min_off`, `max_switches_per_day`, a pending command) and starts beyond the
+//! stagger (`max_starts_per_cycle` per energy source, none while another start is
+//! unverified). Safety stops pass `min_on` and the daily limit; stops are never staggered.
+
+use std::collections::BTreeMap;
 
 use crate::config::Config;
 use crate::core::guards::hold;
+use crate::core::status::MinerStatus;
 use crate::cycle::evaluate::{Evaluated, Evaluation};
 use crate::cycle::memory::Memory;
 use crate::cycle::outcome::{Reason, ReasonKind};
@@ -77,6 +81,41 @@ pub fn apply(
             if let Some(guard) = hold(miner.decision, state.status, safety, &facts, &unit.guards, now) {
                 miner.decision = Decision::MaintainState;
                 miner.reason = Reason { kind: ReasonKind::Guard, name: Some(guard) };
+            }
+        }
+    }
+    stagger(memory, &settled, evaluation);
+}
+
+/// SPEC §17.1: the miners sharing an energy source start one batch at a time. A start
+/// beyond the unit's `max_starts_per_cycle` (0: no limit), or while another miner on the
+/// source has a start not yet verified, waits for a later cycle, in the units' `miners:` order.
+fn stagger(memory: &Memory, settled: &dyn Fn(&str) -> bool, evaluation: &mut Evaluation) {
+    let mut unverified: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for Evaluated { unit, outcome } in &evaluation.units {
+        let starting = outcome
+            .miners
+            .iter()
+            .map(|m| m.id.clone())
+            .filter(|id| memory.intents.get(id).is_some_and(|intent| intent.command.starts()) && !settled(id));
+        unverified.entry(unit.energy_source.clone()).or_default().extend(starting);
+    }
+    let mut started: BTreeMap<String, u32> = BTreeMap::new();
+    for Evaluated { unit, outcome } in &mut evaluation.units {
+        let limit = unit.guards.max_starts_per_cycle;
+        let others_starting = unverified.get(&unit.energy_source).map_or(&[][..], Vec::as_slice);
+        let count = started.entry(unit.energy_source.clone()).or_default();
+        for miner in &mut outcome.miners {
+            let off = !matches!(miner.status, MinerStatus::On | MinerStatus::Starting);
+            if miner.decision != Decision::StartMining || !off {
+                continue;
+            }
+            let waiting_on_other = others_starting.iter().any(|other| *other != miner.id);
+            if waiting_on_other || (limit > 0 && *count >= limit) {
+                miner.decision = Decision::MaintainState;
+                miner.reason = Reason { kind: ReasonKind::Guard, name: Some("stagger".into()) };
+            } else {
+                *count += 1;
             }
         }
     }

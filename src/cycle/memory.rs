@@ -66,6 +66,7 @@ impl Memory {
             last_action: last.as_ref().map(|(action, _)| action.clone()),
             last_action_at: last.as_ref().map(|(_, at)| format(*at)),
             pending: self.intents.contains_key(miner),
+            pending_start: self.intents.get(miner).is_some_and(|intent| intent.command.starts()),
         }
     }
 }

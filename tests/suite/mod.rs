@@ -17,4 +17,5 @@ mod rule_behaviours;
 mod rule_semantics;
 mod rules_cli;
 mod safety_and_guards;
+mod stagger;
 mod validate;

@@ -35,7 +35,7 @@ fn a_wrong_expectation_fails_with_a_readable_diff() {
     assert!(run.stdout.contains("expected: start_mining (rule `Surplus covers the miner`)"));
     assert!(run.stdout.contains("got:      maintain_state (no rule matched)"));
     assert!(
-        run.stdout.contains("energy_state.surplus_power gte miner.power_max (= 3250): false (field is 1400.0)"),
+        run.stdout.contains("energy_state.surplus_for_miner gte miner.power_max (= 3250): false (field is 1400.0)"),
         "{}",
         run.stdout
     );
