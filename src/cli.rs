@@ -99,7 +99,7 @@ pub struct RunArgs {
     /// Only this unit (repeatable)
     #[arg(long = "unit", value_name = "ID")]
     pub units: Vec<String>,
-    /// Only this miner (repeatable)
+    /// Command only this miner (repeatable); its units' other miners are still read
     #[arg(long = "miner", value_name = "ID")]
     pub miners: Vec<String>,
     /// Report format

@@ -14,11 +14,7 @@ pub fn context(cli: &Cli, args: &ContextArgs) -> Result<i32, Failure> {
     let clock = Clock::new(&loaded, super::parse_now(cli)?)?;
     let units: Vec<String> = args.unit.iter().cloned().collect();
     let miners: Vec<String> = args.miner.iter().cloned().collect();
-    let usage = |m: String| Failure::new(exit::USAGE, m);
-    let named = Scope::select(&loaded.config, &units, &miners).map_err(usage)?;
-    // The named miner's units in full: its `surplus_for_miner` depends on the others.
-    let units: Vec<String> = named.units.iter().map(|u| u.id.clone()).collect();
-    let scope = Scope::select(&loaded.config, &units, &[]).map_err(usage)?;
+    let scope = Scope::select(&loaded.config, &units, &miners).map_err(|m| Failure::new(exit::USAGE, m))?;
     let fatal = |m: String| Failure::new(exit::FATAL, m);
     // Not the run lock: `context` sends no command. The database is opened for writing so
     // that pool replies and backoff learned here are kept, as a run would keep them.

@@ -29,8 +29,14 @@ pub fn verify_intents(
         let (Some(miner), Some(state)) = (scope.miner(miner_id), inputs.miners.get(miner_id)) else {
             continue;
         };
+
         let guards = scope.unit_of(intent.unit.as_deref(), miner_id).map(|u| u.guards.clone()).unwrap_or_default();
-        let verification = verify(intent, state, config.bindings_of(&miner.id), &guards, now);
+        let mut verification = verify(intent, state, config.bindings_of(&miner.id), &guards, now);
+        // A miner this run may not command is still read: its start may be verified, but a
+        // retry waits for a run that covers it.
+        if !scope.commands(miner_id) && matches!(verification, Verification::FollowUp { .. }) {
+            verification = Verification::Waiting;
+        }
         verifications.push((miner_id.clone(), verification));
     }
     verifications
@@ -61,6 +67,7 @@ pub fn report_ineffective_targets(
 /// Turns held-back decisions into `maintain_state`, naming the guard. A command still
 /// pending after verification holds every decision.
 pub fn apply(
+    scope: &Scope,
     inputs: &Inputs,
     memory: &Memory,
     verifications: &[(String, Verification)],
@@ -75,6 +82,11 @@ pub fn apply(
     for Evaluated { unit, outcome } in &mut evaluation.units {
         for miner in &mut outcome.miners {
             let Some(state) = inputs.miners.get(&miner.id) else { continue };
+            if !scope.commands(&miner.id) && miner.decision != Decision::MaintainState {
+                miner.decision = Decision::MaintainState;
+                miner.reason = Reason { kind: ReasonKind::Guard, name: Some("not named by --miner".into()) };
+                continue;
+            }
             let mut facts = memory.switching(&miner.id, state.status, now);
             facts.pending &= !settled(&miner.id);
             let safety = miner.reason.kind == ReasonKind::Safety;

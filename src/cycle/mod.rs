@@ -122,7 +122,7 @@ pub fn run(loaded: &Loaded, options: &RunOptions) -> Result<RunReport, Failure> 
     let inputs = poll::poll(config, &scope, &controllers, &sources, &call);
     let mut evaluation = decide(loaded, &scope, &inputs, &memory, &clock);
     let verifications = guard::verify_intents(config, &scope, &inputs, &memory, clock.now);
-    guard::apply(&inputs, &memory, &verifications, &mut evaluation, clock.now);
+    guard::apply(&scope, &inputs, &memory, &verifications, &mut evaluation, clock.now);
     guard::report_ineffective_targets(&verifications, &inputs, &mut evaluation);
     let mut acted = act::Acted::default();
     if !options.dry_run {

@@ -66,7 +66,7 @@ fn power_offs_after_sleep(config: &Config, scope: &Scope, inputs: &Inputs, memor
     let mut commands = Vec::new();
     for unit in scope.units.iter().filter(|u| u.stop_mode == StopMode::SleepThenPowerOff) {
         let Some(after) = unit.power_off_after else { continue };
-        for miner in scope.unit_miners(unit) {
+        for miner in scope.unit_miners(unit).into_iter().filter(|m| scope.commands(&m.id)) {
             let (Some(since), Some(state)) = (memory.asleep.get(&miner.id), inputs.miners.get(&miner.id)) else {
                 continue;
             };

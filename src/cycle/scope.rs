@@ -7,8 +7,11 @@ use crate::config::model::{EnergySource, Miner, Unit};
 
 pub struct Scope<'a> {
     pub units: Vec<&'a Unit>,
-    /// Each miner once, even when several selected units list it.
+    /// Each active miner of the selected units once, even when several units list it: all
+    /// are read, since a miner's share of the budget depends on the others (SPEC §17.1).
     pub miners: Vec<&'a Miner>,
+    /// The miners named with `--miner`: only they get commands (empty: all).
+    named: Vec<String>,
     /// The same miners by id.
     by_id: BTreeMap<&'a str, &'a Miner>,
     pub sources: Vec<&'a EnergySource>,
@@ -16,7 +19,8 @@ pub struct Scope<'a> {
 }
 
 impl<'a> Scope<'a> {
-    /// The enabled units (all, or those named) and their active miners (all, or those named).
+    /// The enabled units (all, those named, or those listing a named miner) and their active
+    /// miners; commands go to the named miners only.
     pub fn select(config: &'a Config, units: &[String], miners: &[String]) -> Result<Scope<'a>, String> {
         for id in units {
             if !config.units.iter().any(|u| &u.id == id) {
@@ -38,14 +42,14 @@ impl<'a> Scope<'a> {
         let mut scope = Scope {
             units: selected,
             miners: Vec::new(),
+            named: miners.to_vec(),
             by_id: BTreeMap::new(),
             sources: Vec::new(),
             trackers: Vec::new(),
         };
         for unit in &scope.units {
             for miner in unit.miners.iter().filter_map(|id| configured.get(id.as_str()).copied()) {
-                let wanted = miner.active && (miners.is_empty() || miners.contains(&miner.id));
-                if wanted && scope.by_id.insert(miner.id.as_str(), miner).is_none() {
+                if miner.active && scope.by_id.insert(miner.id.as_str(), miner).is_none() {
                     scope.miners.push(miner);
                 }
             }
@@ -68,6 +72,11 @@ impl<'a> Scope<'a> {
     pub fn unit_of(&self, named: Option<&str>, miner: &str) -> Option<&'a Unit> {
         let named = named.and_then(|id| self.units.iter().find(|u| u.id == id));
         named.or_else(|| self.units.iter().find(|u| u.miners.iter().any(|m| m == miner))).copied()
+    }
+
+    /// Whether this run may send `miner` commands (`--miner` names it, or names none).
+    pub fn commands(&self, miner: &str) -> bool {
+        self.named.is_empty() || self.named.iter().any(|id| id == miner)
     }
 
     /// A miner this run covers.

@@ -122,3 +122,23 @@ fn max_starts_per_cycle_zero_starts_every_miner_the_rules_start_and_stops_are_ne
     assert_eq!(miner(&report, "s19")["action"]["kind"], "stop_mining");
     assert_eq!(miner(&report, "bitaxe")["action"]["kind"], "stop_mining");
 }
+
+#[test]
+fn a_run_naming_one_miner_reads_the_others_and_commands_only_it() {
+    let sandbox = two_s19s_and_a_bitaxe();
+    let (run, _) = sandbox.cycle(&at("12:00"), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // With the first S19 on, a run for the second alone still sees what the first takes.
+    let (run, report) = sandbox.cycle(&at("12:05"), &["--miner", "s19b"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(miner(&report, "s19")["status"], "on");
+    assert!(miner(&report, "s19b")["action"].is_null(), "{}", miner(&report, "s19b"));
+    // The Bitaxe would start now, but this run may command only the second S19.
+    assert_eq!(reason(&report, "bitaxe"), ("guard".into(), "not named by --miner".into()));
+    assert!(miner(&report, "bitaxe")["action"].is_null());
+
+    let (run, report) = sandbox.cycle(&at("12:06"), &["--miner", "bitaxe"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(miner(&report, "bitaxe")["action"]["kind"], "start_mining");
+}
