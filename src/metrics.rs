@@ -163,7 +163,7 @@ pub fn render(report: &RunReport, timing: &Timing) -> String {
         (
             "edge_mining_commands_failed",
             "Commands that failed in the last cycle.",
-            actions.iter().filter(|a| !a.ok).count() as f64,
+            actions.iter().filter(|a| a.failed()).count() as f64,
         ),
         ("edge_mining_cycle_duration_seconds", "Wall time of the last cycle, s.", timing.duration_seconds),
         ("edge_mining_last_run_timestamp_seconds", "When the last cycle ran, unix seconds.", timing.now as f64),

@@ -46,7 +46,10 @@ pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<i32, Failure> {
                 let result = match row.ok {
                     Some(true) => "ok".to_string(),
                     Some(false) => format!("FAILED: {}", row.error.as_deref().unwrap_or("")),
-                    None => "outcome unknown (interrupted)".to_string(),
+                    None => match &row.error {
+                        Some(error) => format!("outcome unknown ({error})"),
+                        None => "outcome unknown (interrupted)".to_string(),
+                    },
                 };
                 let why = row.reason_name.as_deref().map_or(String::new(), |n| format!(" ({} `{n}`)", row.reason_kind));
                 println!(

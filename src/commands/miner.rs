@@ -191,7 +191,7 @@ fn control(cli: &Cli, loaded: &Loaded, id: &str, decision: Decision) -> Result<i
     let outcome =
         execute(&mut store, &loaded.config, std::slice::from_ref(&command), &controllers, &call, &world, true)
             .map_err(|m| Failure::new(exit::FATAL, m))?;
-    if outcome.first().is_some_and(|o| o.ok) {
+    if outcome.first().is_some_and(|o| o.ok || o.unknown) {
         let unit_id = command.unit.clone().unwrap_or_default();
         let intent =
             crate::cycle::plan::new_intent(&unit_id, &command.miner, command.kind, &command.controller, clock.now);
@@ -205,10 +205,11 @@ fn control(cli: &Cli, loaded: &Loaded, id: &str, decision: Decision) -> Result<i
         Some(action) => Err(Failure::new(
             exit::DEGRADED,
             format!(
-                "{}: {} via {} failed: {}",
+                "{}: {} via {} {}: {}",
                 miner.id,
                 action.kind,
                 command.controller,
+                if action.unknown { "has an unknown outcome (the next run verifies it)" } else { "failed" },
                 action.error.as_deref().unwrap_or("")
             ),
         )),

@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::config::model::StopMode;
 use crate::core::binding::{Binding, resolve};
 pub use crate::core::command::CommandKind;
+use crate::core::error::ErrorKind;
 use crate::core::feature::FeatureType;
 use crate::core::status::MinerStatus;
 use crate::cycle::outcome::{ActionOutcome, Reason};
@@ -14,7 +15,7 @@ use crate::devices::{Applied, Controllers};
 use crate::rules::model::Decision;
 use crate::sim::SimWorld;
 use crate::state::{ActionRow, Store, finish_action, insert_action, save_sim};
-use crate::transport::Call;
+use crate::transport::{Call, InputError};
 
 /// One command to one miner, and why.
 #[derive(Debug, Clone)]
@@ -62,28 +63,26 @@ pub fn plan(
 }
 
 /// Sends one command through its controller; a power target answers the watts applied.
-pub fn send(command: &Command, controllers: &Controllers, call: &Call) -> Result<Option<Applied>, String> {
+pub fn send(command: &Command, controllers: &Controllers, call: &Call) -> Result<Option<Applied>, InputError> {
+    let unable = |message: String| InputError::new(ErrorKind::NotConfigured, message);
     let built = controllers
         .get(&command.controller)
-        .ok_or_else(|| format!("controller `{}` is not available in this build", command.controller))?;
+        .ok_or_else(|| unable(format!("controller `{}` is not available in this build", command.controller)))?;
     let (controller, call) = (&built.inner, &built.call(call));
     if call.budget().is_none() {
-        return Err("cycle deadline reached before the command".into());
+        return Err(InputError::new(ErrorKind::Deadline, "cycle deadline reached before the command"));
     }
-    let missing = || format!("controller `{}` cannot {}", command.controller, command.kind.name());
-    let result = match command.kind {
+    let missing = || unable(format!("controller `{}` cannot {}", command.controller, command.kind.name()));
+    match command.kind {
         CommandKind::StartMining => controller.mining_control().ok_or_else(missing)?.start_mining(call).map(|_| None),
         CommandKind::StopMining => controller.mining_control().ok_or_else(missing)?.stop_mining(call).map(|_| None),
         CommandKind::PowerOn => controller.power_control().ok_or_else(missing)?.power_on(call).map(|_| None),
         CommandKind::PowerOff => controller.power_control().ok_or_else(missing)?.power_off(call).map(|_| None),
         CommandKind::SetPowerTarget => {
-            let watts = command.watts.ok_or("a power target without watts")?;
-            let applied =
-                controller.power_target().ok_or_else(missing)?.set_target(watts, call).map_err(|e| e.to_string())?;
-            Ok(Some(applied))
+            let watts = command.watts.ok_or_else(|| unable("a power target without watts".into()))?;
+            controller.power_target().ok_or_else(missing)?.set_target(watts, call).map(Some)
         }
-    };
-    result.map_err(|e| e.to_string())
+    }
 }
 
 /// Records, sends and settles commands. Each row is written before its command leaves, so a
@@ -108,7 +107,11 @@ pub fn execute(
         crate::parallel::map(commands, config.settings.concurrency, |command| send(command, controllers, call));
     store.transaction(|conn| {
         for (id, result) in ids.iter().zip(&results) {
-            finish_action(conn, *id, result.is_ok(), result.as_ref().err().map(String::as_str))?;
+            let error = result.as_ref().err();
+            // A write that timed out may have been applied: its outcome stays unknown (NULL)
+            // until the next read confirms it.
+            let ok = if error.is_some_and(timed_out) { None } else { Some(result.is_ok()) };
+            finish_action(conn, *id, ok, error.map(|e| e.to_string()).as_deref())?;
             if let Ok(Some(applied)) = result {
                 crate::state::set_action_watts(conn, *id, applied.watts, applied.restarts)?;
             }
@@ -123,11 +126,17 @@ pub fn execute(
             controller: Some(command.controller.clone()),
             feature: Some(command.kind.feature().name().to_string()),
             ok: result.is_ok(),
+            unknown: result.as_ref().err().is_some_and(timed_out),
             watts: result.as_ref().ok().and_then(|a| a.as_ref().map(|a| a.watts)).or(command.watts),
             restarts: result.as_ref().ok().and_then(|a| a.as_ref().map(|a| a.restarts)).unwrap_or(false),
-            error: result.err(),
+            error: result.err().map(|e| e.to_string()),
         })
         .collect())
+}
+
+/// Whether a failed write timed out, so the miner may have applied it all the same.
+fn timed_out(error: &InputError) -> bool {
+    error.kind == ErrorKind::Timeout
 }
 
 fn row(command: &Command, at: i64, manual: bool) -> ActionRow {

@@ -20,6 +20,10 @@ pub fn events(
     let every_notifier: Vec<String> = scope.units.iter().flat_map(|u| u.notifiers.clone()).collect();
     let mut events = Vec::new();
     for (command, outcome) in acted.commands.iter().zip(&acted.outcomes) {
+        // A timed-out write is neither done nor failed yet: its verification will tell.
+        if outcome.unknown {
+            continue;
+        }
         let unit = command.unit.clone();
         let place = unit.as_deref().map_or(String::new(), |u| format!(" (unit {u})"));
         let (kind, title, message) = match (outcome.ok, command.kind.starts()) {

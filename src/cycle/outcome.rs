@@ -51,7 +51,17 @@ pub struct ActionOutcome {
     /// The write restarts the miner (it counts as a start for the guards).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub restarts: bool,
+    /// The write timed out: it may have been applied, and the next read tells (not a failure).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unknown: bool,
     pub error: Option<String>,
+}
+
+impl ActionOutcome {
+    /// The command failed for sure (a timed-out write is unknown, not failed).
+    pub fn failed(&self) -> bool {
+        !self.ok && !self.unknown
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -130,10 +130,11 @@ fn stop_mode(scope: &Scope, intent: &Intent) -> StopMode {
     scope.unit_of(intent.unit.as_deref(), &intent.miner).map(|u| u.stop_mode).unwrap_or_default()
 }
 
-/// Each command sent leaves an intent to verify; a failed follow-up gives up.
+/// Each command sent (or timed out) leaves an intent to verify; a failed follow-up gives up.
 fn commands(conn: &Connection, acted: &Acted, now: i64) -> rusqlite::Result<()> {
     for (command, outcome) in acted.commands.iter().zip(&acted.outcomes) {
-        match (&command.follow_up, outcome.ok) {
+        // A write of unknown outcome is verified like one that went through.
+        match (&command.follow_up, outcome.ok || outcome.unknown) {
             (Some(intent), true) => save_intent(conn, intent)?,
             (None, true) => {
                 let unit = command.unit.as_deref().unwrap_or_default();

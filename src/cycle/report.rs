@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::core::performance::significant;
 use crate::cycle::Clock;
 use crate::cycle::evaluate::Evaluation;
-use crate::cycle::outcome::{MinerOutcome, Problem, ReasonKind, RunReport, UnitOutcome};
+use crate::cycle::outcome::{ActionOutcome, MinerOutcome, Problem, ReasonKind, RunReport, UnitOutcome};
 use crate::exit;
 
 /// Builds the report and its exit code: 1 when any input or command failed, or when the
@@ -19,8 +19,11 @@ pub fn assemble(clock: &Clock, dry_run: bool, evaluation: Evaluation, recovered_
         let line = format!("state database was corrupt: moved to {} and started afresh", aside.display());
         errors.push(Problem::other("state", line));
     }
-    let command_failed =
-        evaluation.units.iter().flat_map(|u| &u.outcome.miners).any(|m| m.action.as_ref().is_some_and(|a| !a.ok));
+    let command_failed = evaluation
+        .units
+        .iter()
+        .flat_map(|u| &u.outcome.miners)
+        .any(|m| m.action.as_ref().is_some_and(ActionOutcome::failed));
     let exit_code = if errors.is_empty() && !command_failed { exit::OK } else { exit::DEGRADED };
     let finished = clock.now + clock.started.elapsed().as_secs() as i64;
     RunReport {
@@ -113,8 +116,12 @@ fn miner_line(miner: &MinerOutcome) -> String {
     }
     if let Some(action) = &miner.action {
         let via = action.controller.as_deref().unwrap_or("?");
-        let result =
-            if action.ok { "ok".to_string() } else { format!("FAILED: {}", action.error.as_deref().unwrap_or("")) };
+        let error = action.error.as_deref().unwrap_or("");
+        let result = match (action.ok, action.unknown) {
+            (true, _) => "ok".to_string(),
+            (false, true) => format!("outcome unknown ({error}); the next read tells"),
+            (false, false) => format!("FAILED: {error}"),
+        };
         let _ = write!(line, " -> {} via {via}: {result}", action.kind);
     }
     line

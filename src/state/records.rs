@@ -147,7 +147,7 @@ pub fn set_action_watts(conn: &Connection, id: i64, watts: f64, restarts: bool) 
     Ok(())
 }
 
-pub fn finish_action(conn: &Connection, id: i64, ok: bool, error: Option<&str>) -> rusqlite::Result<()> {
+pub fn finish_action(conn: &Connection, id: i64, ok: Option<bool>, error: Option<&str>) -> rusqlite::Result<()> {
     conn.prepare_cached("UPDATE action SET ok = ?2, error = ?3 WHERE id = ?1")?.execute(params![id, ok, error])?;
     Ok(())
 }

@@ -118,3 +118,55 @@ fn a_controller_timeout_bounds_only_its_own_requests() {
         serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr));
     assert_eq!(patient["miner_state"]["status"], "off", "read within the settings' timeout");
 }
+
+/// A write that times out may have been applied (a miner that restarts to apply it drops the
+/// connection): it is "unknown", not failed, and the next run's read confirms it.
+#[test]
+fn a_timed_out_start_is_unknown_and_confirmed_by_the_next_read() {
+    use crate::support::http::{Answer, FakeHttp};
+    use std::sync::{Arc, Mutex};
+    let running = Arc::new(Mutex::new(false));
+    let state = running.clone();
+    let device = FakeHttp::start(move |request| match (request.method.as_str(), request.url.as_str()) {
+        ("GET", "/api/status") => {
+            let on = *state.lock().unwrap();
+            Answer::Json(200, serde_json::json!({"state": if on { "mining" } else { "idle" }}))
+        }
+        ("POST", "/api/start") => {
+            *state.lock().unwrap() = true;
+            Answer::Hang(Duration::from_secs(5))
+        }
+        _ => Answer::Text(404, String::new(), vec![]),
+    });
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "start.yaml",
+        "rules:\n  - name: always\n    conditions: {field: miner.power_max, operator: gt, value: 0}\n",
+    );
+    let url = device.url();
+    sandbox.config(&format!(
+        "version: 1\nstate: state.db\nenergy_sources:\n  - {{id: roof, type: solar, monitor: {{type: simulated}}}}\ncontrollers:\n  - {{id: dev, type: http, timeout: 300ms, status: {{url: \"{url}/api/status\", jsonpath: \"$.state\", on_value: mining}}, start: {{url: \"{url}/api/start\", method: POST}}, stop: {{url: \"{url}/api/stop\", method: POST}}}}\nminers:\n  - {{id: rig, power_max: 1400, controllers: [dev]}}\nunits:\n  - {{id: home, energy_source: roof, miners: [rig], rules: {{start: [start.yaml]}}}}\n"
+    ));
+    let (run, report) = sandbox.cycle("2026-06-21T12:00:00+02:00", &[]);
+    assert_eq!(run.code, 0, "unknown is not failed: {}", run.stdout);
+    let action = &miner(&report, "rig")["action"];
+    assert_eq!(action["kind"], "start_mining");
+    assert_eq!(action["ok"], false);
+    assert_eq!(action["unknown"], true, "{action}");
+    let intents = |now: &str| -> String {
+        let show = sandbox.run(&["state", "show", "--now", now]);
+        show.stdout.lines().find(|l| l.trim_start().starts_with("intent ")).unwrap_or_default().to_string()
+    };
+    assert!(intents("2026-06-21T12:01:00+02:00").contains(" 1 row"), "the start is left to verify");
+    let history = sandbox.run(&["history", "--now", "2026-06-21T12:01:00+02:00"]);
+    assert!(history.stdout.contains("outcome unknown (") && history.stdout.contains("timed out"), "{}", history.stdout);
+
+    // The next run reads the miner mining: the start took, nothing is sent again.
+    let (run, report) = sandbox.cycle("2026-06-21T12:05:00+02:00", &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(miner(&report, "rig")["status"], "on");
+    assert!(miner(&report, "rig")["action"].is_null());
+    let starts = device.log().iter().filter(|r| r.url == "/api/start").count();
+    assert_eq!(starts, 1, "verified by the read, not retried");
+    assert!(intents("2026-06-21T12:06:00+02:00").contains(" 0 row"), "verified and cleared");
+}
