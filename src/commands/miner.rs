@@ -270,7 +270,7 @@ fn power(cli: &Cli, loaded: &Loaded, id: &str, watts: f64, dry_run: bool) -> Res
             let applied = action.watts.unwrap_or(target);
             let unit_id = command.unit.clone().unwrap_or_default();
             let intent = crate::cycle::plan::new_intent(&unit_id, &miner.id, command.kind, &controller, clock.now);
-            let intent = crate::state::Intent { watts: Some(applied), ..intent };
+            let intent = crate::state::Intent { watts: Some(applied), restarts: action.restarts, ..intent };
             store.transaction(|c| crate::state::save_intent(c, &intent)).map_err(|m| Failure::new(exit::FATAL, m))?;
             let lever = if applied == target { String::new() } else { format!(" (the nearest lever: {applied} W)") };
             println!("{id}: power target {target} W via {controller}: ok{lever}");

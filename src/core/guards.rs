@@ -16,6 +16,10 @@ pub struct Guards {
     pub max_switches_per_day: Option<u32>,
     #[serde(default = "default_verify_after")]
     pub verify_after: Span,
+    /// How long a miner that restarts to apply a power target (Whatsminer) may take before
+    /// the target is checked.
+    #[serde(default = "default_restart_time")]
+    pub restart_time: Span,
     /// How close measured power must come to a power target to count as effective.
     #[serde(default)]
     pub power_tolerance: PowerTolerance,
@@ -31,6 +35,10 @@ fn one() -> u32 {
 
 fn default_verify_after() -> Span {
     Span::secs(180)
+}
+
+fn default_restart_time() -> Span {
+    Span::secs(600)
 }
 
 /// `percent` of the target or `min_watts`, whichever is larger, but at most `max_percent`
@@ -82,6 +90,7 @@ impl Default for Guards {
             min_off: None,
             max_switches_per_day: None,
             verify_after: default_verify_after(),
+            restart_time: default_restart_time(),
             power_tolerance: PowerTolerance::default(),
             max_starts_per_cycle: one(),
         }

@@ -103,6 +103,7 @@ pub fn new_intent(unit: &str, miner: &str, kind: CommandKind, controller: &str, 
         attempts: 1,
         escalated: false,
         watts: None,
+        restarts: false,
     }
 }
 

@@ -139,7 +139,7 @@ fn commands(conn: &Connection, acted: &Acted, now: i64) -> rusqlite::Result<()> 
             (None, true) => {
                 let unit = command.unit.as_deref().unwrap_or_default();
                 let intent = new_intent(unit, &command.miner, command.kind, &command.controller, now);
-                save_intent(conn, &Intent { watts: outcome.watts, ..intent })?;
+                save_intent(conn, &Intent { watts: outcome.watts, restarts: outcome.restarts, ..intent })?;
             }
             (Some(_), false) => clear_intent(conn, &command.miner)?,
             (None, false) => {}

@@ -51,7 +51,10 @@ pub fn reached(target: &str, state: &MinerState) -> Option<bool> {
 }
 
 pub fn verify(intent: &Intent, state: &MinerState, bindings: &[Binding], guards: &Guards, now: i64) -> Verification {
-    let verify_after = guards.verify_after.as_secs_i64();
+    let mut verify_after = guards.verify_after.as_secs_i64();
+    if intent.restarts {
+        verify_after = verify_after.max(guards.restart_time.as_secs_i64());
+    }
     match reached_intent(intent, state, &guards.power_tolerance) {
         Some(true) => return Verification::Matched(intent.clone()),
         None => return Verification::Waiting,
@@ -103,6 +106,7 @@ mod tests {
             attempts,
             escalated,
             watts: None,
+            restarts: false,
         }
     }
 
@@ -151,6 +155,31 @@ mod tests {
             verify(&escalated, &state(MinerStatus::Off, Some(false)), &bindings(), &Guards::default(), 1600),
             Verification::Matched(_)
         ));
+    }
+
+    #[test]
+    fn a_target_that_restarts_the_miner_is_judged_after_restart_time_not_verify_after() {
+        let target = |restarts| Intent { watts: Some(2500.0), restarts, ..intent("set_power_target", 1, false) };
+        // Back up and hashing at 3 100 W five minutes after the write: still ramping.
+        let ramping = MinerState {
+            status: MinerStatus::On,
+            reading: MinerReading { power: Some(3100.0), ..MinerReading::default() },
+            ..MinerState::default()
+        };
+        let guards = Guards::default();
+        let at = |minutes: i64| 1000 + minutes * 60;
+        assert_eq!(verify(&target(true), &ramping, &bindings(), &guards, at(5)), Verification::Waiting);
+        assert!(matches!(
+            verify(&target(false), &ramping, &bindings(), &guards, at(5)),
+            Verification::FollowUp { command: CommandKind::SetPowerTarget, .. }
+        ));
+        assert!(matches!(
+            verify(&target(true), &ramping, &bindings(), &guards, at(11)),
+            Verification::FollowUp { command: CommandKind::SetPowerTarget, .. }
+        ));
+        let settled =
+            MinerState { reading: MinerReading { power: Some(2540.0), ..MinerReading::default() }, ..ramping.clone() };
+        assert!(matches!(verify(&target(true), &settled, &bindings(), &guards, at(5)), Verification::Matched(_)));
     }
 
     #[test]

@@ -398,6 +398,8 @@ pub struct Intent {
     pub escalated: bool,
     /// The watts a power target intent should reach (the lever's, where the firmware chose one).
     pub watts: Option<f64>,
+    /// The write restarts the miner: it is verified after `guards.restart_time`.
+    pub restarts: bool,
 }
 
 /// A command kind stored by name; an unknown name is an error naming the column, not a guess.
@@ -410,8 +412,9 @@ fn command_kind(row: &rusqlite::Row, index: usize) -> rusqlite::Result<CommandKi
 }
 
 pub fn load_intents(conn: &Connection) -> rusqlite::Result<BTreeMap<String, Intent>> {
-    let mut statement =
-        conn.prepare("SELECT miner, unit, target, command, controller, at, attempts, escalated, watts FROM intent")?;
+    let mut statement = conn.prepare(
+        "SELECT miner, unit, target, command, controller, at, attempts, escalated, watts, restarts FROM intent",
+    )?;
     let rows = statement.query_map([], |r| {
         let intent = Intent {
             miner: r.get(0)?,
@@ -423,6 +426,7 @@ pub fn load_intents(conn: &Connection) -> rusqlite::Result<BTreeMap<String, Inte
             attempts: r.get(6)?,
             escalated: r.get(7)?,
             watts: r.get(8)?,
+            restarts: r.get(9)?,
         };
         Ok((intent.miner.clone(), intent))
     })?;
@@ -431,8 +435,8 @@ pub fn load_intents(conn: &Connection) -> rusqlite::Result<BTreeMap<String, Inte
 
 pub fn save_intent(conn: &Connection, intent: &Intent) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "INSERT INTO intent (miner, unit, target, command, controller, at, attempts, escalated, watts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-         ON CONFLICT (miner) DO UPDATE SET unit = ?2, target = ?3, command = ?4, controller = ?5, at = ?6, attempts = ?7, escalated = ?8, watts = ?9",
+        "INSERT INTO intent (miner, unit, target, command, controller, at, attempts, escalated, watts, restarts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (miner) DO UPDATE SET unit = ?2, target = ?3, command = ?4, controller = ?5, at = ?6, attempts = ?7, escalated = ?8, watts = ?9, restarts = ?10",
     )?
     .execute(params![
         intent.miner,
@@ -443,7 +447,8 @@ pub fn save_intent(conn: &Connection, intent: &Intent) -> rusqlite::Result<()> {
         intent.at,
         intent.attempts,
         intent.escalated,
-        intent.watts
+        intent.watts,
+        intent.restarts
     ])?;
     Ok(())
 }

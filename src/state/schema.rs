@@ -115,4 +115,8 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE sim_device ADD COLUMN target REAL;
     ALTER TABLE sim_device ADD COLUMN target_since INTEGER NOT NULL DEFAULT 0;
     ",
+    // 5: a target write that restarts the miner is verified after `guards.restart_time`.
+    "
+    ALTER TABLE intent ADD COLUMN restarts INTEGER NOT NULL DEFAULT 0;
+    ",
 ];

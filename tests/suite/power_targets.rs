@@ -375,6 +375,14 @@ fn whatsminer_api_v2_sends_an_encrypted_power_limit_the_fake_decrypts() {
     let history = sandbox.run(&["history", "--output", "json", "--now", &at(10)]);
     assert!(history.stdout.contains("set_power_target"), "{}", history.stdout);
     assert_eq!(context(&sandbox, &at(20))["control"]["switches_today"], 1);
+    // The miner still reads its old power five minutes on: it may still be restarting, so the
+    // target waits for `restart_time` (10m) instead of being re-sent (another restart) at 3m.
+    let (run, _) = sandbox.cycle(&at(300), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(writer.commands().len(), 1, "not retried within restart_time");
+    let (_, report) = sandbox.cycle(&at(660), &[]);
+    assert_eq!(report["units"][0]["miners"][0]["action"]["kind"], "set_power_target", "{report}");
+    assert_eq!(writer.commands().len(), 2, "retried once restart_time has passed");
     // A wrong password: the fake cannot decrypt it and refuses; the command fails with its reason.
     let wrong = crate::support::Sandbox::new();
     wrong.write("policy.yaml", "name: p\nstart_rules: []\nstop_rules: []\n");
@@ -385,7 +393,7 @@ fn whatsminer_api_v2_sends_an_encrypted_power_limit_the_fake_decrypts() {
     let refused = wrong.run(&["miner", "power", "rig", "2800", "--now", &at(0)]);
     assert_eq!(refused.code, 1);
     assert!(refused.stderr.contains("invalid token or password"), "{}", refused.stderr);
-    assert_eq!(writer.commands().len(), 1, "nothing accepted");
+    assert_eq!(writer.commands().len(), 2, "nothing more accepted");
 }
 
 #[test]
