@@ -88,11 +88,15 @@ pub fn build(inputs: &ContextInputs) -> Value {
 
 /// The power a miner takes from the unit's budget (SPEC §17.1): measured while it is on,
 /// else its target, else `power_max`; a miner starting, or about to, is counted with what it
-/// will draw (its target, else `power_max`), not with the little it draws yet.
+/// will draw (its target, else `power_max`) unless it already draws more (SPEC §24).
 pub fn committed_power(miner: &Miner, reading: &MinerReading, starting: bool) -> f64 {
     let expected = reading.power_target.and_then(|t| t.watts).or(miner.power_max);
-    let measured = if starting { None } else { reading.power };
-    measured.or(expected).unwrap_or(0.0).max(0.0)
+    let watts = match (starting, reading.power, expected) {
+        (true, Some(measured), Some(expected)) => measured.max(expected),
+        (true, measured, expected) => expected.or(measured).unwrap_or(0.0),
+        (false, measured, expected) => measured.or(expected).unwrap_or(0.0),
+    };
+    watts.max(0.0)
 }
 
 /// Drops nulls so that a missing value is missing, not `null`, in printed contexts.
@@ -295,6 +299,8 @@ mod tests {
             ..MinerReading::default()
         };
         assert_eq!(committed_power(&miner, &targeted, true), 2400.0);
+        let above = MinerReading { power: Some(2600.0), ..targeted };
+        assert_eq!(committed_power(&miner, &above, true), 2600.0, "max(measured, target) while starting");
     }
 
     #[test]

@@ -107,10 +107,14 @@ pub struct SwitchingFacts {
     pub switches_today: u32,
     /// A command was sent and is not verified yet.
     pub pending: bool,
+    /// That command starts the miner or sets a target: it holds later starts, never a stop.
+    pub pending_up: bool,
 }
 
 /// The guard that holds a decision back, if any. `safety` marks a safety stop, which
-/// ignores `min_on` and the daily switch limit (but never a pending command).
+/// ignores `min_on` and the daily switch limit. A pending command holds every decision but a
+/// stop while the command is a start or a target (SPEC §24: a stop is always sent and
+/// replaces it); a pending stop holds everything until it is verified.
 pub fn hold(
     decision: Decision,
     status: MinerStatus,
@@ -122,7 +126,8 @@ pub fn hold(
     if decision == Decision::MaintainState {
         return None;
     }
-    if facts.pending {
+    let stop_over_start = decision == Decision::StopMining && facts.pending_up;
+    if facts.pending && !stop_over_start {
         return Some("pending command".into());
     }
     if safety {
@@ -167,7 +172,7 @@ mod tests {
     }
 
     fn facts(last_change_at: i64, switches_today: u32, pending: bool) -> SwitchingFacts {
-        SwitchingFacts { last_change_at: Some(last_change_at), switches_today, pending }
+        SwitchingFacts { last_change_at: Some(last_change_at), switches_today, pending, pending_up: false }
     }
 
     #[test]
@@ -192,6 +197,19 @@ mod tests {
         let pending = hold(Decision::StopMining, MinerStatus::On, true, &facts(0, 0, true), &guards(), 100_000);
         assert_eq!(pending.as_deref(), Some("pending command"));
         assert_eq!(hold(Decision::MaintainState, MinerStatus::On, false, &facts(0, 9, true), &guards(), 1), None);
+    }
+
+    #[test]
+    fn a_stop_passes_a_pending_start_but_a_start_does_not() {
+        let starting = SwitchingFacts { pending_up: true, ..facts(0, 0, true) };
+        assert_eq!(hold(Decision::StopMining, MinerStatus::Starting, true, &starting, &guards(), 100_000), None);
+        assert_eq!(hold(Decision::StopMining, MinerStatus::Starting, false, &starting, &guards(), 100_000), None);
+        let again = hold(Decision::StartMining, MinerStatus::Off, false, &starting, &guards(), 100_000);
+        assert_eq!(again.as_deref(), Some("pending command"));
+        // A rule stop still waits for min_on, counted from the start.
+        let just_started = SwitchingFacts { pending_up: true, ..facts(99_900, 0, true) };
+        let held = hold(Decision::StopMining, MinerStatus::Starting, false, &just_started, &guards(), 100_000);
+        assert!(held.unwrap().starts_with("min_on"));
     }
 
     #[test]

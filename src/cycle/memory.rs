@@ -52,6 +52,9 @@ impl Memory {
             last_change_at: Some(self.state_since(miner, status, now)),
             switches_today: self.stats.get(miner).map_or(0, |s| s.today),
             pending: self.intents.contains_key(miner),
+            pending_up: self.intents.get(miner).is_some_and(|intent| {
+                intent.command.starts() || intent.command == crate::core::command::CommandKind::SetPowerTarget
+            }),
         }
     }
 

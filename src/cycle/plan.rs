@@ -25,9 +25,14 @@ pub fn commands(
     evaluation: &mut Evaluation,
     now: i64,
 ) -> Vec<Command> {
-    let mut commands = follow_ups(verifications);
+    let decided = decided(config, scope, inputs, evaluation);
+    // A stop decided now replaces a pending start or target: its retry is not sent.
+    let stopping: Vec<String> =
+        decided.iter().filter(|c| c.decision == Decision::StopMining).map(|c| c.miner.clone()).collect();
+    let mut commands: Vec<Command> =
+        follow_ups(verifications).into_iter().filter(|c| !stopping.contains(&c.miner)).collect();
     commands.extend(power_offs_after_sleep(config, scope, inputs, memory, now));
-    commands.extend(decided(config, scope, inputs, evaluation));
+    commands.extend(decided);
     one_per_miner(commands)
 }
 

@@ -283,3 +283,31 @@ fn telegram_messages_are_markdown_v2_and_the_token_never_shows() {
     let database = std::fs::read(sandbox.state()).unwrap();
     assert!(!database.windows(16).any(|w| w == b"SECRET-bot-token"));
 }
+
+/// SPEC §24: a stop is always sent and replaces a pending start; its retry is not sent.
+#[test]
+fn a_safety_stop_is_sent_while_the_start_is_still_unverified() {
+    let sandbox = Sandbox::new();
+    sandbox.example();
+    let (run, report) = sandbox.cycle(&at(0), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(miner(&report, "s19")["action"]["kind"], "start_mining");
+
+    // A minute later the S19 still boots (2 minutes) and the battery limit is raised above
+    // its charge: the stop goes out now, not after the start is verified.
+    sandbox.edit_config(|config| config.replacen("min_battery_soc: 20", "min_battery_soc: 99", 1));
+    let (run, report) = sandbox.cycle(&at(60), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let s19 = miner(&report, "s19");
+    assert_eq!(s19["action"]["kind"], "stop_mining", "{s19}");
+    assert_eq!(s19["reason"]["kind"], "safety");
+
+    // Nothing restarts it: the stop's intent replaced the start's.
+    let (run, report) = sandbox.cycle(&at(600), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(miner(&report, "s19")["status"], "off");
+    let history = sandbox.run(&["history", "--output", "json", "--now", &at(900)]);
+    let rows: Vec<Value> = serde_json::from_str(&history.stdout).unwrap();
+    let s19: Vec<&str> = rows.iter().filter(|r| r["miner"] == "s19").filter_map(|r| r["action"].as_str()).collect();
+    assert_eq!(s19, ["start_mining", "stop_mining"], "{rows:?}");
+}
