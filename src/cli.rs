@@ -36,8 +36,8 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
-    /// Evaluate as if it were this instant (RFC 3339), for simulation and tests
-    #[arg(long, global = true, value_name = "RFC3339")]
+    /// Evaluate as if it were this instant: RFC 3339, or a local time in the configured zone
+    #[arg(long, global = true, value_name = "TIME")]
     pub now: Option<String>,
 
     #[command(subcommand)]

@@ -102,7 +102,7 @@ fn features(cli: &Cli, loaded: &Loaded, id: Option<&str>) -> Result<i32, Failure
 
 /// Reads the selected miners now, in parallel.
 fn poll_selected(cli: &Cli, loaded: &Loaded, miners: &[&Miner]) -> Result<Vec<MinerState>, Failure> {
-    let clock = Clock::new(loaded, super::parse_now(cli)?)?;
+    let clock = Clock::new(loaded, super::parse_now(cli, loaded)?)?;
     let store = Store::for_reading(&loaded.config.state).map_err(|m| Failure::new(exit::FATAL, m))?;
     let world = crate::state::load_sim(&store.conn).map_err(|e| Failure::new(exit::FATAL, e.to_string()))?;
     let controllers = crate::devices::build(&loaded.config, &world);
@@ -164,7 +164,7 @@ fn status(cli: &Cli, loaded: &Loaded, id: Option<&str>) -> Result<i32, Failure> 
 
 fn control(cli: &Cli, loaded: &Loaded, id: &str, decision: Decision) -> Result<i32, Failure> {
     let miner = selected(loaded, Some(id))?[0];
-    let clock = Clock::new(loaded, super::parse_now(cli)?)?;
+    let clock = Clock::new(loaded, super::parse_now(cli, loaded)?)?;
     let (_lock, mut store) = open_locked(loaded)?;
     let world = crate::state::load_sim(&store.conn).map_err(|e| Failure::new(exit::FATAL, e.to_string()))?;
     let controllers = crate::devices::build(&loaded.config, &world);
@@ -229,7 +229,7 @@ fn power(cli: &Cli, loaded: &Loaded, id: &str, watts: f64, dry_run: bool) -> Res
         .ok_or_else(|| Failure::new(exit::DEGRADED, format!("miner `{id}` has no power_target_control")))?
         .controller
         .clone();
-    let clock = Clock::new(loaded, super::parse_now(cli)?)?;
+    let clock = Clock::new(loaded, super::parse_now(cli, loaded)?)?;
     let (_lock, mut store) = open_locked(loaded)?;
     let world = crate::state::load_sim(&store.conn).map_err(|e| Failure::new(exit::FATAL, e.to_string()))?;
     let controllers = crate::devices::build(&loaded.config, &world);

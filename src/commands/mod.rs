@@ -85,6 +85,10 @@ pub fn load_config(cli: &Cli) -> Result<Loaded, Failure> {
     }
 }
 
-pub fn parse_now(cli: &Cli) -> Result<Option<Timestamp>, Failure> {
-    cli.now.as_deref().map(crate::core::time::parse_instant).transpose().map_err(|m| Failure::new(exit::USAGE, m))
+/// `--now`: an instant with its offset, or a local time in the configured zone.
+pub fn parse_now(cli: &Cli, loaded: &Loaded) -> Result<Option<Timestamp>, Failure> {
+    let Some(text) = cli.now.as_deref() else { return Ok(None) };
+    let zone = crate::core::time::time_zone(loaded.config.settings.timezone.as_deref())
+        .map_err(|m| Failure::new(exit::CONFIG, m))?;
+    crate::core::time::parse_instant_in(text, &zone).map(Some).map_err(|m| Failure::new(exit::USAGE, m))
 }

@@ -9,7 +9,7 @@ use crate::transport::fetch::Fetcher;
 
 pub fn tracker(cli: &Cli, command: &TrackerCommand) -> Result<i32, Failure> {
     let loaded = super::load_config(cli)?;
-    let clock = Clock::new(&loaded, super::parse_now(cli)?)?;
+    let clock = Clock::new(&loaded, super::parse_now(cli, &loaded)?)?;
     let id = match command {
         TrackerCommand::Stats { id }
         | TrackerCommand::Workers { id }

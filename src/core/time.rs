@@ -75,9 +75,38 @@ pub fn parse_instant(text: &str) -> Result<Timestamp, String> {
         .map_err(|err| format!("invalid instant `{text}` ({err}); expected RFC 3339 such as 2026-06-01T14:00:00+02:00"))
 }
 
+/// An instant with its offset (RFC 3339), or a local date and time (`2026-06-21T12:00`,
+/// `2026-06-21 12:00:00`) taken in `zone`; a local time that a DST change skips or repeats
+/// takes the earlier offset.
+pub fn parse_instant_in(text: &str, zone: &TimeZone) -> Result<Timestamp, String> {
+    let text = text.trim();
+    if let Ok(instant) = text.parse::<Timestamp>() {
+        return Ok(instant);
+    }
+    let local = text.parse::<jiff::civil::DateTime>().map_err(|_| {
+        format!("invalid instant `{text}`; expected RFC 3339 such as 2026-06-01T14:00:00+02:00, or a local time such as 2026-06-01T14:00 in the configured zone")
+    })?;
+    local
+        .to_zoned(zone.clone())
+        .map(|zoned| zoned.timestamp())
+        .map_err(|err| format!("invalid local time `{text}`: {err}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_local_time_is_taken_in_the_zone_and_an_offset_wins() {
+        let rome = TimeZone::get("Europe/Rome").unwrap();
+        let summer = parse_instant_in("2026-06-21T12:00", &rome).unwrap();
+        assert_eq!(summer, "2026-06-21T10:00:00Z".parse::<Timestamp>().unwrap());
+        let winter = parse_instant_in("2026-12-01 08:30:00", &rome).unwrap();
+        assert_eq!(winter, "2026-12-01T07:30:00Z".parse::<Timestamp>().unwrap());
+        let explicit = parse_instant_in("2026-06-21T12:00:00+00:00", &rome).unwrap();
+        assert_eq!(explicit, "2026-06-21T12:00:00Z".parse::<Timestamp>().unwrap());
+        assert!(parse_instant_in("noon", &rome).unwrap_err().contains("local time"));
+    }
 
     #[test]
     fn parts_are_taken_in_the_strings_own_offset() {

@@ -68,6 +68,26 @@ pub fn text(report: &RunReport) -> String {
     out
 }
 
+/// The report for `-q`: nothing after a clean cycle (cron mails only problems), else the
+/// cycle's time, each miner whose command failed and each failed input.
+pub fn problems(report: &RunReport) -> String {
+    let mut out = String::new();
+    if report.exit_code == exit::OK {
+        return out;
+    }
+    let _ = writeln!(out, "edge-mining cycle at {}: exit {}", report.started_at, report.exit_code);
+    let failed = |m: &&MinerOutcome| m.action.as_ref().is_some_and(|a| !a.ok) || !m.errors.is_empty();
+    for unit in &report.units {
+        for miner in unit.miners.iter().filter(failed) {
+            let _ = writeln!(out, "  unit {}: {}", unit.id, miner_line(miner));
+        }
+    }
+    for error in &report.errors {
+        let _ = writeln!(out, "  {error}");
+    }
+    out
+}
+
 fn energy_summary(unit: &UnitOutcome) -> String {
     let Some(energy) = &unit.energy else { return "no energy reading".into() };
     let watts = |pointer: &str| energy.pointer(pointer).and_then(Value::as_f64).map(|w| format!("{w:.0} W"));

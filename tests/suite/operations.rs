@@ -165,3 +165,41 @@ fn completions_and_a_man_page_come_from_the_command_line_definition() {
     assert!(page.starts_with(".ie") || page.contains(".TH"), "{page}");
     assert!(page.contains("edge\\-mining"));
 }
+
+/// Under cron (`-q run`), a clean cycle prints nothing, so nothing is mailed; a degraded one
+/// prints its problems only.
+#[test]
+fn quiet_runs_print_nothing_when_clean_and_the_problems_when_degraded() {
+    let sandbox = Sandbox::new();
+    sandbox.example();
+    let clean = sandbox.run(&["-q", "run", "--now", "2026-06-21T12:00:00+02:00"]);
+    assert_eq!(clean.code, 0, "{}", clean.stderr);
+    assert_eq!(clean.stdout, "", "a clean cycle is silent");
+    assert_eq!(clean.stderr, "");
+
+    with_unreachable_controller(&sandbox);
+    sandbox.edit_config(|config| config.replace("controllers: [ghost, s19-sim]", "controllers: [ghost]"));
+    let degraded = sandbox.run(&["-q", "run", "--now", "2026-06-21T12:05:00+02:00"]);
+    assert_eq!(degraded.code, 1, "{}", degraded.stdout);
+    assert!(
+        degraded.stdout.starts_with("edge-mining cycle at 2026-06-21T12:05:00+02:00: exit 1"),
+        "{}",
+        degraded.stdout
+    );
+    assert!(degraded.stdout.contains("miner `s19` via controller `ghost`"), "{}", degraded.stdout);
+    assert!(!degraded.stdout.contains("bitaxe"), "healthy miners are left out: {}", degraded.stdout);
+}
+
+/// `--now` takes a local time in the configured zone, as a person types it.
+#[test]
+fn now_accepts_a_local_time_in_the_configured_zone() {
+    let sandbox = Sandbox::new();
+    sandbox.example();
+    let local = sandbox.run(&["run", "--dry-run", "--output", "json", "--now", "2026-06-21T12:00"]);
+    assert_eq!(local.code, 0, "{}", local.stderr);
+    let report: serde_json::Value = serde_json::from_str(&local.stdout).unwrap();
+    assert_eq!(report["started_at"], "2026-06-21T12:00:00+02:00", "Europe/Rome in summer");
+    let wrong = sandbox.run(&["run", "--now", "at noon"]);
+    assert_eq!(wrong.code, 2);
+    assert!(wrong.stderr.contains("local time such as"), "{}", wrong.stderr);
+}
