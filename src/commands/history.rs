@@ -15,6 +15,14 @@ pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<i32, Failure> {
     let store = Store::for_reading(&loaded.config.state).map_err(|m| Failure::new(exit::FATAL, m))?;
     let rows = crate::state::history(&store.conn, clock.now - since.as_secs_i64(), args.miner.as_deref())
         .map_err(|e| Failure::new(exit::FATAL, e.to_string()))?;
+    // A miner no longer configured may still have history; one never heard of is a typo.
+    if let Some(id) = &args.miner
+        && rows.is_empty()
+        && !loaded.config.miners.iter().any(|m| &m.id == id)
+    {
+        let known: Vec<&str> = loaded.config.miners.iter().map(|m| m.id.as_str()).collect();
+        return Err(Failure::new(exit::USAGE, format!("unknown miner `{id}` (configured: {})", known.join(", "))));
+    }
     match args.output {
         Output::Json | Output::Yaml => {
             let documents: Vec<_> = rows
@@ -36,7 +44,11 @@ pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<i32, Failure> {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&documents).unwrap_or_default());
+            let document = serde_json::Value::Array(documents);
+            match args.output {
+                Output::Yaml => print!("{}", serde_yaml::to_string(&document).unwrap_or_default()),
+                _ => println!("{}", serde_json::to_string_pretty(&document).unwrap_or_default()),
+            }
         }
         Output::Text => {
             if rows.is_empty() {

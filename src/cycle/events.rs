@@ -26,12 +26,13 @@ pub fn events(
         }
         let unit = command.unit.clone();
         let place = unit.as_deref().map_or(String::new(), |u| format!(" (unit {u})"));
+        let because = command.reason.describe().map_or(String::new(), |why| format!(", because of {why}"));
         let (kind, title, message) = match (outcome.ok, command.kind.starts()) {
             (true, true) => (
                 EventKind::Started,
                 format!("Miner started: {}", command.miner),
                 format!(
-                    "Miner {} was started with {} via {}{place}.",
+                    "Miner {} was started with {} via {}{place}{because}.",
                     command.miner,
                     command.kind.name(),
                     command.controller
@@ -41,7 +42,7 @@ pub fn events(
                 EventKind::Stopped,
                 format!("Miner stopped: {}", command.miner),
                 format!(
-                    "Miner {} was stopped with {} via {}{place}.",
+                    "Miner {} was stopped with {} via {}{place}{because}.",
                     command.miner,
                     command.kind.name(),
                     command.controller

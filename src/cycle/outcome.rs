@@ -36,6 +36,16 @@ impl Reason {
     pub fn none() -> Reason {
         Reason { kind: ReasonKind::None, name: None }
     }
+
+    /// In words, for a notification: "rule `Surplus covers the miner`", "safety
+    /// `min_battery_soc …`", "manual"; `None` when no rule matched.
+    pub fn describe(&self) -> Option<String> {
+        match (self.kind, &self.name) {
+            (_, None) => None,
+            (ReasonKind::None, Some(name)) => Some(name.clone()),
+            (kind, Some(name)) => Some(format!("{} `{name}`", kind.name())),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

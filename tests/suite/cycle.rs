@@ -259,3 +259,21 @@ fn context_prints_what_the_rules_see_with_sources() {
     assert_eq!(verdict["rule"], "Surplus covers the miner");
     assert_eq!(verdict["status"], "off");
 }
+
+#[test]
+fn history_refuses_a_miner_never_heard_of_and_honours_yaml() {
+    let sandbox = Sandbox::new();
+    sandbox.example();
+    let (run, _) = sandbox.cycle(&at("12:00"), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let typo = sandbox.run(&["history", "--miner", "s91", "--now", &at("13:00")]);
+    assert_eq!(typo.code, 2, "{}", typo.stdout);
+    assert!(typo.stderr.contains("unknown miner `s91` (configured: s19, bitaxe)"), "{}", typo.stderr);
+    let quiet = sandbox.run(&["history", "--miner", "bitaxe", "--now", &at("13:00")]);
+    assert_eq!(quiet.code, 0, "a configured miner without actions is no error");
+    let yaml = sandbox.run(&["history", "--output", "yaml", "--now", &at("13:00")]);
+    assert_eq!(yaml.code, 0);
+    let rows: serde_yaml::Value = serde_yaml::from_str(&yaml.stdout).unwrap();
+    assert_eq!(rows[0]["miner"], serde_yaml::Value::from("s19"), "{}", yaml.stdout);
+    assert!(!yaml.stdout.trim_start().starts_with('['), "YAML, not JSON: {}", yaml.stdout);
+}

@@ -262,6 +262,10 @@ fn telegram_messages_are_markdown_v2_and_the_token_never_shows() {
     assert_eq!(body["chat_id"], -100123);
     assert_eq!(body["parse_mode"], "MarkdownV2");
     assert!(body["text"].as_str().unwrap().starts_with("*Miner started: s19\\.garage*\n"), "{body}");
+    assert!(
+        body["text"].as_str().unwrap().contains("because of rule \\`sunny\\`"),
+        "the reason is in the message: {body}"
+    );
     // A failing Telegram never fails the control work, and its error does not leak the token.
     let broken = FakeHttp::start(|_| Answer::Text(500, "boom".into(), vec![]));
     let config = std::fs::read_to_string(sandbox.path("config.yaml")).unwrap();
