@@ -69,6 +69,9 @@ pub enum Command {
     /// Query a pool tracker through the same cache and backoff as `run`
     #[command(subcommand)]
     Tracker(TrackerCommand),
+    /// Try a notifier
+    #[command(subcommand)]
+    Notifier(NotifierCommand),
     /// Show the persisted action log
     History(HistoryArgs),
     /// Describe every component type (or one): features, keys, defaults, an example
@@ -251,6 +254,12 @@ pub enum TrackerCommand {
     /// The payout schedule
     Payout { id: String },
     /// Make a real request now (a fresh cache is not used; a backoff still is) and report
+    Test { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotifierCommand {
+    /// Send a test message through this notifier now and say whether it was accepted
     Test { id: String },
 }
 

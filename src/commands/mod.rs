@@ -4,6 +4,7 @@ mod context;
 mod history;
 mod init;
 mod miner;
+mod notifier;
 mod rules;
 mod run;
 mod scan;
@@ -29,6 +30,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
         Command::Miner(command) => miner::miner(cli, command),
         Command::Tracker(command) => tracker::tracker(cli, command),
         Command::History(args) => history::history(cli, args),
+        Command::Notifier(command) => notifier::notifier(cli, command),
         Command::Scan(args) => scan::scan(args),
         Command::Init(args) => init::init(args),
         Command::Completions { shell } => {

@@ -26,6 +26,8 @@ pub enum EventKind {
     TargetNotEffective,
     InputUnavailable,
     AuthenticationError,
+    /// Sent by `notifier test ID`, to see that messages arrive.
+    Test,
 }
 
 impl EventKind {
@@ -38,6 +40,7 @@ impl EventKind {
             EventKind::TargetNotEffective => "target_not_effective",
             EventKind::InputUnavailable => "input_unavailable",
             EventKind::AuthenticationError => "authentication_error",
+            EventKind::Test => "test",
         }
     }
 }
@@ -105,6 +108,21 @@ pub fn build(config: &Config) -> Vec<Configured> {
         });
     }
     built
+}
+
+/// Sends a test message through one notifier, now (no de-duplication): what `notifier test`
+/// reports.
+pub fn send_test(configured: &Configured, call: &Call, at: &str) -> Result<(), String> {
+    let event = Event {
+        kind: EventKind::Test,
+        subject: "test".into(),
+        unit: None,
+        miner: None,
+        title: "edge-mining test message".into(),
+        message: format!("Notifier {} works: edge-mining's messages will arrive here.", configured.id),
+    };
+    let budget = call.with_timeout(configured.timeout).budget().ok_or("no time left before the deadline")?;
+    configured.notifier.send(&event, at, budget)
 }
 
 /// Sends each event to the notifiers of its units, skipping what was sent within

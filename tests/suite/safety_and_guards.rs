@@ -315,3 +315,30 @@ fn a_safety_stop_is_sent_while_the_start_is_still_unverified() {
     let s19: Vec<&str> = rows.iter().filter(|r| r["miner"] == "s19").filter_map(|r| r["action"].as_str()).collect();
     assert_eq!(s19, ["start_mining", "stop_mining"], "{rows:?}");
 }
+
+/// `notifier test ID` sends one message now, says whether it was accepted, and is sent again
+/// on each try (no de-duplication); a typo or a failing endpoint is an error naming it.
+#[test]
+fn notifier_test_sends_a_message_now() {
+    let ha = sun();
+    let hook = webhook();
+    let sandbox = notified_home(&ha, &hook, "repeat_after: 6h");
+    for _ in 0..2 {
+        let sent = sandbox.run(&["notifier", "test", "phone", "--now", &at(0)]);
+        assert_eq!(sent.code, 0, "{}{}", sent.stdout, sent.stderr);
+        assert!(sent.stdout.contains("ok: notifier `phone` accepted the test message"), "{}", sent.stdout);
+    }
+    let messages: Vec<Value> = hook.log().iter().map(|r| serde_json::from_str(&r.body).unwrap()).collect();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[0]["event"], "test");
+    assert!(messages[0]["message"].as_str().unwrap().contains("Notifier phone works"), "{messages:?}");
+
+    let typo = sandbox.run(&["notifier", "test", "phnoe"]);
+    assert_eq!(typo.code, 2);
+    assert!(typo.stderr.contains("unknown notifier `phnoe` (configured: phone)"), "{}", typo.stderr);
+    let broken = FakeHttp::start(|_| Answer::Text(500, "boom".into(), vec![]));
+    sandbox.edit_config(|config| config.replace(&hook.url(), &broken.url()));
+    let failed = sandbox.run(&["notifier", "test", "phone"]);
+    assert_eq!(failed.code, 1);
+    assert!(failed.stderr.contains("notifier `phone`") && failed.stderr.contains("500"), "{}", failed.stderr);
+}
