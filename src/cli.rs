@@ -162,9 +162,19 @@ pub enum MinerCommand {
     /// Show each miner's features: provider, priority, and which one is used
     Features { id: Option<String> },
     /// Start mining now (mining control, else power on); recorded in history
-    Start { id: String },
+    Start {
+        id: String,
+        /// Keep the rules from undoing it for this long, e.g. 2h (safety limits still stop it)
+        #[arg(long, value_name = "DURATION")]
+        hold: Option<String>,
+    },
     /// Stop mining now (mining control, else power off); recorded in history
-    Stop { id: String },
+    Stop {
+        id: String,
+        /// Keep the rules from undoing it for this long, e.g. 2h
+        #[arg(long, value_name = "DURATION")]
+        hold: Option<String>,
+    },
     /// Set a power target in watts (clamped to the miner's bounds); verified like a start
     Power {
         id: String,

@@ -12,6 +12,7 @@ use crate::cycle::act::{Command, execute, plan};
 use crate::cycle::outcome::{Reason, ReasonKind};
 use crate::cycle::poll::poll_miner;
 use crate::cycle::{Clock, open_locked};
+use crate::duration::Span;
 use crate::exit::{self, Failure};
 use crate::rules::model::Decision;
 use crate::state::Store;
@@ -22,8 +23,8 @@ pub fn miner(cli: &Cli, command: &MinerCommand) -> Result<i32, Failure> {
         MinerCommand::List => list(&loaded),
         MinerCommand::Features { id } => features(cli, &loaded, id.as_deref()),
         MinerCommand::Status { id } => status(cli, &loaded, id.as_deref()),
-        MinerCommand::Start { id } => control(cli, &loaded, id, Decision::StartMining),
-        MinerCommand::Stop { id } => control(cli, &loaded, id, Decision::StopMining),
+        MinerCommand::Start { id, hold } => control(cli, &loaded, id, Decision::StartMining, hold.as_deref()),
+        MinerCommand::Stop { id, hold } => control(cli, &loaded, id, Decision::StopMining, hold.as_deref()),
         MinerCommand::Power { id, watts, dry_run } => power(cli, &loaded, id, *watts, *dry_run),
     }
 }
@@ -162,7 +163,8 @@ fn status(cli: &Cli, loaded: &Loaded, id: Option<&str>) -> Result<i32, Failure> 
     Ok(code)
 }
 
-fn control(cli: &Cli, loaded: &Loaded, id: &str, decision: Decision) -> Result<i32, Failure> {
+fn control(cli: &Cli, loaded: &Loaded, id: &str, decision: Decision, hold: Option<&str>) -> Result<i32, Failure> {
+    let hold = hold.map(Span::parse).transpose().map_err(|m| Failure::new(exit::USAGE, format!("--hold: {m}")))?;
     let miner = selected(loaded, Some(id))?[0];
     let clock = Clock::new(loaded, super::parse_now(cli, loaded)?)?;
     let (_lock, mut store) = open_locked(loaded)?;
@@ -195,7 +197,16 @@ fn control(cli: &Cli, loaded: &Loaded, id: &str, decision: Decision) -> Result<i
         let unit_id = command.unit.clone().unwrap_or_default();
         let intent =
             crate::cycle::plan::new_intent(&unit_id, &command.miner, command.kind, &command.controller, clock.now);
-        store.transaction(|c| crate::state::save_intent(c, &intent)).map_err(|m| Failure::new(exit::FATAL, m))?;
+        let until = hold.map(|span| clock.now + span.as_secs_i64());
+        store
+            .transaction(|c| {
+                crate::state::save_intent(c, &intent)?;
+                crate::state::set_hold(c, &command.miner, until)
+            })
+            .map_err(|m| Failure::new(exit::FATAL, m))?;
+        if let Some(until) = until {
+            println!("{}: the rules leave it alone until {}", miner.id, clock.format(until));
+        }
     }
     match outcome.first() {
         Some(action) if action.ok => {

@@ -87,9 +87,18 @@ pub fn apply(
                 miner.reason = Reason { kind: ReasonKind::Guard, name: Some("not named by --miner".into()) };
                 continue;
             }
+            let safety = miner.reason.kind == ReasonKind::Safety;
+            if let Some(until) = memory.holds.get(&miner.id).filter(|until| **until > now)
+                && !safety
+                && miner.decision != Decision::MaintainState
+            {
+                miner.decision = Decision::MaintainState;
+                miner.reason =
+                    Reason { kind: ReasonKind::Guard, name: Some(format!("manual hold ({} s left)", until - now)) };
+                continue;
+            }
             let mut facts = memory.switching(&miner.id, state.status, now);
             facts.pending &= !settled(&miner.id);
-            let safety = miner.reason.kind == ReasonKind::Safety;
             if let Some(guard) = hold(miner.decision, state.status, safety, &facts, &unit.guards, now) {
                 miner.decision = Decision::MaintainState;
                 miner.reason = Reason { kind: ReasonKind::Guard, name: Some(guard) };

@@ -19,6 +19,8 @@ pub struct Memory {
     pub intents: BTreeMap<String, Intent>,
     pub last_changes: BTreeMap<String, (String, i64)>,
     pub asleep: BTreeMap<String, i64>,
+    /// Until when a manual command holds the rules off each miner.
+    pub holds: BTreeMap<String, i64>,
     pub observed: BTreeMap<String, (String, i64)>,
     pub stats: BTreeMap<String, CommandStats>,
 }
@@ -33,6 +35,7 @@ impl Memory {
             intents: crate::state::load_intents(conn)?,
             last_changes: crate::state::load_last_changes(conn)?,
             asleep: crate::state::load_asleep(conn)?,
+            holds: crate::state::load_holds(conn)?,
             observed: crate::state::load_observed(conn)?,
             stats: crate::state::all_command_stats(conn, day_start)?,
         })

@@ -286,6 +286,7 @@ pub fn table_counts(conn: &Connection) -> rusqlite::Result<Vec<(String, i64)>> {
         "intent",
         "last_change",
         "asleep",
+        "manual_hold",
         "notification",
         "sim_device",
         "sim_battery",
@@ -471,6 +472,26 @@ pub fn save_last_change(conn: &Connection, miner: &str, status: &str, at: i64) -
         "INSERT INTO last_change (miner, status, at) VALUES (?1, ?2, ?3) ON CONFLICT (miner) DO UPDATE SET status = ?2, at = ?3",
     )?
     .execute(params![miner, status, at])?;
+    Ok(())
+}
+
+/// Until when each miner's manual command holds the rules off (`miner start|stop --hold`).
+pub fn load_holds(conn: &Connection) -> rusqlite::Result<BTreeMap<String, i64>> {
+    let mut statement = conn.prepare("SELECT miner, until FROM manual_hold")?;
+    let rows = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    rows.collect()
+}
+
+/// Holds the rules off `miner` until `until`; a later manual command without `--hold` ends it.
+pub fn set_hold(conn: &Connection, miner: &str, until: Option<i64>) -> rusqlite::Result<()> {
+    match until {
+        Some(until) => conn
+            .prepare_cached(
+                "INSERT INTO manual_hold (miner, until) VALUES (?1, ?2) ON CONFLICT (miner) DO UPDATE SET until = ?2",
+            )?
+            .execute(params![miner, until])?,
+        None => conn.prepare_cached("DELETE FROM manual_hold WHERE miner = ?1")?.execute(params![miner])?,
+    };
     Ok(())
 }
 

@@ -119,4 +119,11 @@ pub const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE intent ADD COLUMN restarts INTEGER NOT NULL DEFAULT 0;
     ",
+    // 6: `miner start|stop --hold`: until when the rules may not undo a manual command.
+    "
+    CREATE TABLE manual_hold (
+        miner TEXT PRIMARY KEY,
+        until INTEGER NOT NULL
+    );
+    ",
 ];

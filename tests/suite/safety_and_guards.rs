@@ -342,3 +342,39 @@ fn notifier_test_sends_a_message_now() {
     assert_eq!(failed.code, 1);
     assert!(failed.stderr.contains("notifier `phone`") && failed.stderr.contains("500"), "{}", failed.stderr);
 }
+
+/// `miner stop --hold` keeps the rules from undoing a manual stop for that long, across runs;
+/// a safety limit still stops a miner started with `--hold`.
+#[test]
+fn a_manual_hold_keeps_the_rules_off_until_it_ends_but_not_safety() {
+    let sandbox = Sandbox::new();
+    sandbox.example();
+    let local = |time: &str| format!("2026-06-21T{time}:00+02:00");
+    let (_, report) = sandbox.cycle(&local("12:00"), &[]);
+    assert_eq!(miner(&report, "s19")["action"]["kind"], "start_mining");
+    let stop = sandbox.run(&["miner", "stop", "s19", "--hold", "1h", "--now", &local("12:10")]);
+    assert_eq!(stop.code, 0, "{}{}", stop.stdout, stop.stderr);
+    assert!(stop.stdout.contains("the rules leave it alone until 2026-06-21T13:10:00+02:00"), "{}", stop.stdout);
+
+    // The sun still covers it, but the hold stands: run after run.
+    for time in ["12:15", "12:40", "13:05"] {
+        let (run, report) = sandbox.cycle(&local(time), &[]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let s19 = miner(&report, "s19");
+        assert_eq!(s19["status"], "off", "{time}");
+        assert!(s19["reason"]["name"].as_str().unwrap().starts_with("manual hold ("), "{time}: {s19}");
+        assert!(s19["action"].is_null());
+    }
+    let (_, report) = sandbox.cycle(&local("13:15"), &[]);
+    assert_eq!(miner(&report, "s19")["action"]["kind"], "start_mining", "the hold has ended");
+
+    // A start held by hand is still stopped by a safety limit.
+    let start = sandbox.run(&["miner", "start", "bitaxe", "--hold", "2h", "--now", &local("13:20")]);
+    assert_eq!(start.code, 0, "{}", start.stderr);
+    sandbox.edit_config(|config| config.replacen("max_chip_temperature: 85", "max_chip_temperature: 20", 1));
+    let (_, report) = sandbox.cycle(&local("13:30"), &[]);
+    let bitaxe = miner(&report, "bitaxe");
+    assert_eq!(bitaxe["action"]["kind"], "stop_mining", "{bitaxe}");
+    assert_eq!(bitaxe["reason"]["kind"], "safety");
+    assert_eq!(sandbox.run(&["miner", "stop", "s19", "--hold", "soon"]).code, 2, "a bad duration is refused");
+}
