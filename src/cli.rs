@@ -57,7 +57,11 @@ pub enum Command {
     /// Run one control cycle: poll, decide, act, record, report
     Run(RunArgs),
     /// Check the config and every rule file without touching devices or state
-    Validate,
+    Validate {
+        /// Do not read secret files (`token_file:` …), for CI checkouts that have none
+        #[arg(long, visible_alias = "no-secrets")]
+        offline: bool,
+    },
     /// Poll and print the decisional context(s) the rules would see (no commands)
     Context(ContextArgs),
     /// Evaluate and unit-test rules offline

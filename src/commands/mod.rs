@@ -24,7 +24,7 @@ use crate::exit::{self, Failure};
 pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
     match &cli.command {
         Command::Run(args) => run::run(cli, args),
-        Command::Validate => validate::validate(cli),
+        Command::Validate { offline } => validate::validate(cli, *offline),
         Command::Context(args) => context::context(cli, args),
         Command::Rules(command) => rules::rules(command),
         Command::Miner(command) => miner::miner(cli, command),

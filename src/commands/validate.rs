@@ -1,11 +1,13 @@
 //! `validate`: load the config and every rule file; no network, no state writes.
 
 use crate::cli::Cli;
+use crate::config::interpolate::Secrets;
 use crate::exit::{self, Failure};
 
-pub fn validate(cli: &Cli) -> Result<i32, Failure> {
+pub fn validate(cli: &Cli, offline: bool) -> Result<i32, Failure> {
     let path = super::config_path(cli)?;
-    match crate::config::load(&path, &crate::registry::REGISTRY) {
+    let secrets = if offline { Secrets::Skip } else { Secrets::Read };
+    match crate::config::load_with(&path, &crate::registry::REGISTRY, secrets) {
         Ok(loaded) => {
             for warning in &loaded.warnings {
                 println!("{warning}");

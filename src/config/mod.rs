@@ -28,12 +28,21 @@ pub struct Loaded {
 /// Loads and checks `file`, including every rule file its units name, with the component
 /// types of `registry` (`crate::registry::REGISTRY`).
 pub fn load(file: &Path, registry: &spec::Registry) -> Result<Loaded, Vec<Diagnostic>> {
+    load_with(file, registry, interpolate::Secrets::Read)
+}
+
+/// `load`, choosing whether secret files are read (`validate --offline` skips them).
+pub fn load_with(
+    file: &Path,
+    registry: &spec::Registry,
+    secrets: interpolate::Secrets,
+) -> Result<Loaded, Vec<Diagnostic>> {
     let text = std::fs::read_to_string(file).map_err(|err| {
         vec![Diagnostic::error(Location::new(file, 1, 1), "", format!("cannot read config file: {err}"))]
     })?;
     let mut doc = Document::parse(file, &text).map_err(|d| vec![d])?;
     let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut diagnostics = interpolate_document(&mut doc, &dir);
+    let mut diagnostics = interpolate_document(&mut doc, &dir, secrets);
     let mut parser = parse::SectionParser::new(&doc, registry);
     let sections = parser.parse();
     diagnostics.append(&mut parser.diagnostics);
@@ -47,12 +56,13 @@ pub fn load(file: &Path, registry: &spec::Registry) -> Result<Loaded, Vec<Diagno
     Ok(Loaded { config, rules, warnings: diagnostics })
 }
 
-fn interpolate_document(doc: &mut Document, dir: &Path) -> Vec<Diagnostic> {
+fn interpolate_document(doc: &mut Document, dir: &Path, secrets: interpolate::Secrets) -> Vec<Diagnostic> {
     let var = |name: &str| std::env::var(name).ok();
     let env = interpolate::Environment {
         var: &var,
         config_dir: dir,
         credentials_dir: std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from),
+        secrets,
     };
     let problems = interpolate::interpolate(&mut doc.value, "", &env);
     problems.into_iter().map(|(path, message)| Diagnostic::error(doc.locate(&path), &path, message)).collect()

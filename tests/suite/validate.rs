@@ -152,3 +152,24 @@ fn run_refuses_an_invalid_config_with_78() {
     assert_eq!(run.code, 78);
     assert!(run.stderr.contains("units[0].miners[0]: unknown miner `ghost`"), "{}", run.stderr);
 }
+
+/// CI checks a config in git without its secret files: `--offline` (or `--no-secrets`) skips
+/// them; without it a missing one is an error naming its key.
+#[test]
+fn offline_validation_needs_no_secret_files() {
+    let sandbox = Sandbox::new();
+    sandbox.write("policy.yaml", POLICY);
+    sandbox.config(&GOOD.replace(
+        "controllers:\n  - id: sim\n    type: simulated\n",
+        "controllers:\n  - id: sim\n    type: braiins_os\n    host: 192.0.2.10\n    password_file: bos-password\n",
+    ));
+    let online = sandbox.run(&["validate"]);
+    assert_eq!(online.code, 78, "{}", online.stdout);
+    assert!(online.stdout.contains("controllers[0].password_file: cannot read secret file"), "{}", online.stdout);
+    for flag in ["--offline", "--no-secrets"] {
+        let offline = sandbox.run(&["validate", flag]);
+        assert_eq!(offline.code, 0, "{flag}: {}", offline.stdout);
+        assert!(offline.stdout.contains("valid (1 miner(s), 1 unit(s)"), "{}", offline.stdout);
+        assert!(!offline.stdout.contains("placeholder"), "{}", offline.stdout);
+    }
+}
