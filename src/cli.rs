@@ -284,6 +284,9 @@ pub struct HistoryArgs {
     pub since: String,
     #[arg(long = "miner", value_name = "ID")]
     pub miner: Option<String>,
+    /// Every cycle's decision and its reason, not only the actions (identical ones merged)
+    #[arg(long)]
+    pub decisions: bool,
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
 }

@@ -21,6 +21,8 @@ pub struct Memory {
     pub asleep: BTreeMap<String, i64>,
     /// Until when a manual command holds the rules off each miner.
     pub holds: BTreeMap<String, i64>,
+    /// The latest decision row of each miner (and unit), extended while the decision stays the same.
+    pub last_decisions: BTreeMap<(String, String), crate::state::DecisionRow>,
     pub observed: BTreeMap<String, (String, i64)>,
     pub stats: BTreeMap<String, CommandStats>,
 }
@@ -36,6 +38,7 @@ impl Memory {
             last_changes: crate::state::load_last_changes(conn)?,
             asleep: crate::state::load_asleep(conn)?,
             holds: crate::state::load_holds(conn)?,
+            last_decisions: crate::state::last_decisions(conn)?,
             observed: crate::state::load_observed(conn)?,
             stats: crate::state::all_command_stats(conn, day_start)?,
         })

@@ -67,6 +67,18 @@ fn decisions(conn: &Connection, report: &RunReport, memory: &Memory, now: i64) -
         for miner in &unit.miners {
             let status = miner.status;
             observe(conn, &miner.id, status.name(), now)?;
+            let row = DecisionRow {
+                id: 0,
+                miner: miner.id.clone(),
+                unit: unit.id.clone(),
+                at: now,
+                until: now,
+                status: status.name().to_string(),
+                decision: miner.decision.name().to_string(),
+                reason_kind: miner.reason.kind.name().to_string(),
+                reason_name: miner.reason.name.clone(),
+            };
+            log_decision(conn, memory.last_decisions.get(&(miner.id.clone(), unit.id.clone())), &row)?;
             let known = memory.last_changes.get(&miner.id).is_some_and(|(s, _)| s == status.name());
             if matches!(status, MinerStatus::On | MinerStatus::Off) && !known && !memory.intents.contains_key(&miner.id)
             {

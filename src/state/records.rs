@@ -273,7 +273,8 @@ pub fn finish_run(conn: &Connection, id: i64, summary: &RunSummary) -> rusqlite:
 pub fn prune(conn: &Connection, before: i64) -> rusqlite::Result<usize> {
     let actions = conn.prepare_cached("DELETE FROM action WHERE at < ?1")?.execute(params![before])?;
     let runs = conn.prepare_cached("DELETE FROM run WHERE started_at < ?1")?.execute(params![before])?;
-    Ok(actions + runs)
+    let decisions = conn.prepare_cached("DELETE FROM decision_log WHERE until < ?1")?.execute(params![before])?;
+    Ok(actions + runs + decisions)
 }
 
 /// Row counts per table, for `state show`.
@@ -287,6 +288,7 @@ pub fn table_counts(conn: &Connection) -> rusqlite::Result<Vec<(String, i64)>> {
         "last_change",
         "asleep",
         "manual_hold",
+        "decision_log",
         "notification",
         "sim_device",
         "sim_battery",
@@ -473,6 +475,79 @@ pub fn save_last_change(conn: &Connection, miner: &str, status: &str, at: i64) -
     )?
     .execute(params![miner, status, at])?;
     Ok(())
+}
+
+/// One stretch of identical decisions about a miner (`history --decisions`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecisionRow {
+    pub id: i64,
+    pub miner: String,
+    pub unit: String,
+    pub at: i64,
+    pub until: i64,
+    pub status: String,
+    pub decision: String,
+    pub reason_kind: String,
+    pub reason_name: Option<String>,
+}
+
+impl DecisionRow {
+    /// Whether `other` says the same (so this row is extended rather than a new one added).
+    pub fn same_as(&self, other: &DecisionRow) -> bool {
+        (&self.unit, &self.status, &self.decision, &self.reason_kind, &self.reason_name)
+            == (&other.unit, &other.status, &other.decision, &other.reason_kind, &other.reason_name)
+    }
+}
+
+fn decision_row(r: &rusqlite::Row) -> rusqlite::Result<DecisionRow> {
+    Ok(DecisionRow {
+        id: r.get(0)?,
+        miner: r.get(1)?,
+        unit: r.get(2)?,
+        at: r.get(3)?,
+        until: r.get(4)?,
+        status: r.get(5)?,
+        decision: r.get(6)?,
+        reason_kind: r.get(7)?,
+        reason_name: r.get(8)?,
+    })
+}
+
+const DECISION_COLUMNS: &str = "id, miner, unit, at, until, status, decision, reason_kind, reason_name";
+
+/// The latest decision row of each miner in each unit.
+pub fn last_decisions(conn: &Connection) -> rusqlite::Result<BTreeMap<(String, String), DecisionRow>> {
+    let sql = format!(
+        "SELECT {DECISION_COLUMNS} FROM decision_log WHERE id IN (SELECT MAX(id) FROM decision_log GROUP BY miner, unit)"
+    );
+    let mut statement = conn.prepare(&sql)?;
+    let rows = statement.query_map([], decision_row)?;
+    rows.map(|row| row.map(|row| ((row.miner.clone(), row.unit.clone()), row))).collect()
+}
+
+/// Extends the miner's last row to `row.until` when it says the same, else adds `row`.
+pub fn log_decision(conn: &Connection, last: Option<&DecisionRow>, row: &DecisionRow) -> rusqlite::Result<()> {
+    match last.filter(|last| last.same_as(row)) {
+        Some(last) => {
+            conn.prepare_cached("UPDATE decision_log SET until = ?2 WHERE id = ?1")?.execute(params![last.id, row.until])?
+        }
+        None => conn
+            .prepare_cached(
+                "INSERT INTO decision_log (miner, unit, at, until, status, decision, reason_kind, reason_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![row.miner, row.unit, row.at, row.until, row.status, row.decision, row.reason_kind, row.reason_name])?,
+    };
+    Ok(())
+}
+
+/// The decision rows that reach past `since`, oldest first, optionally for one miner.
+pub fn decision_history(conn: &Connection, since: i64, miner: Option<&str>) -> rusqlite::Result<Vec<DecisionRow>> {
+    let sql = format!(
+        "SELECT {DECISION_COLUMNS} FROM decision_log WHERE until >= ?1 AND (?2 IS NULL OR miner = ?2) ORDER BY at, id"
+    );
+    let mut statement = conn.prepare(&sql)?;
+    let rows = statement.query_map(params![since, miner], decision_row)?;
+    rows.collect()
 }
 
 /// Until when each miner's manual command holds the rules off (`miner start|stop --hold`).

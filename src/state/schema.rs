@@ -126,4 +126,20 @@ pub const MIGRATIONS: &[&str] = &[
         until INTEGER NOT NULL
     );
     ",
+    // 7: every cycle's decision per miner (`history --decisions`); a run of identical
+    //    decisions is one row, from `at` to `until`.
+    "
+    CREATE TABLE decision_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        miner TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        until INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        reason_kind TEXT NOT NULL,
+        reason_name TEXT
+    );
+    CREATE INDEX decision_log_until ON decision_log (until);
+    ",
 ];

@@ -277,3 +277,32 @@ fn history_refuses_a_miner_never_heard_of_and_honours_yaml() {
     assert_eq!(rows[0]["miner"], serde_yaml::Value::from("s19"), "{}", yaml.stdout);
     assert!(!yaml.stdout.trim_start().starts_with('['), "YAML, not JSON: {}", yaml.stdout);
 }
+
+/// "Why did it not start?": every cycle's decision is kept with its reason, identical ones
+/// merged into one stretch, and `history --decisions` lists them.
+#[test]
+fn history_decisions_lists_every_cycles_decision_with_its_reason() {
+    let sandbox = Sandbox::new();
+    sandbox.example();
+    for time in ["12:00", "12:05", "12:10", "12:15"] {
+        let (run, _) = sandbox.cycle(&at(time), &[]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let (_, _) = sandbox.cycle(&at("12:20"), &["--dry-run"]);
+    let json = sandbox.run(&["history", "--decisions", "--output", "json", "--now", &at("13:00")]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let rows: Vec<Value> = serde_json::from_str(&json.stdout).unwrap();
+    let s19: Vec<&Value> = rows.iter().filter(|r| r["miner"] == "s19").collect();
+    assert_eq!(s19.len(), 2, "{s19:?}");
+    assert_eq!(s19[0]["decision"], "start_mining");
+    assert_eq!(s19[0]["reason"]["name"], "Surplus covers the miner");
+    assert_eq!((s19[1]["decision"].as_str(), s19[1]["status"].as_str()), (Some("maintain_state"), Some("on")));
+    assert_eq!(s19[1]["from"], at("12:05"));
+    assert_eq!(s19[1]["until"], at("12:15"), "merged across runs; a dry run keeps nothing");
+    let bitaxe: Vec<&Value> = rows.iter().filter(|r| r["miner"] == "bitaxe").collect();
+    assert_eq!(bitaxe[0]["reason"], serde_json::json!({"kind": "guard", "name": "stagger"}), "{bitaxe:?}");
+
+    let text = sandbox.run(&["history", "--decisions", "--miner", "bitaxe", "--now", &at("13:00")]);
+    assert!(text.stdout.contains("maintain_state (guard `stagger`)"), "{}", text.stdout);
+    assert!(!text.stdout.contains("s19"), "{}", text.stdout);
+}
