@@ -103,6 +103,9 @@ pub struct RunArgs {
     /// Decide and report, but send no command and persist no decision state
     #[arg(long)]
     pub dry_run: bool,
+    /// After the report, every rule each miner was judged by, each leaf with the value it saw
+    #[arg(long)]
+    pub explain: bool,
     /// Only this unit (repeatable)
     #[arg(long = "unit", value_name = "ID")]
     pub units: Vec<String>,

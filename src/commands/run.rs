@@ -19,8 +19,32 @@ pub fn run(cli: &Cli, args: &RunArgs) -> Result<i32, Failure> {
         Output::Text | Output::Yaml if cli.quiet => print!("{}", report::problems(&outcome)),
         Output::Text | Output::Yaml => print!("{}", report::text(&outcome)),
     }
+    if args.explain && args.output != Output::Json {
+        print!("{}", explanation(&loaded, &outcome));
+    }
     for error in &outcome.errors {
         log::warn!("{error}");
     }
     Ok(outcome.exit_code)
+}
+
+/// `--explain`: under each miner, its decision and reason, then every rule it was judged by.
+fn explanation(loaded: &crate::config::Loaded, outcome: &crate::cycle::outcome::RunReport) -> String {
+    let empty = crate::rules::model::RuleSet::default();
+    let mut out = String::from("explanation:\n");
+    for unit in &outcome.units {
+        let rules = loaded.rules.iter().find(|(id, _)| id == &unit.id).map_or(&empty, |(_, set)| set);
+        for miner in &unit.miners {
+            let why = match &miner.reason.name {
+                Some(name) if miner.reason.kind != crate::cycle::outcome::ReasonKind::None => {
+                    format!("{} `{name}`", miner.reason.kind.name())
+                }
+                _ => "no rule matched".to_string(),
+            };
+            out.push_str(&format!("miner {} (unit {}): {} ({why})\n", miner.id, unit.id, miner.decision.name()));
+            out.push_str(&crate::rules::testing::explain_rules(rules, &miner.context));
+            out.push('\n');
+        }
+    }
+    out
 }

@@ -144,6 +144,30 @@ fn run_case(rules: &RuleSet, case: &Case, report: &mut TestReport) {
     let _ = writeln!(report.output, "{}", describe_failure(rules, case, expected, &verdict, &context));
 }
 
+/// A rule and why each of its leaves holds or not, with the value it saw, indented by `depth`.
+pub fn explain_rule(rule: &crate::rules::model::Rule, context: &Value, depth: usize) -> String {
+    let mut lines = Vec::new();
+    explain(&rule.conditions, context, depth + 1, &mut lines);
+    let indent = "  ".repeat(depth);
+    let disabled = if rule.enabled { "" } else { ", disabled" };
+    format!("{indent}rule `{}` (priority {}{disabled}):\n{}", rule.name, rule.priority, lines.join("\n"))
+}
+
+/// Every rule a miner's context is judged by (its status picks start or stop rules), each
+/// with its leaves: what `run --explain` prints under the miner.
+pub fn explain_rules(rules: &RuleSet, context: &Value) -> String {
+    let status = context_status(context);
+    let Some(kind) = applicable(status) else {
+        return format!("  {} : no rule is evaluated while starting or stopping", status.name());
+    };
+    let considered = rules.rules(kind);
+    if considered.is_empty() {
+        return format!("  no {} rules", kind.name());
+    }
+    let explained: Vec<String> = considered.iter().map(|rule| explain_rule(rule, context, 2)).collect();
+    format!("  {} rules, highest priority first:\n{}", kind.name(), explained.join("\n"))
+}
+
 fn describe_failure(rules: &RuleSet, case: &Case, expected: Decision, verdict: &Verdict, context: &Value) -> String {
     let with_rule = |decision: Decision, rule: Option<&str>| match rule {
         Some(rule) => format!("{} (rule `{rule}`)", decision.name()),
@@ -163,16 +187,7 @@ fn describe_failure(rules: &RuleSet, case: &Case, expected: Decision, verdict: &
             for rule in rules.rules(kind).iter().filter(|rule| {
                 Some(rule.name.as_str()) == case.expect_rule.as_deref() || Some(&rule.name) == verdict.rule.as_ref()
             }) {
-                let mut lines = Vec::new();
-                explain(&rule.conditions, context, 2, &mut lines);
-                let _ = write!(
-                    out,
-                    "\n  rule `{}` (priority {}{}):\n{}",
-                    rule.name,
-                    rule.priority,
-                    if rule.enabled { "" } else { ", disabled" },
-                    lines.join("\n")
-                );
+                let _ = write!(out, "\n{}", explain_rule(rule, context, 1));
             }
         }
     }

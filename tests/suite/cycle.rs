@@ -306,3 +306,22 @@ fn history_decisions_lists_every_cycles_decision_with_its_reason() {
     assert!(text.stdout.contains("maintain_state (guard `stagger`)"), "{}", text.stdout);
     assert!(!text.stdout.contains("s19"), "{}", text.stdout);
 }
+
+/// `run --explain`: for a miner that did not start, every rule considered and each leaf with
+/// the value it saw; a held decision names its guard.
+#[test]
+fn run_explain_names_each_leaf_with_the_value_it_saw() {
+    let sandbox = Sandbox::new();
+    sandbox.example();
+    let run = sandbox.run(&["run", "--explain", "--now", "2026-06-21T07:00"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let explained = run.stdout.split("explanation:\n").nth(1).expect("an explanation section");
+    assert!(explained.contains("miner s19 (unit home): maintain_state (no rule matched)"), "{explained}");
+    assert!(explained.contains("    rule `Surplus covers the miner` (priority 20):"), "{explained}");
+    assert!(
+        explained.contains("energy_state.surplus_for_miner gte miner.power_max (= 3250.0): false (field is "),
+        "{explained}"
+    );
+    assert!(explained.contains("energy_state.battery.state_of_charge gte 95: false (field is 50.0)"), "{explained}");
+    assert!(explained.contains("miner bitaxe (unit home): start_mining (rule `Surplus covers the miner`)"));
+}
