@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::cli::{Cli, ContextArgs, Output};
+use crate::cli::{Cli, ContextArgs};
 use crate::cycle::scope::Scope;
 use crate::cycle::{Clock, poll};
 use crate::exit::{self, Failure};
@@ -41,9 +41,6 @@ pub fn context(cli: &Cli, args: &ContextArgs) -> Result<i32, Failure> {
         (Some(_), 1) => contexts.remove(0)["context"].take(),
         _ => Value::Array(contexts),
     };
-    match args.output {
-        Output::Yaml => print!("{}", serde_yaml::to_string(&document).unwrap_or_default()),
-        _ => println!("{}", serde_json::to_string_pretty(&document).unwrap_or_default()),
-    }
+    super::print_structured(args.output, &document);
     Ok(if evaluation.errors.is_empty() { exit::OK } else { exit::DEGRADED })
 }

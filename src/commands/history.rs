@@ -59,11 +59,7 @@ pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<i32, Failure> {
                     })
                 })
                 .collect();
-            let document = serde_json::Value::Array(documents);
-            match args.output {
-                Output::Yaml => print!("{}", serde_yaml::to_string(&document).unwrap_or_default()),
-                _ => println!("{}", serde_json::to_string_pretty(&document).unwrap_or_default()),
-            }
+            super::print_structured(args.output, &documents);
         }
         Output::Text => {
             if rows.is_empty() {
@@ -136,9 +132,5 @@ fn print_decisions(rows: &[crate::state::DecisionRow], clock: &Clock, output: Ou
             })
         })
         .collect();
-    let document = serde_json::Value::Array(documents);
-    match output {
-        Output::Yaml => print!("{}", serde_yaml::to_string(&document).unwrap_or_default()),
-        _ => println!("{}", serde_json::to_string_pretty(&document).unwrap_or_default()),
-    }
+    super::print_structured(output, &documents);
 }

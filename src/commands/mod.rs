@@ -87,6 +87,14 @@ pub fn load_config(cli: &Cli) -> Result<Loaded, Failure> {
     }
 }
 
+/// Prints a document as `--output json` or `yaml` asks (anything else: JSON).
+pub fn print_structured(output: crate::cli::Output, document: &impl serde::Serialize) {
+    match output {
+        crate::cli::Output::Yaml => print!("{}", serde_yaml::to_string(document).unwrap_or_default()),
+        _ => println!("{}", serde_json::to_string_pretty(document).unwrap_or_default()),
+    }
+}
+
 /// `--now`: an instant with its offset, or a local time in the configured zone.
 pub fn parse_now(cli: &Cli, loaded: &Loaded) -> Result<Option<Timestamp>, Failure> {
     let Some(text) = cli.now.as_deref() else { return Ok(None) };

@@ -34,7 +34,8 @@ fn eval(args: &RulesEvalArgs) -> Result<i32, Failure> {
     let status = context_status(&context);
     match args.output {
         Output::Json | Output::Yaml => {
-            println!("{}", json!({"decision": verdict.decision.name(), "rule": verdict.rule, "status": status.name()}));
+            let document = json!({"decision": verdict.decision.name(), "rule": verdict.rule, "status": status.name()});
+            super::print_structured(args.output, &document);
         }
         Output::Text => {
             let rule = verdict.rule.map_or("no rule matched".to_string(), |r| format!("rule `{r}`"));

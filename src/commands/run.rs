@@ -16,10 +16,11 @@ pub fn run(cli: &Cli, args: &RunArgs) -> Result<i32, Failure> {
     let outcome = crate::cycle::run(&loaded, &options)?;
     match args.output {
         Output::Json => println!("{}", report::json(&outcome)),
-        Output::Text | Output::Yaml if cli.quiet => print!("{}", report::problems(&outcome)),
-        Output::Text | Output::Yaml => print!("{}", report::text(&outcome)),
+        Output::Yaml => super::print_structured(Output::Yaml, &outcome),
+        Output::Text if cli.quiet => print!("{}", report::problems(&outcome)),
+        Output::Text => print!("{}", report::text(&outcome)),
     }
-    if args.explain && args.output != Output::Json {
+    if args.explain && args.output == Output::Text {
         print!("{}", explanation(&loaded, &outcome));
     }
     for error in &outcome.errors {

@@ -203,3 +203,20 @@ fn now_accepts_a_local_time_in_the_configured_zone() {
     assert_eq!(wrong.code, 2);
     assert!(wrong.stderr.contains("local time such as"), "{}", wrong.stderr);
 }
+
+/// `--output yaml` gives YAML wherever `--output` is offered (a command without it refuses
+/// the flag with exit 2).
+#[test]
+fn output_yaml_is_honoured_by_run_and_context() {
+    let sandbox = Sandbox::new();
+    sandbox.example();
+    let run = sandbox.run(&["run", "--dry-run", "--output", "yaml", "--now", "2026-06-21T12:00"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: serde_yaml::Value = serde_yaml::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    assert_eq!(report["units"][0]["miners"][0]["id"], serde_yaml::Value::from("s19"), "{}", run.stdout);
+    assert!(!run.stdout.contains("edge-mining cycle at"), "not the text report");
+    let context = sandbox.run(&["context", "--miner", "s19", "--output", "yaml", "--now", "2026-06-21T12:00"]);
+    let context: serde_yaml::Value = serde_yaml::from_str(&context.stdout).unwrap();
+    assert_eq!(context["miner"]["id"], serde_yaml::Value::from("s19"));
+    assert_eq!(sandbox.run(&["validate", "--output", "yaml"]).code, 2, "validate has no --output");
+}
