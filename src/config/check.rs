@@ -33,7 +33,7 @@ impl<'a> Checker<'a> {
         let state = sections
             .state
             .map(|s| crate::paths::resolve(self.dir, Path::new(&s)))
-            .unwrap_or_else(crate::config::default_state_path);
+            .unwrap_or_else(|| crate::config::default_state_path(self.dir));
         let mut settings = sections.settings;
         settings.metrics_file = settings.metrics_file.map(|f| crate::paths::resolve(self.dir, &f));
         let mut config = Config {

@@ -68,16 +68,48 @@ fn interpolate_document(doc: &mut Document, dir: &Path, secrets: interpolate::Se
     problems.into_iter().map(|(path, message)| Diagnostic::error(doc.locate(&path), &path, message)).collect()
 }
 
-/// The state database path when the config names none (SPEC §3).
-pub fn default_state_path() -> PathBuf {
-    if let Some(dir) = std::env::var_os("STATE_DIRECTORY") {
+/// The state database path when the config names none (SPEC §3, §22).
+pub fn default_state_path(config_dir: &Path) -> PathBuf {
+    state_path_from(config_dir, &|name| std::env::var_os(name))
+}
+
+/// Where the service keeps its state (`StateDirectory=edge-mining`), and so where the CLI run
+/// by hand on the service's config finds the same database.
+const SERVICE_CONFIG_DIR: &str = "/etc/edge-mining";
+const SERVICE_STATE: &str = "/var/lib/edge-mining/edge-mining.db";
+
+fn state_path_from(config_dir: &Path, var: &dyn Fn(&str) -> Option<std::ffi::OsString>) -> PathBuf {
+    if let Some(dir) = var("STATE_DIRECTORY") {
         // systemd may pass several directories separated by ':'; the first is ours.
         let first = dir.to_string_lossy().split(':').next().unwrap_or_default().to_string();
         return PathBuf::from(first).join("edge-mining.db");
     }
-    if let Some(dir) = std::env::var_os("XDG_STATE_HOME") {
+    if config_dir == Path::new(SERVICE_CONFIG_DIR) {
+        return PathBuf::from(SERVICE_STATE);
+    }
+    if let Some(dir) = var("XDG_STATE_HOME") {
         return PathBuf::from(dir).join("edge-mining").join("state.db");
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    let home = var("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
     home.join(".local/state/edge-mining/state.db")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cli_on_the_service_config_finds_the_services_database() {
+        let env = |name: &str| match name {
+            "HOME" => Some("/home/ada".into()),
+            _ => None,
+        };
+        let service = state_path_from(Path::new("/etc/edge-mining"), &env);
+        assert_eq!(service, PathBuf::from("/var/lib/edge-mining/edge-mining.db"));
+        let mine = state_path_from(Path::new("/home/ada/mining"), &env);
+        assert_eq!(mine, PathBuf::from("/home/ada/.local/state/edge-mining/state.db"));
+        let under_systemd = |name: &str| (name == "STATE_DIRECTORY").then(|| "/var/lib/edge-mining:/x".into());
+        let systemd = state_path_from(Path::new("/etc/edge-mining"), &under_systemd);
+        assert_eq!(systemd, service, "the service's own directory, the same file");
+    }
 }
