@@ -64,8 +64,9 @@ pub fn report_ineffective_targets(
     }
 }
 
-/// Turns held-back decisions into `maintain_state`, naming the guard. A command still
-/// pending after verification holds every decision.
+/// Turns held-back decisions into `maintain_state`, naming the guard, in precedence order:
+/// a miner this run may not command, a manual `--hold` (not over safety), hysteresis and a
+/// pending command ([`hold`]), then the stagger of starts.
 pub fn apply(
     scope: &Scope,
     inputs: &Inputs,
@@ -80,26 +81,20 @@ pub fn apply(
             .any(|(m, v)| m == miner && matches!(v, Verification::Matched(_) | Verification::NotEffective(_)))
     };
     for Evaluated { unit, outcome } in &mut evaluation.units {
-        for miner in &mut outcome.miners {
+        for miner in outcome.miners.iter_mut().filter(|m| m.decision != Decision::MaintainState) {
             let Some(state) = inputs.miners.get(&miner.id) else { continue };
-            if !scope.commands(&miner.id) && miner.decision != Decision::MaintainState {
-                miner.decision = Decision::MaintainState;
-                miner.reason = Reason { kind: ReasonKind::Guard, name: Some("not named by --miner".into()) };
-                continue;
-            }
             let safety = miner.reason.kind == ReasonKind::Safety;
-            if let Some(until) = memory.holds.get(&miner.id).filter(|until| **until > now)
-                && !safety
-                && miner.decision != Decision::MaintainState
-            {
-                miner.decision = Decision::MaintainState;
-                miner.reason =
-                    Reason { kind: ReasonKind::Guard, name: Some(format!("manual hold ({} s left)", until - now)) };
-                continue;
-            }
-            let mut facts = memory.switching(&miner.id, state.status, now);
-            facts.pending &= !settled(&miner.id);
-            if let Some(guard) = hold(miner.decision, state.status, safety, &facts, &unit.guards, now) {
+            let held_by_hand = memory.holds.get(&miner.id).filter(|until| **until > now && !safety);
+            let guard = if !scope.commands(&miner.id) {
+                Some("not named by --miner".to_string())
+            } else if let Some(until) = held_by_hand {
+                Some(format!("manual hold ({} s left)", until - now))
+            } else {
+                let mut facts = memory.switching(&miner.id, state.status, now);
+                facts.pending &= !settled(&miner.id);
+                hold(miner.decision, state.status, safety, &facts, &unit.guards, now)
+            };
+            if let Some(guard) = guard {
                 miner.decision = Decision::MaintainState;
                 miner.reason = Reason { kind: ReasonKind::Guard, name: Some(guard) };
             }
