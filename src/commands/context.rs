@@ -4,14 +4,14 @@
 use serde_json::{Value, json};
 
 use crate::cli::{Cli, ContextArgs};
+use crate::cycle::poll;
 use crate::cycle::scope::Scope;
-use crate::cycle::{Clock, poll};
 use crate::exit::{self, Failure};
 use crate::state::Store;
 
 pub fn context(cli: &Cli, args: &ContextArgs) -> Result<i32, Failure> {
     let loaded = super::load_config(cli)?;
-    let clock = Clock::new(&loaded, super::parse_now(cli, &loaded)?)?;
+    let clock = super::clock(cli, &loaded)?;
     let units: Vec<String> = args.unit.iter().cloned().collect();
     let miners: Vec<String> = args.miner.iter().cloned().collect();
     let scope = Scope::select(&loaded.config, &units, &miners).map_err(|m| Failure::new(exit::USAGE, m))?;

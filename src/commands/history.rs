@@ -10,7 +10,7 @@ use crate::state::Store;
 
 pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<i32, Failure> {
     let loaded = super::load_config(cli)?;
-    let clock = Clock::new(&loaded, super::parse_now(cli, &loaded)?)?;
+    let clock = super::clock(cli, &loaded)?;
     let since = Span::parse(&args.since).map_err(|m| Failure::new(exit::USAGE, m))?;
     let store = Store::for_reading(&loaded.config.state).map_err(|m| Failure::new(exit::FATAL, m))?;
     let from = clock.now - since.as_secs_i64();

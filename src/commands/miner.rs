@@ -9,9 +9,9 @@ use crate::core::feature::FeatureType;
 use crate::core::reading::{FeatureState, MinerState};
 use crate::core::status::MinerStatus;
 use crate::cycle::act::{Command, execute, plan};
+use crate::cycle::open_locked;
 use crate::cycle::outcome::{Reason, ReasonKind};
 use crate::cycle::poll::poll_miner;
-use crate::cycle::{Clock, open_locked};
 use crate::duration::Span;
 use crate::exit::{self, Failure};
 use crate::rules::model::Decision;
@@ -103,7 +103,7 @@ fn features(cli: &Cli, loaded: &Loaded, id: Option<&str>) -> Result<i32, Failure
 
 /// Reads the selected miners now, in parallel.
 fn poll_selected(cli: &Cli, loaded: &Loaded, miners: &[&Miner]) -> Result<Vec<MinerState>, Failure> {
-    let clock = Clock::new(loaded, super::parse_now(cli, loaded)?)?;
+    let clock = super::clock(cli, loaded)?;
     let store = Store::for_reading(&loaded.config.state).map_err(|m| Failure::new(exit::FATAL, m))?;
     let world = crate::state::load_sim(&store.conn).map_err(|e| Failure::new(exit::FATAL, e.to_string()))?;
     let controllers = crate::devices::build(&loaded.config, &world);
@@ -166,7 +166,7 @@ fn status(cli: &Cli, loaded: &Loaded, id: Option<&str>) -> Result<i32, Failure> 
 fn control(cli: &Cli, loaded: &Loaded, id: &str, decision: Decision, hold: Option<&str>) -> Result<i32, Failure> {
     let hold = hold.map(Span::parse).transpose().map_err(|m| Failure::new(exit::USAGE, format!("--hold: {m}")))?;
     let miner = selected(loaded, Some(id))?[0];
-    let clock = Clock::new(loaded, super::parse_now(cli, loaded)?)?;
+    let clock = super::clock(cli, loaded)?;
     let (_lock, mut store) = open_locked(loaded)?;
     let world = crate::state::load_sim(&store.conn).map_err(|e| Failure::new(exit::FATAL, e.to_string()))?;
     let controllers = crate::devices::build(&loaded.config, &world);
@@ -240,7 +240,7 @@ fn power(cli: &Cli, loaded: &Loaded, id: &str, watts: f64, dry_run: bool) -> Res
         .ok_or_else(|| Failure::new(exit::DEGRADED, format!("miner `{id}` has no power_target_control")))?
         .controller
         .clone();
-    let clock = Clock::new(loaded, super::parse_now(cli, loaded)?)?;
+    let clock = super::clock(cli, loaded)?;
     let (_lock, mut store) = open_locked(loaded)?;
     let world = crate::state::load_sim(&store.conn).map_err(|e| Failure::new(exit::FATAL, e.to_string()))?;
     let controllers = crate::devices::build(&loaded.config, &world);

@@ -95,10 +95,15 @@ pub fn print_structured(output: crate::cli::Output, document: &impl serde::Seria
     }
 }
 
-/// `--now`: an instant with its offset, or a local time in the configured zone.
+/// The command's clock, at `--now` when given.
+pub fn clock(cli: &Cli, loaded: &Loaded) -> Result<crate::cycle::Clock, Failure> {
+    crate::cycle::Clock::at(loaded, cli.now.as_deref())
+}
+
+/// `--now` as an instant, for `run` (whose cycle builds its own clock).
 pub fn parse_now(cli: &Cli, loaded: &Loaded) -> Result<Option<Timestamp>, Failure> {
-    let Some(text) = cli.now.as_deref() else { return Ok(None) };
-    let zone = crate::core::time::time_zone(loaded.config.settings.timezone.as_deref())
-        .map_err(|m| Failure::new(exit::CONFIG, m))?;
-    crate::core::time::parse_instant_in(text, &zone).map(Some).map_err(|m| Failure::new(exit::USAGE, m))
+    if cli.now.is_none() {
+        return Ok(None);
+    }
+    Ok(Timestamp::from_second(clock(cli, loaded)?.now).ok())
 }

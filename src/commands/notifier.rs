@@ -2,13 +2,12 @@
 //! miner ever needs it.
 
 use crate::cli::{Cli, NotifierCommand};
-use crate::cycle::Clock;
 use crate::exit::{self, Failure};
 
 pub fn notifier(cli: &Cli, command: &NotifierCommand) -> Result<i32, Failure> {
     let NotifierCommand::Test { id } = command;
     let loaded = super::load_config(cli)?;
-    let clock = Clock::new(&loaded, super::parse_now(cli, &loaded)?)?;
+    let clock = super::clock(cli, &loaded)?;
     let notifiers = crate::notify::build(&loaded.config);
     let Some(configured) = notifiers.iter().find(|n| &n.id == id) else {
         let known: Vec<&str> = notifiers.iter().map(|n| n.id.as_str()).collect();

@@ -36,12 +36,7 @@ fn explanation(loaded: &crate::config::Loaded, outcome: &crate::cycle::outcome::
     for unit in &outcome.units {
         let rules = loaded.rules.iter().find(|(id, _)| id == &unit.id).map_or(&empty, |(_, set)| set);
         for miner in &unit.miners {
-            let why = match &miner.reason.name {
-                Some(name) if miner.reason.kind != crate::cycle::outcome::ReasonKind::None => {
-                    format!("{} `{name}`", miner.reason.kind.name())
-                }
-                _ => "no rule matched".to_string(),
-            };
+            let why = miner.reason.describe().unwrap_or_else(|| "no rule matched".to_string());
             out.push_str(&format!("miner {} (unit {}): {} ({why})\n", miner.id, unit.id, miner.decision.name()));
             out.push_str(&crate::rules::testing::explain_rules(rules, &miner.context));
             out.push('\n');

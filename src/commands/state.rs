@@ -1,7 +1,7 @@
 //! `state show` and `state clear`.
 
 use crate::cli::{Cli, StateCommand};
-use crate::cycle::{Clock, open_locked};
+use crate::cycle::open_locked;
 use crate::exit::{self, Failure};
 use crate::state::Store;
 
@@ -10,7 +10,7 @@ pub fn state(cli: &Cli, command: &StateCommand) -> Result<i32, Failure> {
     let fatal = |m: String| Failure::new(exit::FATAL, m);
     match command {
         StateCommand::Show => {
-            let clock = Clock::new(&loaded, super::parse_now(cli, &loaded)?)?;
+            let clock = super::clock(cli, &loaded)?;
             let store = Store::for_reading(&loaded.config.state).map_err(fatal)?;
             println!("database: {}", loaded.config.state.display());
             for (table, count) in crate::state::table_counts(&store.conn).map_err(|e| fatal(e.to_string()))? {

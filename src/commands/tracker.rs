@@ -2,14 +2,13 @@
 //! cache and backoff as `run` (what is learned here is kept for the next run).
 
 use crate::cli::{Cli, TrackerCommand};
-use crate::cycle::Clock;
 use crate::exit::{self, Failure};
 use crate::state::Store;
 use crate::transport::fetch::Fetcher;
 
 pub fn tracker(cli: &Cli, command: &TrackerCommand) -> Result<i32, Failure> {
     let loaded = super::load_config(cli)?;
-    let clock = Clock::new(&loaded, super::parse_now(cli, &loaded)?)?;
+    let clock = super::clock(cli, &loaded)?;
     let id = match command {
         TrackerCommand::Stats { id }
         | TrackerCommand::Workers { id }

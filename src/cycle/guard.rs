@@ -109,11 +109,8 @@ pub fn apply(
 fn stagger(memory: &Memory, settled: &dyn Fn(&str) -> bool, evaluation: &mut Evaluation) {
     let mut unverified: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for Evaluated { unit, outcome } in &evaluation.units {
-        let starting = outcome
-            .miners
-            .iter()
-            .map(|m| m.id.clone())
-            .filter(|id| memory.intents.get(id).is_some_and(|intent| intent.command.starts()) && !settled(id));
+        let starting =
+            outcome.miners.iter().map(|m| m.id.clone()).filter(|id| memory.pending_start(id) && !settled(id));
         unverified.entry(unit.energy_source.clone()).or_default().extend(starting);
     }
     let mut started: BTreeMap<String, u32> = BTreeMap::new();

@@ -53,6 +53,11 @@ impl Memory {
         matching(self.last_changes.get(miner)).or_else(|| matching(self.observed.get(miner))).unwrap_or(now)
     }
 
+    /// Whether the miner's pending command is a start (before this cycle's verification).
+    pub fn pending_start(&self, miner: &str) -> bool {
+        self.intents.get(miner).is_some_and(|intent| intent.command.starts())
+    }
+
     pub fn switching(&self, miner: &str, status: MinerStatus, now: i64) -> SwitchingFacts {
         SwitchingFacts {
             last_change_at: Some(self.state_since(miner, status, now)),
@@ -75,7 +80,7 @@ impl Memory {
             last_action: last.as_ref().map(|(action, _)| action.clone()),
             last_action_at: last.as_ref().map(|(_, at)| format(*at)),
             pending: self.intents.contains_key(miner),
-            pending_start: self.intents.get(miner).is_some_and(|intent| intent.command.starts()),
+            pending_start: self.pending_start(miner),
         }
     }
 }

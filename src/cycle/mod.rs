@@ -59,6 +59,18 @@ impl Clock {
         Ok(Clock { now: now.unwrap_or_else(Timestamp::now).as_second(), zone, started: Instant::now() })
     }
 
+    /// The clock of a command: `--now` as given (RFC 3339, or a local time in the configured
+    /// zone), else the present.
+    pub fn at(loaded: &Loaded, now: Option<&str>) -> Result<Clock, Failure> {
+        let mut clock = Clock::new(loaded, None)?;
+        if let Some(text) = now {
+            let instant =
+                crate::core::time::parse_instant_in(text, &clock.zone).map_err(|m| Failure::new(exit::USAGE, m))?;
+            clock.now = instant.as_second();
+        }
+        Ok(clock)
+    }
+
     /// A Unix second in the configured zone; one out of range says so instead of 1970.
     pub fn format(&self, at: i64) -> String {
         match Timestamp::from_second(at) {
