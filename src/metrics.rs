@@ -84,7 +84,16 @@ pub fn render(report: &RunReport, timing: &Timing) -> String {
             f.sample("edge_mining_miner_feature_up", &labels, f64::from(u8::from(*up)));
         }
     }
-    let gauges: [(&str, &str, MinerValue); 4] = [
+    f.header("edge_mining_unit_budget_watts", "gauge", "The unit's allocation budget before its reserve, W.");
+    for unit in &report.units {
+        if let Some(budget) = unit.allocation.as_ref().and_then(|a| a["budget"].as_f64()) {
+            f.sample("edge_mining_unit_budget_watts", &[("unit", &unit.id)], budget);
+        }
+    }
+    let gauges: [(&str, &str, MinerValue); 5] = [
+        ("edge_mining_miner_share_watts", "The miner's share of its unit's budget, W.", |m| {
+            m.allocation.as_ref().map(|share| share.share)
+        }),
         ("edge_mining_miner_power_target_watts", "The power target the firmware holds, W.", |m| {
             m.context.pointer("/miner_state/power_target").and_then(Value::as_f64)
         }),

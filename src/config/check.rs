@@ -204,6 +204,35 @@ impl<'a> Checker<'a> {
                     "`stop_mode: sleep_then_power_off` needs `power_off_after`",
                 );
             }
+            if let Some(allocation) = &unit.allocation {
+                self.allocation(&key_path(path, "allocation"), allocation, unit.safety.min_battery_soc);
+            }
+        }
+    }
+
+    /// SPEC §24: `min_battery_soc < priority_soc ≤ buffer_soc`, and amounts that make sense.
+    fn allocation(&mut self, path: &str, allocation: &crate::core::allocation::Allocation, min_soc: Option<f64>) {
+        if let Some(battery) = allocation.battery {
+            let at = key_path(path, "battery");
+            if battery.priority_soc > battery.buffer_soc {
+                self.error(&at, "`priority_soc` must not be above `buffer_soc`");
+            }
+            if let Some(min) = min_soc.filter(|min| *min >= battery.priority_soc) {
+                self.error(&at, format!("`priority_soc` must be above the unit's `safety.min_battery_soc` ({min})"));
+            }
+            if battery.discharge_max < 0.0 {
+                self.error(&key_path(&at, "discharge_max"), "expected watts ≥ 0");
+            }
+        }
+        for (key, value) in [("reserve", allocation.reserve), ("start_margin", allocation.start_margin)] {
+            if value < 0.0 {
+                self.error(&key_path(path, key), "expected watts ≥ 0");
+            }
+        }
+        for (key, value) in [("step", allocation.step), ("probe.step", allocation.probe.step)] {
+            if value <= 0.0 {
+                self.error(&key_path(path, key), "expected watts > 0");
+            }
         }
     }
 

@@ -118,6 +118,8 @@ pub struct EnergySource {
     pub storage_capacity: Option<f64>,
     pub monitor: Component,
     pub forecast: Option<Component>,
+    /// The monitor's house load includes the miners (SPEC §17.3).
+    pub consumption_includes_miners: bool,
 }
 
 impl EnergySource {
@@ -171,6 +173,8 @@ pub struct Unit {
     #[serde(default)]
     pub stop_mode: StopMode,
     pub power_off_after: Option<Span>,
+    /// Share the energy source's budget between the unit's miners (SPEC §17.2).
+    pub allocation: Option<crate::core::allocation::Allocation>,
 }
 
 /// Extra HTTP headers a component sends.

@@ -212,7 +212,8 @@ impl<'a> SectionParser<'a> {
     }
 
     fn energy_source(&mut self, path: &str, value: Value) -> Option<EnergySource> {
-        let fields: EnergySourceFields = self.typed(path, value)?;
+        let mut fields: EnergySourceFields = self.typed(path, value)?;
+        let includes = self.includes_miners(&key_path(path, "monitor"), &mut fields.monitor);
         let monitor = self.component(&key_path(path, "monitor"), fields.monitor, Section::Monitor)?;
         let forecast = match fields.forecast {
             None => None,
@@ -227,7 +228,22 @@ impl<'a> SectionParser<'a> {
             storage_capacity: fields.storage_capacity,
             monitor,
             forecast,
+            consumption_includes_miners: includes,
         })
+    }
+
+    /// The monitor key every type shares: `consumption_includes_miners` (SPEC §17.3).
+    fn includes_miners(&mut self, path: &str, monitor: &mut Value) -> bool {
+        let Some(value) = monitor.as_mapping_mut().and_then(|m| m.remove("consumption_includes_miners")) else {
+            return false;
+        };
+        match value {
+            Value::Bool(includes) => includes,
+            _ => {
+                self.error(&key_path(path, "consumption_includes_miners"), "expected true or false");
+                false
+            }
+        }
     }
 }
 

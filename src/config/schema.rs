@@ -26,6 +26,12 @@ pub fn type_schema(section: Section, component: &dyn ComponentType) -> Value {
     if let Some(properties) = properties.as_object_mut() {
         properties.insert("type".into(), json!({"const": info.name, "description": "The component type."}));
         properties.insert("timeout".into(), plain::<crate::duration::Span>());
+        if section == Section::Monitor {
+            properties.insert(
+                "consumption_includes_miners".into(),
+                json!({"type": "boolean", "description": "The house load this monitor reads includes the miners."}),
+            );
+        }
         if section.has_id() {
             properties.insert(
                 "id".into(),

@@ -99,6 +99,20 @@ pub fn committed_power(miner: &Miner, reading: &MinerReading, starting: bool) ->
     watts.max(0.0)
 }
 
+/// A miner's (power_min, power_max): the lower of the configured and the detected maximum
+/// (SPEC §24); the configured minimum, else the detected bound, else half the maximum.
+pub fn power_range(miner: &Miner, reading: &MinerReading) -> (Option<f64>, Option<f64>) {
+    let bound = reading.power_target.and_then(|t| t.max).filter(|w| *w > 0.0);
+    let detected = bound.or(reading.max_power.filter(|w| *w > 0.0));
+    let power_max = match (miner.power_max, detected) {
+        (Some(configured), Some(detected)) => Some(configured.min(detected)),
+        (configured, detected) => configured.or(detected),
+    };
+    let bound = reading.power_target.and_then(|t| t.min);
+    let power_min = miner.power_min.or(bound).or(power_max.map(|w| w / 2.0));
+    (power_min, power_max)
+}
+
 /// Drops nulls so that a missing value is missing, not `null`, in printed contexts.
 fn object(pairs: Vec<(&str, Value)>) -> Value {
     Value::Object(pairs.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.to_string(), v)).collect())
@@ -152,14 +166,8 @@ fn forecast_section(forecast: &ForecastReading, now: i64, format: &dyn Fn(i64) -
 /// `hashrate_max`, else the nameplate the firmware reports; the lower of the configured and
 /// the detected `power_max` (SPEC §24).
 fn miner_section(miner: &Miner, reading: &MinerReading) -> Value {
-    let power_max = match (miner.power_max, reading.max_power.filter(|w| *w > 0.0)) {
-        (Some(configured), Some(detected)) => Some(configured.min(detected)),
-        (configured, detected) => configured.or(detected),
-    };
+    let (power_min, power_max) = power_range(miner, reading);
     let hashrate_max = miner.hashrate_max.or(reading.max_hashrate.filter(|h| *h > 0.0));
-    // The least it can run at: configured, else the detected bound, else half its maximum.
-    let bound = reading.power_target.and_then(|t| t.min);
-    let power_min = miner.power_min.or(bound).or(power_max.map(|w| w / 2.0));
     object(vec![
         ("id", json!(miner.id)),
         ("name", json!(miner.name.clone().unwrap_or_else(|| miner.id.clone()))),

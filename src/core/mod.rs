@@ -1,5 +1,6 @@
 //! The pure core: domain types, bindings, the decisional context. No I/O here.
 
+pub mod allocation;
 pub mod binding;
 pub mod command;
 pub mod context;

@@ -97,6 +97,8 @@ pub struct MinerState {
     pub failures: Vec<(String, crate::core::error::InputError)>,
     /// Each readable feature the miner is bound to, and whether it produced a value.
     pub features: Vec<(crate::core::feature::FeatureType, FeatureState)>,
+    /// Writing its power target restarts it (Whatsminer): allocation holds it at fixed power.
+    pub target_restarts: bool,
 }
 
 impl MinerState {

@@ -74,13 +74,33 @@ pub fn send(command: &Command, controllers: &Controllers, call: &Call) -> Result
     }
     let missing = || unable(format!("controller `{}` cannot {}", command.controller, command.kind.name()));
     match command.kind {
-        CommandKind::StartMining => controller.mining_control().ok_or_else(missing)?.start_mining(call).map(|_| None),
+        CommandKind::StartMining => {
+            controller.mining_control().ok_or_else(missing)?.start_mining(call)?;
+            Ok(command.watts.and_then(|watts| target_after_start(command, controller.power_target()?, watts, call)))
+        }
         CommandKind::StopMining => controller.mining_control().ok_or_else(missing)?.stop_mining(call).map(|_| None),
         CommandKind::PowerOn => controller.power_control().ok_or_else(missing)?.power_on(call).map(|_| None),
         CommandKind::PowerOff => controller.power_control().ok_or_else(missing)?.power_off(call).map(|_| None),
         CommandKind::SetPowerTarget => {
             let watts = command.watts.ok_or_else(|| unable("a power target without watts".into()))?;
             controller.power_target().ok_or_else(missing)?.set_target(watts, call).map(Some)
+        }
+    }
+}
+
+/// SPEC §24: a start with a target writes it right after the resume. The start stands even
+/// when the target fails; the next cycle's allocation sends the target again.
+fn target_after_start(
+    command: &Command,
+    control: &dyn crate::devices::PowerTargetControl,
+    watts: f64,
+    call: &Call,
+) -> Option<Applied> {
+    match control.set_target(watts, call) {
+        Ok(applied) => Some(applied),
+        Err(error) => {
+            log::warn!("miner `{}`: started, but its target {watts:.0} W failed: {error}", command.miner);
+            None
         }
     }
 }

@@ -37,6 +37,8 @@ pub struct Evaluation<'a> {
     pub inputs: Vec<InputStatus>,
     pub timers: Vec<(String, String, Timers)>,
     pub errors: Vec<Problem>,
+    /// The allocation state each allocation unit leaves (persisted unless a dry run).
+    pub allocations: crate::cycle::allocate::States,
 }
 
 /// A unit's outcome with the unit it is about, so later stages need not find it again.
@@ -51,6 +53,7 @@ pub fn evaluate<'a>(config: &Config, scope: &Scope<'a>, inputs: &Inputs, knowled
         inputs: input_statuses(inputs),
         timers: Vec::new(),
         errors: input_errors(inputs, knowledge.format_instant),
+        allocations: Vec::new(),
     };
     let economics = crate::cycle::economics::inputs(config, inputs, knowledge.zone, knowledge.now);
     for unit in &scope.units {
@@ -172,6 +175,7 @@ fn evaluate_unit(
         forecast: None,
         tracker: None,
         economics: None,
+        allocation: None,
         miners: Vec::new(),
     };
     let Some(source) = source else { return outcome };
@@ -272,5 +276,6 @@ fn decide_miner(
         feature_up: state.features.iter().map(|(f, s)| (f.name(), *s == FeatureState::Up)).collect(),
         context,
         waiting: verdict.waiting,
+        allocation: None,
     }
 }

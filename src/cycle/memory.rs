@@ -25,6 +25,8 @@ pub struct Memory {
     pub last_decisions: BTreeMap<(String, String), crate::state::DecisionRow>,
     pub observed: BTreeMap<String, (String, i64)>,
     pub stats: BTreeMap<String, CommandStats>,
+    /// Each allocation unit's timers and probe (SPEC §17.4).
+    pub allocation: BTreeMap<String, crate::core::allocation::AllocationState>,
 }
 
 impl Memory {
@@ -41,6 +43,7 @@ impl Memory {
             last_decisions: crate::state::last_decisions(conn)?,
             observed: crate::state::load_observed(conn)?,
             stats: crate::state::all_command_stats(conn, day_start)?,
+            allocation: crate::state::load_allocation(conn)?,
         })
     }
 

@@ -1,11 +1,12 @@
 //! One control cycle (SPEC §1), as a short pipeline:
-//! load → poll → context → decide → guard → act → record → report.
+//! load → poll → context → decide → allocate → guard → act → record → report.
 //!
 //! `load` happens before (the caller hands over a loaded config); each later stage is a
 //! function of its own module. What earlier invocations remembered is read once at the
 //! start (`memory`) and what this one learned is written once at the end (`record`).
 
 pub mod act;
+pub mod allocate;
 pub mod economics;
 pub mod evaluate;
 pub mod events;
@@ -167,7 +168,7 @@ pub fn run(loaded: &Loaded, options: &RunOptions) -> Result<RunReport, Failure> 
     Ok(report)
 }
 
-/// Context and decide (rules and safety), with what the database remembers.
+/// Context, decide (rules and safety) and allocate, with what the database remembers.
 pub fn decide<'a>(
     loaded: &Loaded,
     scope: &Scope<'a>,
@@ -189,5 +190,7 @@ pub fn decide<'a>(
         timers: &memory.timers,
         control: &control,
     };
-    evaluate(&loaded.config, scope, inputs, &knowledge)
+    let mut evaluation = evaluate(&loaded.config, scope, inputs, &knowledge);
+    allocate::allocate_units(&loaded.config, scope, inputs, memory, &mut evaluation);
+    evaluation
 }

@@ -12,6 +12,8 @@ pub enum ReasonKind {
     Rule,
     Safety,
     Guard,
+    /// The unit's allocation (SPEC §17.4): a stop after `stop_after`, a start in `auto` mode.
+    Allocation,
     None,
 }
 
@@ -21,6 +23,7 @@ impl ReasonKind {
             ReasonKind::Rule => "rule",
             ReasonKind::Safety => "safety",
             ReasonKind::Guard => "guard",
+            ReasonKind::Allocation => "allocation",
             ReasonKind::None => "none",
         }
     }
@@ -98,6 +101,9 @@ pub struct MinerOutcome {
     /// Rules waiting on `for:`: (name, seconds left), shown in the text report.
     #[serde(skip)]
     pub waiting: Vec<(String, i64)>,
+    /// Its share of the unit's budget, with an `allocation:` block (SPEC §17.4).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allocation: Option<crate::core::allocation::Share>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -109,6 +115,9 @@ pub struct UnitOutcome {
     /// Revenue rate and energy value per hour, with tariffs (SPEC §19).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub economics: Option<Value>,
+    /// The budget and how it is shared, with an `allocation:` block (SPEC §17.4).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allocation: Option<Value>,
     pub miners: Vec<MinerOutcome>,
 }
 
@@ -126,6 +135,9 @@ pub struct RunReport {
     /// The `for:` timers to persist: (unit, miner, timers). Internal, not printed.
     #[serde(skip)]
     pub timers: Vec<(String, String, crate::rules::decide::Timers)>,
+    /// The allocation state of each allocation unit, to persist. Internal, not printed.
+    #[serde(skip)]
+    pub allocations: crate::cycle::allocate::States,
     /// Every input and whether it was read, for metrics. Internal, not printed.
     #[serde(skip)]
     pub inputs: Vec<InputStatus>,

@@ -112,26 +112,59 @@ pub fn new_intent(unit: &str, miner: &str, kind: CommandKind, controller: &str, 
     }
 }
 
+/// The allocation's new target for a running miner (SPEC §17.4).
+fn target_command(
+    unit: &crate::config::model::Unit,
+    outcome: &crate::cycle::outcome::MinerOutcome,
+    status: MinerStatus,
+    bindings: &[crate::core::binding::Binding],
+    watts: f64,
+) -> Option<Command> {
+    if !matches!(status, MinerStatus::On | MinerStatus::Starting) {
+        return None;
+    }
+    let binding = resolve(bindings, CommandKind::SetPowerTarget.feature())?;
+    let why = outcome.allocation.as_ref().map_or_else(String::new, |share| share.why.clone());
+    Some(Command {
+        unit: Some(unit.id.clone()),
+        miner: outcome.id.clone(),
+        kind: CommandKind::SetPowerTarget,
+        controller: binding.controller.clone(),
+        decision: Decision::MaintainState,
+        reason: Reason { kind: ReasonKind::Allocation, name: Some(why) },
+        follow_up: None,
+        watts: Some(watts),
+    })
+}
+
+/// A start through `controller` can carry the target: the same controller sets targets.
+fn targets_through(bindings: &[crate::core::binding::Binding], controller: &str) -> bool {
+    resolve(bindings, CommandKind::SetPowerTarget.feature()).is_some_and(|b| b.controller == controller)
+}
+
 fn decided(config: &Config, scope: &Scope, inputs: &Inputs, evaluation: &mut Evaluation) -> Vec<Command> {
     let mut commands = Vec::new();
     for Evaluated { unit, outcome } in &evaluation.units {
-        for outcome in outcome.miners.iter().filter(|m| m.decision != Decision::MaintainState) {
+        for outcome in &outcome.miners {
             let (Some(miner), Some(state)) = (scope.miner(&outcome.id), inputs.miners.get(&outcome.id)) else {
                 continue;
             };
             let bindings = config.bindings_of(&miner.id);
+            let share = outcome.allocation.as_ref().and_then(|share| share.target);
             match plan(outcome.decision, state.status, state.reading.relay_on, bindings, unit.stop_mode) {
                 Ok(Some((kind, controller))) => commands.push(Command {
                     unit: Some(unit.id.clone()),
                     miner: miner.id.clone(),
+                    watts: share.filter(|_| kind == CommandKind::StartMining && targets_through(bindings, &controller)),
                     kind,
                     controller,
                     decision: outcome.decision,
                     reason: outcome.reason.clone(),
                     follow_up: None,
-                    watts: None,
                 }),
-                Ok(None) => {}
+                // Nothing to switch: the allocation's new target, if any.
+                Ok(None) => commands
+                    .extend(share.and_then(|watts| target_command(unit, outcome, state.status, bindings, watts))),
                 Err(message) => evaluation.errors.push(Problem::other(
                     format!("miner/{}", miner.id),
                     format!("miner `{}`: cannot act: {message}", miner.id),

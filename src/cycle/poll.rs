@@ -256,6 +256,7 @@ fn read_target(
     match control.target(&built.call(call)) {
         Ok(target) => {
             merged.power_target = Some(target);
+            state.target_restarts = control.restarts();
             state.sources.insert("power_target".into(), binding.controller.clone());
         }
         // A firmware without power targets is not a failed input.

@@ -48,6 +48,9 @@ pub fn record(
             decisions(conn, report, memory, clock.now)?;
             verifications(conn, changes, report, clock.now)?;
             commands(conn, changes.acted, clock.now)?;
+            for (unit, state) in &report.allocations {
+                save_allocation(conn, unit, state)?;
+            }
             if memory.world.changed() {
                 save_sim(conn, &memory.world)?;
             }

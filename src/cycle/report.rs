@@ -35,6 +35,7 @@ pub fn assemble(clock: &Clock, dry_run: bool, evaluation: Evaluation, recovered_
         units: evaluation.units.into_iter().map(|evaluated| evaluated.outcome).collect(),
         errors,
         timers: evaluation.timers,
+        allocations: evaluation.allocations,
         inputs: evaluation.inputs,
     }
 }
@@ -50,6 +51,9 @@ pub fn text(report: &RunReport) -> String {
     for unit in &report.units {
         let _ = writeln!(out, "unit {}: {}", unit.id, energy_summary(unit));
         if let Some(line) = unit.economics.as_ref().map(economics_line) {
+            let _ = writeln!(out, "  {line}");
+        }
+        if let Some(line) = unit.allocation.as_ref().map(allocation_line) {
             let _ = writeln!(out, "  {line}");
         }
         for miner in &unit.miners {
@@ -117,6 +121,18 @@ fn economics_line(economics: &Value) -> String {
     format!("economics: revenue {}, energy {}", amount("revenue_per_hour"), amount("energy_value_per_hour"))
 }
 
+/// `allocation: budget 4240 W, available 4140 W (surplus, priority, rules)`.
+fn allocation_line(allocation: &Value) -> String {
+    let word = |key: &str| allocation[key].as_str().unwrap_or("-").to_string();
+    let settings = format!("{}, {}", word("strategy"), word("mode"));
+    match (allocation["budget"].as_f64(), allocation["available"].as_f64()) {
+        (Some(budget), Some(available)) => {
+            format!("allocation: budget {budget:.0} W, available {available:.0} W ({}, {settings})", word("basis"))
+        }
+        _ => format!("allocation: no budget this cycle (an energy input is missing) ({settings})"),
+    }
+}
+
 fn miner_line(miner: &MinerOutcome) -> String {
     let rate = miner.hash_rate.map_or("-".to_string(), |h| format!("{} TH/s", significant(h, 4)));
     let power = miner.power.map_or("-".to_string(), |p| format!("{p:.0} W"));
@@ -127,6 +143,9 @@ fn miner_line(miner: &MinerOutcome) -> String {
         (kind, Some(name)) => {
             let _ = write!(line, " ({} `{name}`)", kind.name());
         }
+    }
+    if let Some(share) = &miner.allocation {
+        let _ = write!(line, " [share {:.0} W: {}]", share.share, share.why);
     }
     for (rule, left) in &miner.waiting {
         let _ = write!(line, " [rule `{rule}` holds, fires in {left} s]");

@@ -85,6 +85,10 @@ pub trait PowerTargetControl {
     /// Sets `watts`, already within the bounds; a firmware without a watt target takes its
     /// nearest lever at or below it.
     fn set_target(&self, watts: f64, call: &Call) -> Result<Applied, InputError>;
+    /// A write restarts the miner, so allocation treats it as fixed-power (SPEC §24).
+    fn restarts(&self) -> bool {
+        false
+    }
 }
 
 /// The highest of `levels` (name, watts) at or below `watts`, else the lowest.

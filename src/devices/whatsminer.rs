@@ -311,6 +311,10 @@ impl crate::devices::PowerTargetControl for Whatsminer {
         }
         Ok(crate::devices::Applied { watts: watts as f64, lever: None, restarts: true })
     }
+
+    fn restarts(&self) -> bool {
+        true
+    }
 }
 
 impl Controller for Whatsminer {

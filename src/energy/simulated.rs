@@ -227,6 +227,7 @@ mod tests {
                 at: "energy_sources[0].monitor".into(),
             },
             forecast: None,
+            consumption_includes_miners: false,
         }
     }
 

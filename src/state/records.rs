@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::core::allocation::AllocationState;
 use crate::core::command::CommandKind;
 
 use crate::rules::decide::Timers;
@@ -78,6 +79,33 @@ pub fn load_timers(conn: &Connection) -> rusqlite::Result<BTreeMap<(String, Stri
         timers.entry((unit, miner)).or_default().insert(rule, since);
     }
     Ok(timers)
+}
+
+/// Each allocation unit's state. A row that does not parse is reported and dropped: its
+/// timers restart, nothing else is lost.
+pub fn load_allocation(conn: &Connection) -> rusqlite::Result<BTreeMap<String, AllocationState>> {
+    let mut statement = conn.prepare("SELECT unit, state FROM allocation_state")?;
+    let rows = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut states = BTreeMap::new();
+    for row in rows {
+        let (unit, text) = row?;
+        match serde_json::from_str(&text) {
+            Ok(state) => drop(states.insert(unit, state)),
+            Err(error) => {
+                log::warn!("state: the allocation state of unit `{unit}` is unreadable ({error}); its timers restart")
+            }
+        }
+    }
+    Ok(states)
+}
+
+pub fn save_allocation(conn: &Connection, unit: &str, state: &AllocationState) -> rusqlite::Result<()> {
+    let text = serde_json::to_string(state).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    conn.prepare_cached(
+        "INSERT INTO allocation_state (unit, state) VALUES (?1, ?2) ON CONFLICT (unit) DO UPDATE SET state = ?2",
+    )?
+    .execute(params![unit, text])?;
+    Ok(())
 }
 
 /// Replaces a miner's timers in a unit with `timers`.

@@ -142,4 +142,11 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX decision_log_until ON decision_log (until);
     ",
+    // 8: each allocation unit's timers and probe, as JSON (SPEC §17.4).
+    "
+    CREATE TABLE allocation_state (
+        unit TEXT PRIMARY KEY,
+        state TEXT NOT NULL
+    );
+    ",
 ];

@@ -1,5 +1,6 @@
 //! The integration suites, one module per area.
 
+mod allocation;
 mod compat_fixtures;
 mod controllers;
 mod cycle;

@@ -32,19 +32,26 @@ pub fn braiins_cooling() -> serde_json::Value {
 
 /// A Braiins OS REST API with a tuner: login gives a token (bare or `Bearer` accepted), the
 /// constraints bound the target, `PUT performance/power-target` sets it (out of range: 400
-/// with the firmware's reason), and the measured power follows the target.
+/// with the firmware's reason), `PUT actions/pause|resume` stop and start it, and the
+/// measured power follows the target while it mines (0 W paused).
 pub struct FakeBraiinsOs {
     pub http: crate::support::http::FakeHttp,
     target: std::sync::Arc<std::sync::Mutex<f64>>,
+    paused: std::sync::Arc<std::sync::Mutex<bool>>,
+    /// J/TH: when set, the hashrate follows the power (else a steady 100.2 TH/s).
+    efficiency: std::sync::Arc<std::sync::Mutex<Option<f64>>>,
 }
 
 impl FakeBraiinsOs {
     pub fn start(min: f64, max: f64, initial: f64) -> FakeBraiinsOs {
         use crate::support::http::{Answer, FakeHttp, json as answer, status};
         let target = std::sync::Arc::new(std::sync::Mutex::new(initial));
-        let t = target.clone();
+        let paused = std::sync::Arc::new(std::sync::Mutex::new(false));
+        let efficiency = std::sync::Arc::new(std::sync::Mutex::new(None::<f64>));
+        let (t, p, e) = (target.clone(), paused.clone(), efficiency.clone());
         let http = FakeHttp::start(move |request| {
             let authorized = matches!(request.header("Authorization"), Some("tok-123" | "Bearer tok-123"));
+            let is_paused = *p.lock().unwrap();
             match (request.method.as_str(), request.url.as_str()) {
                 ("POST", "/api/v1/auth/login") => answer(json!({"token": "tok-123", "timeout_s": 3600})),
                 (_, _) if !authorized => status(401),
@@ -61,17 +68,68 @@ impl FakeBraiinsOs {
                     *t.lock().unwrap() = watt;
                     answer(json!({"watt": watt}))
                 }
-                ("GET", "/api/v1/miner/details") => answer(braiins_details(2)),
-                ("GET", "/api/v1/miner/stats") => answer(braiins_stats(100_200.0, *t.lock().unwrap())),
+                ("PUT", "/api/v1/actions/pause") => {
+                    *p.lock().unwrap() = true;
+                    answer(json!({}))
+                }
+                ("PUT", "/api/v1/actions/resume") => {
+                    *p.lock().unwrap() = false;
+                    answer(json!({}))
+                }
+                ("GET", "/api/v1/miner/details") => answer(braiins_details(if is_paused { 3 } else { 2 })),
+                ("GET", "/api/v1/miner/stats") if is_paused => answer(braiins_stats(0.0, 0.0)),
+                ("GET", "/api/v1/miner/stats") => {
+                    let watts = *t.lock().unwrap();
+                    let ghs = e.lock().unwrap().map_or(100_200.0, |jth| watts / jth * 1000.0);
+                    answer(braiins_stats(ghs, watts))
+                }
                 ("GET", "/api/v1/miner/hw/hashboards") => answer(braiins_hashboards()),
                 ("GET", "/api/v1/cooling/state") => answer(braiins_cooling()),
                 _ => status(404),
             }
         });
-        FakeBraiinsOs { http, target }
+        FakeBraiinsOs { http, target, paused, efficiency }
+    }
+
+    /// Hashes at `jth` J/TH whatever its target.
+    pub fn with_efficiency(self, jth: f64) -> FakeBraiinsOs {
+        *self.efficiency.lock().unwrap() = Some(jth);
+        self
+    }
+
+    /// A miner that starts paused.
+    pub fn paused(min: f64, max: f64, initial: f64) -> FakeBraiinsOs {
+        let fake = FakeBraiinsOs::start(min, max, initial);
+        *fake.paused.lock().unwrap() = true;
+        fake
     }
 
     pub fn target(&self) -> f64 {
         *self.target.lock().unwrap()
+    }
+
+    pub fn is_paused(&self) -> bool {
+        *self.paused.lock().unwrap()
+    }
+
+    /// What it draws now, W.
+    pub fn power(&self) -> f64 {
+        if self.is_paused() { 0.0 } else { self.target() }
+    }
+
+    /// Every write it received: `pause`, `resume` or `target <watts>`, in order.
+    pub fn writes(&self) -> Vec<String> {
+        self.http
+            .log()
+            .iter()
+            .filter(|r| r.method == "PUT")
+            .map(|r| match r.url.as_str() {
+                "/api/v1/performance/power-target" => {
+                    let body: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
+                    format!("target {}", body["watt"])
+                }
+                url => url.trim_start_matches("/api/v1/actions/").to_string(),
+            })
+            .collect()
     }
 }

@@ -1,0 +1,228 @@
+//! Allocate (SPEC §17.2–17.4): for each unit with an `allocation:` block, build its energy
+//! balance and candidates from the cycle's readings and decisions, call the pure
+//! [`crate::core::allocation`], and turn its shares into decisions, targets and context.
+//!
+//! Runs between decide and guard, so the guards (holds, hysteresis, the stagger) still apply
+//! to the starts and stops it asks for.
+
+use serde_json::{Value, json};
+
+use crate::config::Config;
+use crate::config::model::{Miner, Unit};
+use crate::core::allocation::{
+    Allocation, AllocationState, Balance, Budget, Candidate, Share, StartStop, Wish, allocate, budget,
+};
+use crate::core::context::{committed_power, power_range};
+use crate::core::reading::MinerState;
+use crate::core::status::MinerStatus;
+use crate::cycle::evaluate::{Evaluated, Evaluation};
+use crate::cycle::memory::Memory;
+use crate::cycle::outcome::{MinerOutcome, Reason, ReasonKind};
+use crate::cycle::poll::Inputs;
+use crate::cycle::scope::Scope;
+use crate::rules::model::Decision;
+
+/// Shares each allocation unit's budget; records the state to persist in `evaluation`.
+pub fn allocate_units(config: &Config, scope: &Scope, inputs: &Inputs, memory: &Memory, evaluation: &mut Evaluation) {
+    let now = inputs.now;
+    let mut states = Vec::new();
+    for Evaluated { unit, outcome } in &mut evaluation.units {
+        let Some(settings) = &unit.allocation else { continue };
+        let mut taking_part = Vec::new();
+        let mut fixed = 0.0;
+        for miner in outcome.miners.iter() {
+            let Some(config_miner) = scope.miner(&miner.id) else { continue };
+            let state = inputs.miners.get(&miner.id).cloned().unwrap_or_default();
+            match candidate(settings, unit, config_miner, &state, miner, scope, memory, now) {
+                Some(candidate) => taking_part.push(candidate),
+                None => fixed += drawn(&state),
+            }
+        }
+        fixed += other_units_power(scope, unit, inputs);
+        let budget = balance(config, scope, unit, inputs).and_then(|b| budget(settings, &b)).map(|b| less(b, fixed));
+        let previous = memory.allocation.get(&unit.id).cloned().unwrap_or_default();
+        let shares = allocate(settings, budget.as_ref(), &taking_part, &previous, now);
+        outcome.allocation = Some(unit_section(settings, budget.as_ref()));
+        for share in &shares.shares {
+            if let Some(miner) = outcome.miners.iter_mut().find(|m| m.id == share.id) {
+                apply(settings, miner, share, budget.as_ref());
+            }
+        }
+        states.push((unit.id.clone(), shares.state));
+    }
+    evaluation.allocations = states;
+}
+
+/// What a miner draws now (0 when it is off or unread).
+fn drawn(state: &MinerState) -> f64 {
+    match state.status {
+        MinerStatus::On | MinerStatus::Starting => state.reading.power.unwrap_or(0.0).max(0.0),
+        _ => 0.0,
+    }
+}
+
+/// The miner as the allocation sees it, or `None` when it does not take part (then it is
+/// counted at what it draws): held by hand, not commanded by this run, unreadable, stopped
+/// by a rule or safety, or (in `rules` mode) off without a rule starting it.
+#[allow(clippy::too_many_arguments)]
+fn candidate(
+    settings: &Allocation,
+    unit: &Unit,
+    miner: &Miner,
+    state: &MinerState,
+    outcome: &MinerOutcome,
+    scope: &Scope,
+    memory: &Memory,
+    now: i64,
+) -> Option<Candidate> {
+    let held = memory.holds.get(&miner.id).is_some_and(|until| *until > now);
+    // An intent this reading already fulfils no longer holds anything back.
+    let intent = memory.intents.get(&miner.id).filter(|intent| {
+        crate::cycle::verify::reached_intent(intent, state, &unit.guards.power_tolerance) != Some(true)
+    });
+    let pending_start = intent.is_some_and(|i| i.command.starts()) && state.status != MinerStatus::On;
+    let running = matches!(state.status, MinerStatus::On | MinerStatus::Starting) || pending_start;
+    let forced = matches!(outcome.reason.kind, ReasonKind::Safety)
+        || (outcome.decision == Decision::StopMining && running)
+        || outcome.reason.name.as_deref() == Some("miner unreadable");
+    let wanted = running || settings.start_stop == StartStop::Auto || outcome.decision == Decision::StartMining;
+    if held || forced || !wanted || !scope.commands(&miner.id) || state.status == MinerStatus::Unknown {
+        return None;
+    }
+    let (min, max) = power_range(miner, &state.reading);
+    let adjustable = state.reading.power_target.is_some() && !state.target_restarts;
+    let measured = if pending_start { Some(committed_power(miner, &state.reading, true)) } else { state.reading.power };
+    let pending_up = intent.is_some_and(|i| i.command.starts() || i.watts.is_some());
+    let measured = match intent.and_then(|i| i.watts) {
+        Some(watts) if pending_up => Some(measured.map_or(watts, |m| m.max(watts))),
+        _ => measured,
+    };
+    let (min, max) = if adjustable {
+        (min?, max?)
+    } else {
+        let fixed = if running { measured.or(max)? } else { max? };
+        (fixed, fixed)
+    };
+    Some(Candidate {
+        id: miner.id.clone(),
+        running,
+        measured,
+        target: state.reading.power_target.and_then(|t| t.watts),
+        min: min.min(max),
+        max,
+        adjustable,
+        efficiency: crate::core::economics::efficiency(
+            state.reading.power,
+            state.reading.hashrate,
+            (Some(max), miner.hashrate_max),
+        ),
+        may_raise: !pending_up && !near_chip_limit(unit, &outcome.context),
+    })
+}
+
+/// SPEC §24: a miner within 5 °C of `max_chip_temperature` is never raised.
+fn near_chip_limit(unit: &Unit, context: &Value) -> bool {
+    let Some(limit) = unit.safety.max_chip_temperature else { return false };
+    context
+        .pointer("/miner_state/max_chip_temperature/value")
+        .and_then(Value::as_f64)
+        .is_some_and(|chip| chip >= limit - 5.0)
+}
+
+/// What the miners of the other units on the same energy source draw: the house load of
+/// this unit's budget.
+fn other_units_power(scope: &Scope, unit: &Unit, inputs: &Inputs) -> f64 {
+    scope
+        .units
+        .iter()
+        .filter(|other| other.id != unit.id && other.energy_source == unit.energy_source)
+        .flat_map(|other| scope.unit_miners(other))
+        .filter_map(|miner| inputs.miners.get(&miner.id))
+        .map(drawn)
+        .sum()
+}
+
+/// The energy balance of the unit's source, with every miner on it (P_m).
+fn balance(config: &Config, scope: &Scope, unit: &Unit, inputs: &Inputs) -> Option<Balance> {
+    let energy = inputs.energy.get(&unit.energy_source)?.as_ref().ok()?;
+    let source = config.energy_sources.iter().find(|s| s.id == unit.energy_source)?;
+    let miners_power = scope
+        .units
+        .iter()
+        .filter(|u| u.energy_source == unit.energy_source)
+        .flat_map(|u| scope.unit_miners(u))
+        .filter_map(|miner| inputs.miners.get(&miner.id))
+        .map(drawn)
+        .sum();
+    Some(Balance {
+        miners_power,
+        grid: energy.grid,
+        production: energy.production,
+        consumption: energy.consumption,
+        battery_power: energy.battery_power,
+        battery_soc: energy.battery_soc,
+        consumption_includes_miners: source.consumption_includes_miners,
+    })
+}
+
+/// The budget less what miners outside the allocation draw.
+fn less(budget: Budget, fixed: f64) -> Budget {
+    Budget {
+        before_reserve: budget.before_reserve - fixed,
+        available: budget.available - fixed,
+        miners_power: budget.miners_power - fixed,
+        ..budget
+    }
+}
+
+fn round(watts: f64) -> f64 {
+    watts.round()
+}
+
+/// `allocation.{budget, available, mode, strategy}` of a unit.
+fn unit_section(settings: &Allocation, budget: Option<&Budget>) -> Value {
+    let mut section = json!({
+        "mode": settings.start_stop,
+        "strategy": settings.strategy,
+    });
+    if let (Some(budget), Some(map)) = (budget, section.as_object_mut()) {
+        map.insert("budget".into(), json!(round(budget.before_reserve)));
+        map.insert("available".into(), json!(round(budget.available)));
+        map.insert("basis".into(), json!(budget.basis));
+    }
+    section
+}
+
+/// Puts a share on its miner: the context's `allocation` section, the report, and the
+/// decision it calls for.
+fn apply(settings: &Allocation, miner: &mut MinerOutcome, share: &Share, budget: Option<&Budget>) {
+    let mut section = unit_section(settings, budget);
+    if let Some(map) = section.as_object_mut() {
+        map.insert("share".into(), json!(round(share.share)));
+    }
+    if let Some(context) = miner.context.as_object_mut() {
+        context.insert("allocation".into(), section);
+    }
+    let reason = |why: &str| Reason { kind: ReasonKind::Allocation, name: Some(why.to_string()) };
+    match share.wish {
+        Wish::Start if settings.start_stop == StartStop::Auto && miner.decision != Decision::StartMining => {
+            miner.decision = Decision::StartMining;
+            miner.reason = reason(&share.why);
+        }
+        Wish::Start => {}
+        Wish::Wait { .. } | Wish::Off if miner.decision == Decision::StartMining => {
+            miner.decision = Decision::MaintainState;
+            miner.reason = Reason { kind: ReasonKind::Guard, name: Some(format!("allocation: {}", share.why)) };
+        }
+        Wish::Stop => {
+            miner.decision = Decision::StopMining;
+            miner.reason = reason(&share.why);
+        }
+        _ if share.target.is_some() && miner.reason.kind == ReasonKind::None => miner.reason = reason(&share.why),
+        _ => {}
+    }
+    miner.allocation = Some(share.clone());
+}
+
+/// The allocation states this cycle leaves, per unit (for `record`).
+pub type States = Vec<(String, AllocationState)>;
