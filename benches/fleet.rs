@@ -111,6 +111,13 @@ fn main() {
         let wall = rule_evaluation();
         row("1,000 rules x 1,000 contexts", ms(wall), "< 100 ms", wall < Duration::from_millis(100));
     }
+    if wanted("allocation") {
+        for strategy in ["efficiency", "equal"] {
+            let wall = allocation_of_a_large_unit(strategy);
+            let what = format!("allocating a 1,000-miner unit ({strategy})");
+            row(&what, ms(wall), "< 5 ms", wall < Duration::from_millis(5));
+        }
+    }
     if wanted("state") {
         let (bytes, cycles_per_second) = state_growth();
         let met = bytes < 20_000_000;
@@ -199,6 +206,45 @@ fn rule_evaluation() -> Duration {
         started.elapsed()
     };
     (0..5).map(|_| round()).min().expect("rounds")
+}
+
+/// SPEC §17: the pure allocation of one unit of 1,000 miners (half running, a mix of
+/// adjustable and fixed-power), with its three share-outs, best of 20 rounds.
+fn allocation_of_a_large_unit(strategy: &str) -> Duration {
+    use edge_mining::core::allocation::{AllocationState, Balance, Candidate, allocate, budget};
+    let settings =
+        serde_yaml::from_str(&format!("{{strategy: {strategy}, start_after: 0s}}")).expect("allocation settings");
+    let candidates: Vec<Candidate> = (0..1000)
+        .map(|i| {
+            let adjustable = i % 3 != 0;
+            let running = i % 2 == 0;
+            let max = 3000.0 + f64::from(i % 7) * 100.0;
+            Candidate {
+                id: format!("m{i}"),
+                running,
+                measured: running.then_some(max * 0.8),
+                target: (adjustable && running).then_some(max * 0.8),
+                min: if adjustable { 1300.0 } else { max },
+                max,
+                adjustable,
+                efficiency: Some(20.0 + f64::from(i % 13)),
+                may_raise: true,
+            }
+        })
+        .collect();
+    let drawn: f64 = candidates.iter().filter_map(|c| c.measured).sum();
+    let balance = Balance { miners_power: drawn, grid: Some(-400_000.0), ..Balance::default() };
+    let budget = budget(&settings, &balance).expect("a budget");
+    let mut state = AllocationState::default();
+    let round = |state: &mut AllocationState, now: i64| {
+        let started = Instant::now();
+        let shares = allocate(&settings, Some(&budget), &candidates, state, now);
+        let elapsed = started.elapsed();
+        assert_eq!(shares.shares.len(), candidates.len());
+        *state = shares.state;
+        elapsed
+    };
+    (0..20).map(|i| round(&mut state, i * 300)).min().expect("rounds")
 }
 
 /// 10,000 cycles, 15 minutes apart (104 days, past the 90-day retention), in process.
