@@ -11,6 +11,7 @@ pub mod diag;
 pub mod duration;
 pub mod energy;
 pub mod exit;
+pub mod home;
 pub mod init;
 pub mod market;
 pub mod metrics;

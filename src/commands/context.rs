@@ -19,7 +19,9 @@ pub fn context(cli: &Cli, args: &ContextArgs) -> Result<i32, Failure> {
     // Not the run lock: `context` sends no command. The database is opened for writing so
     // that pool replies and backoff learned here are kept, as a run would keep them.
     let mut store = Store::open(&loaded.config.state).map_err(fatal)?;
-    let memory = crate::cycle::memory::Memory::load(&store, clock.day_start()).map_err(|e| fatal(e.to_string()))?;
+    let since = crate::cycle::home::history_start(&loaded.config, clock.now);
+    let memory =
+        crate::cycle::memory::Memory::load(&store, clock.day_start(), since).map_err(|e| fatal(e.to_string()))?;
     let controllers = crate::devices::build(&loaded.config, &memory.world);
     let sources = poll::Sources { world: &memory.world, fetcher: &memory.fetcher };
     let inputs = poll::poll(&loaded.config, &scope, &controllers, &sources, &clock.call(&loaded));

@@ -48,6 +48,8 @@ impl<'a> Checker<'a> {
             notifiers: sections.notifiers,
             tariffs: sections.tariffs,
             market: sections.market,
+            home_loads: sections.home_loads,
+            climate_zones: sections.climate_zones,
             units: sections.units,
             bindings: Default::default(),
         };
@@ -55,9 +57,117 @@ impl<'a> Checker<'a> {
         self.unique_ids(&config);
         self.components(&config);
         self.tariffs(&config);
+        self.home(&config);
         config.bindings = self.miners(&config);
         self.units(&config);
         config
+    }
+
+    /// Home-load profiles and climate zones (SPEC §18): names rules can address, one sensor
+    /// per appliance, known services, valid schedules.
+    fn home(&mut self, config: &Config) {
+        let services: HashSet<&str> = config.services.iter().map(|s| s.id.as_str()).collect();
+        let mut profiles = HashSet::new();
+        for (p, profile) in config.home_loads.iter().enumerate() {
+            let path = index_path("home_loads", p);
+            if !profiles.insert(profile.id.as_str()) {
+                self.error(&key_path(&path, "id"), format!("duplicate home-load profile `{}`", profile.id));
+            }
+            let mut names = HashSet::new();
+            for (d, device) in profile.devices.iter().enumerate() {
+                let at = index_path(&key_path(&path, "devices"), d);
+                self.rule_name(&key_path(&at, "name"), &device.name, &mut names);
+                let sensors = [
+                    device.service.is_some() || device.power.is_some(),
+                    device.http.is_some(),
+                    device.simulated.is_some(),
+                ];
+                if sensors.iter().filter(|s| **s).count() != 1 || device.service.is_some() != device.power.is_some() {
+                    self.error(&at, "give one power sensor: `service` with `power`, `http`, or `simulated`");
+                }
+                if let Some(service) = device.service.as_deref().filter(|s| !services.contains(s)) {
+                    self.error(&key_path(&at, "service"), format!("unknown service `{service}`"));
+                }
+            }
+        }
+        let mut zones = HashSet::new();
+        for (z, zone) in config.climate_zones.iter().enumerate() {
+            let path = index_path("climate_zones", z);
+            self.rule_name(&key_path(&path, "name"), &zone.name, &mut zones);
+            if let crate::home::ClimateMonitor::HomeAssistant { service, .. } = &zone.monitor
+                && !services.contains(service.as_str())
+            {
+                self.error(&key_path(&path, "monitor.service"), format!("unknown service `{service}`"));
+            }
+            if zone.hysteresis < 0.0 {
+                self.error(&key_path(&path, "hysteresis"), "expected °C ≥ 0");
+            }
+            for (s, slot) in zone.schedule.iter().enumerate() {
+                for (key, time) in [("from", &slot.from), ("to", &slot.to)] {
+                    if crate::core::climate::minutes(time).is_none() {
+                        let at = key_path(&index_path(&key_path(&path, "schedule"), s), key);
+                        self.error(&at, format!("`{time}` is not a time of day as HH:MM"));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rules naming an appliance or a zone the unit does not have cannot fire: an error, as
+    /// for a typo in any other path; `home_load` without a profile is always missing.
+    fn home_names(&mut self, path: &str, config: &Config, unit: &Unit, set: &RuleSet) {
+        let profile = unit.home_loads.as_ref().and_then(|id| config.home_loads.iter().find(|p| &p.id == id));
+        let mut warned = false;
+        for (rule, field) in set.field_paths() {
+            let segments: Vec<&str> = field.segments.iter().map(String::as_str).collect();
+            match segments.as_slice() {
+                ["home_load", ..] if profile.is_none() && !warned => {
+                    warned = true;
+                    let message = format!(
+                        "rule `{rule}` reads `{}` but unit `{}` has no `home_loads:` profile; it is always missing",
+                        field.text, unit.id
+                    );
+                    self.diagnostics.push(Diagnostic::warning(self.doc.locate(path), path, message));
+                }
+                ["home_load", "devices", name, ..]
+                    if profile.is_some_and(|p| !p.devices.iter().any(|d| d.name == *name)) =>
+                {
+                    let known: Vec<&str> =
+                        profile.map(|p| p.devices.iter().map(|d| d.name.as_str()).collect()).unwrap_or_default();
+                    self.error(
+                        path,
+                        format!(
+                            "rule `{rule}`: `{}` names no device of profile `{}`; it has: {}",
+                            field.text,
+                            profile.map_or("", |p| p.id.as_str()),
+                            known.join(", ")
+                        ),
+                    );
+                }
+                ["climate", "zones", name, ..] if !unit.climate_zones.iter().any(|z| z == name) => {
+                    self.error(
+                        path,
+                        format!(
+                            "rule `{rule}`: `{}` names no climate zone of unit `{}`; it has: {}",
+                            field.text,
+                            unit.id,
+                            unit.climate_zones.join(", ")
+                        ),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// A device or zone name: unique, and only letters, digits and `_` (a rule path segment).
+    fn rule_name<'n>(&mut self, path: &str, name: &'n str, seen: &mut HashSet<&'n str>) {
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            self.error(path, format!("`{name}`: use letters, digits and `_` only, so rules can name it"));
+        }
+        if !seen.insert(name) {
+            self.error(path, format!("duplicate name `{name}`"));
+        }
     }
 
     fn settings(&mut self, settings: &Settings) {
@@ -204,6 +314,17 @@ impl<'a> Checker<'a> {
                     "`stop_mode: sleep_then_power_off` needs `power_off_after`",
                 );
             }
+            if let Some(profile) = unit.home_loads.as_ref().filter(|p| !config.home_loads.iter().any(|h| &&h.id == p)) {
+                self.error(&key_path(path, "home_loads"), format!("unknown home-load profile `{profile}`"));
+            }
+            for (i, zone) in unit.climate_zones.iter().enumerate() {
+                if !config.climate_zones.iter().any(|z| &z.name == zone) {
+                    self.error(
+                        &index_path(&key_path(path, "climate_zones"), i),
+                        format!("unknown climate zone `{zone}`"),
+                    );
+                }
+            }
             if let Some(allocation) = &unit.allocation {
                 self.allocation(&key_path(path, "allocation"), allocation, unit.safety.min_battery_soc);
             }
@@ -258,6 +379,10 @@ impl<'a> Checker<'a> {
             }
             let (set, found) = crate::rules::load_rule_set(&source);
             self.diagnostics.extend(found);
+            if let Some(set) = &set {
+                let key = if unit.rules.is_some() { "rules" } else { "policy" };
+                self.home_names(&key_path(path, key), config, unit, set);
+            }
             if let Some(set) = set {
                 sets.push((unit.id.clone(), set));
             }

@@ -35,6 +35,10 @@ pub struct Config {
     pub tariffs: Option<crate::core::tariff::Tariffs>,
     /// Where BTC price, network hashrate and rewards come from.
     pub market: Option<Component>,
+    /// House and appliance load profiles (SPEC §18.1).
+    pub home_loads: Vec<crate::home::HomeLoadProfile>,
+    /// Rooms and their thermometers (SPEC §18.2).
+    pub climate_zones: Vec<crate::home::ClimateZone>,
     pub units: Vec<Unit>,
     /// Each miner's feature bindings, resolved once when the config is checked.
     pub bindings: BTreeMap<String, Vec<Binding>>,
@@ -173,6 +177,11 @@ pub struct Unit {
     #[serde(default)]
     pub stop_mode: StopMode,
     pub power_off_after: Option<Span>,
+    /// The home-load profile whose history and forecasts its context carries.
+    pub home_loads: Option<String>,
+    /// The climate zones its context carries, in order.
+    #[serde(default)]
+    pub climate_zones: Vec<String>,
     /// Share the energy source's budget between the unit's miners (SPEC §17.2).
     pub allocation: Option<crate::core::allocation::Allocation>,
 }

@@ -8,7 +8,7 @@ use crate::diag::Diagnostic;
 use crate::duration::Span;
 use crate::yaml::{Document, Value, index_path, key_path};
 
-pub const TOP_LEVEL_KEYS: [&str; 12] = [
+pub const TOP_LEVEL_KEYS: [&str; 14] = [
     "version",
     "state",
     "settings",
@@ -20,6 +20,8 @@ pub const TOP_LEVEL_KEYS: [&str; 12] = [
     "notifiers",
     "tariffs",
     "market",
+    "home_loads",
+    "climate_zones",
     "units",
 ];
 
@@ -35,6 +37,8 @@ pub struct Sections {
     pub notifiers: Vec<Component>,
     pub tariffs: Option<crate::core::tariff::Tariffs>,
     pub market: Option<Component>,
+    pub home_loads: Vec<crate::home::HomeLoadProfile>,
+    pub climate_zones: Vec<crate::home::ClimateZone>,
     pub units: Vec<Unit>,
 }
 
@@ -70,6 +74,8 @@ impl<'a> SectionParser<'a> {
             notifiers: self.components(&root, Section::Notifiers),
             tariffs: root.get("tariffs").and_then(|v| self.typed("tariffs", v.clone())),
             market: root.get("market").and_then(|v| self.component("market", v.clone(), Section::Market)),
+            home_loads: self.list(&root, "home_loads", |parser, path, value| parser.typed(path, value)),
+            climate_zones: self.list(&root, "climate_zones", |parser, path, value| parser.typed(path, value)),
             units: self.list(&root, "units", |parser, path, value| {
                 parser.typed(path, value).map(|unit| Unit { at: path.to_string(), ..unit })
             }),

@@ -42,6 +42,9 @@ pub struct ContextInputs<'a> {
     /// The power of the unit's other miners that are on or starting, the starts decided
     /// earlier in the cycle included (see [`committed_power`]).
     pub others_power: f64,
+    /// The unit's `home_load` and `climate` sections (SPEC §18), when it has them.
+    pub home_load: Option<&'a Value>,
+    pub climate: Option<&'a Value>,
     pub format_instant: &'a dyn Fn(i64) -> String,
 }
 
@@ -76,6 +79,12 @@ pub fn build(inputs: &ContextInputs) -> Value {
         context.insert("mining_performance".into(), performance.clone());
     }
     context.insert("control".into(), control_section(inputs.control));
+    if let Some(home_load) = inputs.home_load {
+        context.insert("home_load".into(), home_load.clone());
+    }
+    if let Some(climate) = inputs.climate {
+        context.insert("climate".into(), climate.clone());
+    }
     let mut context = Value::Object(context);
     complete(&mut context);
     if let Some(energy) = context.get_mut("energy_state").and_then(Value::as_object_mut)

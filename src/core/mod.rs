@@ -2,6 +2,7 @@
 
 pub mod allocation;
 pub mod binding;
+pub mod climate;
 pub mod command;
 pub mod context;
 pub mod decision;
@@ -9,6 +10,7 @@ pub mod economics;
 pub mod error;
 pub mod feature;
 pub mod guards;
+pub mod home_load;
 pub mod miner;
 pub mod performance;
 pub mod reading;

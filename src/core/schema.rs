@@ -121,10 +121,36 @@ const PATHS: &[&str] = &[
     "control.last_action",
     "control.last_action_at",
     "control.pending",
+    "allocation.budget",
+    "allocation.available",
+    "allocation.basis",
+    "allocation.mode",
+    "allocation.strategy",
+    "allocation.share",
 ];
 
-/// Edge Mining sections this tool does not provide: accepted with a warning, always missing.
-pub const FOREIGN_ROOTS: [&str; 2] = ["home_load", "climate"];
+/// The `home_load` and `climate` leaves (SPEC §18), `*` for a device or zone name.
+fn home_paths() -> Vec<String> {
+    use crate::core::home_load::{FORECAST_WINDOWS, HISTORY_WINDOWS};
+    let aggregates = ["total_energy", "avg_energy", "avg_power", "peak_power"];
+    let mut paths = Vec::new();
+    let mut series = |prefix: &str, windows: &[(&str, i64)]| {
+        for aggregate in aggregates {
+            paths.push(format!("{prefix}.{aggregate}"));
+            paths.extend(windows.iter().map(|(window, _)| format!("{prefix}.{window}.{aggregate}")));
+        }
+    };
+    series("home_load.total_history", &HISTORY_WINDOWS);
+    series("home_load.total_forecast", &FORECAST_WINDOWS);
+    series("home_load.devices.*.history", &HISTORY_WINDOWS);
+    series("home_load.devices.*.forecast", &FORECAST_WINDOWS);
+    paths.push("home_load.devices.*.device_category".into());
+    for field in ["temperature_celsius", "humidity", "target_temperature", "hysteresis_celsius", "heating_demand"] {
+        paths.push(format!("climate.zones.*.{field}"));
+    }
+    paths.extend(["min", "avg", "max"].map(|which| format!("climate.{which}_temperature")));
+    paths
+}
 
 const TIMESTAMP_PARTS: [&str; 7] = ["year", "month", "day", "hour", "minute", "second", "weekday"];
 
@@ -137,7 +163,8 @@ fn tree() -> &'static Node {
     static TREE: OnceLock<Node> = OnceLock::new();
     TREE.get_or_init(|| {
         let mut root = Node::default();
-        for path in PATHS {
+        let home = home_paths();
+        for path in PATHS.iter().copied().chain(home.iter().map(String::as_str)) {
             let mut node = &mut root;
             for segment in path.split('.') {
                 node = node.children.entry(segment.to_string()).or_default();
@@ -156,8 +183,6 @@ fn tree() -> &'static Node {
 #[derive(Debug, PartialEq, Eq)]
 pub enum PathCheck {
     Known,
-    /// A section of Edge Mining's context that this tool never fills.
-    Foreign,
     /// Cannot exist; carries the longest valid prefix and what could follow it.
     Unknown {
         valid_prefix: String,
@@ -167,9 +192,6 @@ pub enum PathCheck {
 
 pub fn check_path(path: &str) -> PathCheck {
     let segments: Vec<&str> = path.split('.').collect();
-    if FOREIGN_ROOTS.contains(&segments[0]) {
-        return PathCheck::Foreign;
-    }
     let mut node = tree();
     for (depth, segment) in segments.iter().enumerate() {
         let next = node.children.get(*segment).or_else(|| {
@@ -218,6 +240,9 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(check_path("miner_state.hashboards.x.voltage"), PathCheck::Unknown { .. }));
-        assert_eq!(check_path("home_load.total_forecast.next_2h.avg_power"), PathCheck::Foreign);
+        assert_eq!(check_path("home_load.total_forecast.next_2h.avg_power"), PathCheck::Known);
+        assert_eq!(check_path("home_load.devices.boiler.forecast.next_1h.peak_power"), PathCheck::Known);
+        assert_eq!(check_path("climate.zones.bedroom.temperature_celsius"), PathCheck::Known);
+        assert!(matches!(check_path("home_load.total_history.next_2h.avg_power"), PathCheck::Unknown { .. }));
     }
 }

@@ -29,6 +29,8 @@ pub struct Knowledge<'a> {
     pub rules: &'a [(String, RuleSet)],
     pub timers: &'a BTreeMap<(String, String), Timers>,
     pub control: &'a BTreeMap<String, ControlFacts>,
+    /// Each unit's `home_load` and `climate` sections.
+    pub home: &'a BTreeMap<String, (Option<Value>, Option<Value>)>,
 }
 
 /// Decisions for every unit, plus the `for:` timers to keep.
@@ -39,6 +41,8 @@ pub struct Evaluation<'a> {
     pub errors: Vec<Problem>,
     /// The allocation state each allocation unit leaves (persisted unless a dry run).
     pub allocations: crate::cycle::allocate::States,
+    /// Home-load samples and thermostats observed (recorded, even in a dry run).
+    pub observations: crate::cycle::home::Observations,
 }
 
 /// A unit's outcome with the unit it is about, so later stages need not find it again.
@@ -54,6 +58,7 @@ pub fn evaluate<'a>(config: &Config, scope: &Scope<'a>, inputs: &Inputs, knowled
         timers: Vec::new(),
         errors: input_errors(inputs, knowledge.format_instant),
         allocations: Vec::new(),
+        observations: Default::default(),
     };
     let economics = crate::cycle::economics::inputs(config, inputs, knowledge.zone, knowledge.now);
     for unit in &scope.units {
@@ -141,6 +146,20 @@ fn input_errors(inputs: &Inputs, format_instant: &dyn Fn(i64) -> String) -> Vec<
             errors.push(problem(format!("tariff/{kind}"), error, format!("tariff `{kind}`: {}", render(error))));
         }
     }
+    for (series, result) in &inputs.loads {
+        if let Err(error) = result {
+            errors.push(problem(
+                format!("home_load/{series}"),
+                error,
+                format!("home load `{series}`: {}", render(error)),
+            ));
+        }
+    }
+    for (zone, result) in &inputs.zones {
+        if let Err(error) = result {
+            errors.push(problem(format!("climate/{zone}"), error, format!("climate zone `{zone}`: {}", render(error))));
+        }
+    }
     for (id, state) in &inputs.miners {
         for (controller, error) in &state.failures {
             let line = format!("miner `{id}` via controller `{controller}`: {}", render(error));
@@ -179,6 +198,7 @@ fn evaluate_unit(
         miners: Vec::new(),
     };
     let Some(source) = source else { return outcome };
+    let home = knowledge.home.get(&unit.id);
     let unknown = MinerState::default();
     let no_control = ControlFacts::default();
     let miners = scope.unit_miners(unit);
@@ -212,6 +232,8 @@ fn evaluate_unit(
             control: knowledge.control.get(&miner.id).unwrap_or(&no_control),
             economics: economics.as_ref(),
             others_power: total_committed - own + decided_starts,
+            home_load: home.and_then(|(h, _)| h.as_ref()),
+            climate: home.and_then(|(_, c)| c.as_ref()),
             format_instant: knowledge.format_instant,
         });
         let previous = knowledge.timers.get(&(unit.id.clone(), miner.id.clone())).cloned().unwrap_or_default();

@@ -27,10 +27,15 @@ pub struct Memory {
     pub stats: BTreeMap<String, CommandStats>,
     /// Each allocation unit's timers and probe (SPEC §17.4).
     pub allocation: BTreeMap<String, crate::core::allocation::AllocationState>,
+    /// Home-load samples per series, oldest first (SPEC §18.1).
+    pub samples: BTreeMap<String, Vec<crate::core::home_load::Sample>>,
+    /// Each climate zone's last `heating_demand`.
+    pub demands: BTreeMap<String, bool>,
 }
 
 impl Memory {
-    pub fn load(store: &Store, day_start: i64) -> rusqlite::Result<Memory> {
+    /// `samples_since`: the oldest home-load sample a profile still needs.
+    pub fn load(store: &Store, day_start: i64, samples_since: i64) -> rusqlite::Result<Memory> {
         let conn = &store.conn;
         Ok(Memory {
             world: crate::state::load_sim(conn)?,
@@ -44,6 +49,8 @@ impl Memory {
             observed: crate::state::load_observed(conn)?,
             stats: crate::state::all_command_stats(conn, day_start)?,
             allocation: crate::state::load_allocation(conn)?,
+            samples: crate::state::load_samples(conn, samples_since)?,
+            demands: crate::state::load_demands(conn)?,
         })
     }
 

@@ -11,6 +11,7 @@ pub mod economics;
 pub mod evaluate;
 pub mod events;
 pub mod guard;
+pub mod home;
 pub mod memory;
 pub mod outcome;
 pub mod plan;
@@ -128,7 +129,7 @@ pub fn run(loaded: &Loaded, options: &RunOptions) -> Result<RunReport, Failure> 
     let scope = Scope::select(config, &options.units, &options.miners).map_err(|m| Failure::new(exit::USAGE, m))?;
     let (_lock, mut store) = open_locked(loaded)?;
     let run_id = store.transaction(|c| crate::state::begin_run(c, clock.now, options.dry_run)).map_err(fatal)?;
-    let memory = Memory::load(&store, clock.day_start()).map_err(fatal)?;
+    let memory = Memory::load(&store, clock.day_start(), home::history_start(config, clock.now)).map_err(fatal)?;
     let controllers = crate::devices::build(config, &memory.world);
     let call = clock.call(loaded);
     let sources = poll::Sources { world: &memory.world, fetcher: &memory.fetcher };
@@ -182,7 +183,9 @@ pub fn decide<'a>(
         .iter()
         .map(|(id, state)| (id.clone(), memory.control(id, state.status, clock.now, &format)))
         .collect();
+    let home = home::build(&loaded.config, scope, inputs, memory, clock);
     let knowledge = Knowledge {
+        home: &home.sections,
         now: clock.now,
         zone: &clock.zone,
         format_instant: &format,
@@ -191,6 +194,7 @@ pub fn decide<'a>(
         control: &control,
     };
     let mut evaluation = evaluate(&loaded.config, scope, inputs, &knowledge);
+    evaluation.observations = home.observations;
     allocate::allocate_units(&loaded.config, scope, inputs, memory, &mut evaluation);
     evaluation
 }

@@ -138,6 +138,9 @@ pub struct RunReport {
     /// The allocation state of each allocation unit, to persist. Internal, not printed.
     #[serde(skip)]
     pub allocations: crate::cycle::allocate::States,
+    /// Home-load samples and thermostats to record. Internal, not printed.
+    #[serde(skip)]
+    pub observations: crate::cycle::home::Observations,
     /// Every input and whether it was read, for metrics. Internal, not printed.
     #[serde(skip)]
     pub inputs: Vec<InputStatus>,

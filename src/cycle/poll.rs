@@ -39,6 +39,10 @@ pub struct Inputs {
     pub market: Option<MarketRead>,
     /// Tariff prices read from sensors this cycle, by `import` / `feed_in`.
     pub prices: BTreeMap<&'static str, Result<f64, InputError>>,
+    /// Each home-load appliance's power, by its series (`<profile>/<device>`).
+    pub loads: BTreeMap<String, Result<f64, InputError>>,
+    /// Each climate zone's temperature (°C) and humidity, by name.
+    pub zones: BTreeMap<String, Result<crate::home::ZoneValues, InputError>>,
 }
 
 enum Job<'a> {
@@ -48,6 +52,8 @@ enum Job<'a> {
     Miner(&'a Miner),
     Market,
     Price(&'static str, &'a Price),
+    Device(&'a crate::home::HomeLoadProfile, &'a crate::home::LoadDevice),
+    Zone(&'a crate::home::ClimateZone),
 }
 
 enum Answer {
@@ -57,6 +63,8 @@ enum Answer {
     Miner(String, MinerState),
     Market(MarketRead),
     Price(&'static str, Result<f64, InputError>),
+    Device(String, Result<f64, InputError>),
+    Zone(String, Result<crate::home::ZoneValues, InputError>),
 }
 
 pub fn poll(config: &Config, scope: &Scope, controllers: &Controllers, sources: &Sources, call: &Call) -> Inputs {
@@ -75,6 +83,7 @@ pub fn poll(config: &Config, scope: &Scope, controllers: &Controllers, sources: 
             }
         }
     }
+    jobs.extend(home_jobs(config, scope));
     let answers = crate::parallel::map(&jobs, config.settings.concurrency, |job| {
         run_job(config, job, controllers, sources, call)
     });
@@ -87,6 +96,8 @@ pub fn poll(config: &Config, scope: &Scope, controllers: &Controllers, sources: 
             Answer::Miner(id, state) => drop(inputs.miners.insert(id, state)),
             Answer::Market(read) => inputs.market = Some(read),
             Answer::Price(kind, price) => drop(inputs.prices.insert(kind, price)),
+            Answer::Device(series, watts) => drop(inputs.loads.insert(series, watts)),
+            Answer::Zone(name, values) => drop(inputs.zones.insert(name, values)),
         }
     }
     inputs
@@ -129,32 +140,41 @@ fn run_job(config: &Config, job: &Job, controllers: &Controllers, sources: &Sour
             Answer::Market(read)
         }
         Job::Price(kind, price) => Answer::Price(kind, read_price(config, price, call)),
+        Job::Device(profile, device) => Answer::Device(
+            crate::cycle::home::device_series(&profile.id, &device.name),
+            crate::home::read_device(config, device, call),
+        ),
+        Job::Zone(zone) => Answer::Zone(zone.name.clone(), crate::home::read_zone(config, zone, call)),
     }
+}
+
+/// The appliances and climate zones of the units in scope, each once.
+fn home_jobs<'a>(config: &'a Config, scope: &Scope) -> Vec<Job<'a>> {
+    let mut jobs = Vec::new();
+    let mut profiles: Vec<&str> = scope.units.iter().filter_map(|u| u.home_loads.as_deref()).collect();
+    profiles.sort_unstable();
+    profiles.dedup();
+    for profile in config.home_loads.iter().filter(|p| profiles.contains(&p.id.as_str())) {
+        jobs.extend(profile.devices.iter().map(|device| Job::Device(profile, device)));
+    }
+    let zones: Vec<&String> = scope.units.iter().flat_map(|u| &u.climate_zones).collect();
+    jobs.extend(config.climate_zones.iter().filter(|z| zones.contains(&&z.name)).map(Job::Zone));
+    jobs
 }
 
 /// A tariff price held by a sensor: a Home Assistant entity or a value in an HTTP reply.
 fn read_price(config: &Config, price: &Price, call: &Call) -> Result<f64, InputError> {
-    let value = match price {
-        Price::Sensor { service, entity } => {
-            let client = crate::services::home_assistant(config, service)
-                .ok_or_else(|| InputError::not_configured(format!("unknown service `{service}`")))?;
-            let number = client.number(entity, crate::transport::home_assistant::Quantity::Plain, call)?;
-            number.map(|(value, _)| value)
-        }
+    use crate::home::sensor;
+    match price {
+        Price::Sensor { service, entity } => sensor::entity(config, service, entity, false, call).map(|(v, _)| v),
         Price::Http { url, jsonpath, headers } => {
-            let mut request = crate::transport::http::Request::get(url);
-            for (name, value) in headers {
-                request = request.header(name, value.clone());
-            }
-            let reply = crate::transport::http::fetch_json(&request, call.budget().ok_or_else(InputError::deadline)?)?;
-            let value = crate::transport::extract::extract(&reply, jsonpath.as_deref())?;
-            crate::transport::extract::as_number(&value)
+            let value = sensor::HttpValue { url: url.clone(), jsonpath: jsonpath.clone(), headers: headers.clone() };
+            sensor::http(&value, call)
         }
-        Price::Fixed(_) | Price::Slots(_) | Price::Schedule { .. } => None,
-    };
-    value
-        .filter(|v| v.is_finite())
-        .ok_or_else(|| InputError::new(crate::transport::ErrorKind::Unavailable, "the price sensor has no value"))
+        Price::Fixed(_) | Price::Slots(_) | Price::Schedule { .. } => {
+            Err(InputError::new(crate::transport::ErrorKind::Unavailable, "the price sensor has no value"))
+        }
+    }
 }
 
 /// A component the registry could not build (what it refers to is missing).

@@ -57,6 +57,14 @@ pub fn record(
             prune(conn, clock.now.saturating_sub(retention))?;
         }
         memory.fetcher.save(conn)?;
+        // Observations of the world, kept in a dry run too (SPEC §24).
+        for (series, sample) in &report.observations.samples {
+            save_sample(conn, series, *sample)?;
+        }
+        for (zone, demand) in &report.observations.demands {
+            save_demand(conn, zone, *demand, clock.now)?;
+        }
+        prune_samples(conn, crate::cycle::home::history_start(&loaded.config, clock.now))?;
         finish_run(conn, run_id, &summary)
     })
 }

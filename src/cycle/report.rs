@@ -36,6 +36,7 @@ pub fn assemble(clock: &Clock, dry_run: bool, evaluation: Evaluation, recovered_
         errors,
         timers: evaluation.timers,
         allocations: evaluation.allocations,
+        observations: evaluation.observations,
         inputs: evaluation.inputs,
     }
 }

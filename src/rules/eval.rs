@@ -84,7 +84,10 @@ fn compare_leaf(leaf: &Leaf, field: Cow<'_, Value>, operand: Cow<'_, Value>) -> 
 
 /// Whether a leaf compares enumerations (decided once, when the rule is loaded).
 pub fn is_enumeration(field: &FieldPath, operand: &Operand) -> bool {
-    let is_enum = |path: &FieldPath| ENUM_FIELDS.contains(&path.text.as_str());
+    let is_enum = |path: &FieldPath| {
+        ENUM_FIELDS.contains(&path.text.as_str())
+            || (path.text.starts_with("home_load.devices.") && path.text.ends_with(".device_category"))
+    };
     is_enum(field) || matches!(operand, Operand::Ref(p) if is_enum(p))
 }
 

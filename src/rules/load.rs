@@ -311,12 +311,6 @@ impl Loader<'_> {
         let field = FieldPath::parse(text).map_err(|e| self.error(path, e)).ok()?;
         match check_path(text) {
             PathCheck::Known => {}
-            PathCheck::Foreign => {
-                self.warning(
-                    path,
-                    format!("`{text}` is an Edge Mining section edge-mining does not provide; it is always missing"),
-                );
-            }
             PathCheck::Unknown { valid_prefix, expected } => {
                 let place =
                     if valid_prefix.is_empty() { "the context".to_string() } else { format!("`{valid_prefix}`") };

@@ -65,6 +65,27 @@ impl RuleSet {
             RuleKind::Stop => &self.stop,
         }
     }
+
+    /// Every field path its rules read (fields and `value_ref`s), with the rule's name.
+    pub fn field_paths(&self) -> Vec<(&str, &FieldPath)> {
+        fn walk<'a>(rule: &'a str, condition: &'a Condition, out: &mut Vec<(&'a str, &'a FieldPath)>) {
+            match condition {
+                Condition::Leaf(leaf) => {
+                    out.push((rule, &leaf.field));
+                    if let Operand::Ref(reference) = &leaf.operand {
+                        out.push((rule, reference));
+                    }
+                }
+                Condition::AllOf(all) | Condition::AnyOf(all) => all.iter().for_each(|c| walk(rule, c, out)),
+                Condition::Not(inner) => walk(rule, inner, out),
+            }
+        }
+        let mut out = Vec::new();
+        for rule in self.start.iter().chain(&self.stop) {
+            walk(&rule.name, &rule.conditions, &mut out);
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone)]

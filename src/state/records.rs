@@ -6,6 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::core::allocation::AllocationState;
 use crate::core::command::CommandKind;
+use crate::core::home_load::Sample;
 
 use crate::rules::decide::Timers;
 use crate::sim::{Phase, SimBattery, SimDevice, SimWorld};
@@ -105,6 +106,44 @@ pub fn save_allocation(conn: &Connection, unit: &str, state: &AllocationState) -
         "INSERT INTO allocation_state (unit, state) VALUES (?1, ?2) ON CONFLICT (unit) DO UPDATE SET state = ?2",
     )?
     .execute(params![unit, text])?;
+    Ok(())
+}
+
+/// Every home-load sample taken since `since`, per series, oldest first.
+pub fn load_samples(conn: &Connection, since: i64) -> rusqlite::Result<BTreeMap<String, Vec<Sample>>> {
+    let mut statement = conn.prepare("SELECT series, at, watts FROM load_sample WHERE at >= ?1 ORDER BY series, at")?;
+    let rows = statement
+        .query_map(params![since], |r| Ok((r.get::<_, String>(0)?, Sample { at: r.get(1)?, watts: r.get(2)? })))?;
+    let mut samples: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
+    for row in rows {
+        let (series, sample) = row?;
+        samples.entry(series).or_default().push(sample);
+    }
+    Ok(samples)
+}
+
+pub fn save_sample(conn: &Connection, series: &str, sample: Sample) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT OR REPLACE INTO load_sample (series, at, watts) VALUES (?1, ?2, ?3)")?
+        .execute(params![series, sample.at, sample.watts])?;
+    Ok(())
+}
+
+pub fn prune_samples(conn: &Connection, before: i64) -> rusqlite::Result<usize> {
+    conn.prepare_cached("DELETE FROM load_sample WHERE at < ?1")?.execute(params![before])
+}
+
+/// Each climate zone's last `heating_demand`.
+pub fn load_demands(conn: &Connection) -> rusqlite::Result<BTreeMap<String, bool>> {
+    let mut statement = conn.prepare("SELECT zone, demand FROM heating_demand")?;
+    let rows = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))?;
+    rows.collect()
+}
+
+pub fn save_demand(conn: &Connection, zone: &str, demand: bool, at: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO heating_demand (zone, demand, at) VALUES (?1, ?2, ?3) ON CONFLICT (zone) DO UPDATE SET demand = ?2, at = ?3",
+    )?
+    .execute(params![zone, demand, at])?;
     Ok(())
 }
 
@@ -317,6 +356,9 @@ pub fn table_counts(conn: &Connection) -> rusqlite::Result<Vec<(String, i64)>> {
         "asleep",
         "manual_hold",
         "decision_log",
+        "allocation_state",
+        "load_sample",
+        "heating_demand",
         "notification",
         "sim_device",
         "sim_battery",

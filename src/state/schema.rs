@@ -149,4 +149,19 @@ pub const MIGRATIONS: &[&str] = &[
         state TEXT NOT NULL
     );
     ",
+    // 9: home-load samples per series (`<profile>` total, `<profile>/<device>`) and each
+    //    climate zone's thermostat (SPEC §18).
+    "
+    CREATE TABLE load_sample (
+        series TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        watts REAL NOT NULL,
+        PRIMARY KEY (series, at)
+    ) WITHOUT ROWID;
+    CREATE TABLE heating_demand (
+        zone TEXT PRIMARY KEY,
+        demand INTEGER NOT NULL,
+        at INTEGER NOT NULL
+    );
+    ",
 ];

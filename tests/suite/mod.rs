@@ -8,6 +8,7 @@ mod economics;
 mod families;
 mod faults;
 mod home;
+mod home_and_climate;
 mod misbehaving_devices;
 mod onboarding;
 mod operations;

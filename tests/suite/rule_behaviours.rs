@@ -283,7 +283,8 @@ fn b25_value_ref_compares_two_fields() {
 
 #[test]
 fn b26_value_ref_to_nothing_is_false() {
-    let missing = cond(&format!("{{field: {BEDROOM}, operator: lt, value_ref: climate.zones.bedroom.nothing}}"));
+    let missing =
+        cond(&format!("{{field: {BEDROOM}, operator: lt, value_ref: climate.zones.bedroom.hysteresis_celsius}}"));
     assert!(!holds(&missing, &climate()));
     let no_root = cond(&format!("{{field: energy_state.battery.state_of_charge, operator: lt, value_ref: {TARGET}}}"));
     assert!(!holds(&no_root, &json!({"energy_state": {"battery": {"state_of_charge": 10}}, "climate": null})));
