@@ -28,6 +28,7 @@ pub fn allocate_units(config: &Config, scope: &Scope, inputs: &Inputs, memory: &
     let mut states = Vec::new();
     for Evaluated { unit, outcome } in &mut evaluation.units {
         let Some(settings) = &unit.allocation else { continue };
+        relieve_import(settings, unit, inputs, &mut outcome.miners);
         let mut taking_part = Vec::new();
         let mut fixed = 0.0;
         for miner in outcome.miners.iter() {
@@ -51,6 +52,39 @@ pub fn allocate_units(config: &Config, scope: &Scope, inputs: &Inputs, memory: &
         states.push((unit.id.clone(), shares.state));
     }
     evaluation.allocations = states;
+}
+
+/// SPEC §24: over `max_grid_import`, safety stops an allocation unit's miners in reverse
+/// strategy order only until the expected import is under the limit; the rest stay on (and
+/// the allocation lowers them).
+fn relieve_import(settings: &Allocation, unit: &Unit, inputs: &Inputs, miners: &mut [MinerOutcome]) {
+    let (Some(limit), Some(grid)) = (
+        unit.safety.max_grid_import,
+        inputs.energy.get(&unit.energy_source).and_then(|r| r.as_ref().ok()).and_then(|e| e.grid),
+    ) else {
+        return;
+    };
+    let import_stop = |m: &MinerOutcome| {
+        m.reason.kind == ReasonKind::Safety
+            && m.reason.name.as_deref().is_some_and(|n| n.starts_with("max_grid_import"))
+    };
+    let mut stopping: Vec<usize> = (0..miners.len()).filter(|i| import_stop(&miners[*i])).collect();
+    if settings.strategy == crate::core::allocation::Strategy::Efficiency {
+        let efficiency =
+            |i: usize| miners[i].context.pointer("/miner_state/efficiency").and_then(Value::as_f64).unwrap_or(0.0);
+        stopping.sort_by(|a, b| efficiency(*b).total_cmp(&efficiency(*a)));
+    } else {
+        stopping.reverse();
+    }
+    let mut expected = grid.max(0.0);
+    for i in stopping {
+        if expected <= limit {
+            miners[i].decision = Decision::MaintainState;
+            miners[i].reason = Reason::none();
+        } else {
+            expected -= miners[i].power.unwrap_or(0.0).max(0.0);
+        }
+    }
 }
 
 /// What a miner draws now (0 when it is off or unread).

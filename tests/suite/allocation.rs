@@ -27,10 +27,27 @@ struct Site {
 impl Site {
     /// `miners`: (id, hashrate_max TH/s, fake); `allocation`: the unit's block (YAML flow).
     fn new(miners: Vec<(&str, f64, FakeBraiinsOs)>, allocation: &str, battery: bool) -> Site {
+        Site::with_policy(
+            miners,
+            allocation,
+            battery,
+            "name: allocation decides\nstart_rules: []\nstop_rules: []\n",
+            "",
+        )
+    }
+
+    /// The same with a policy of its own and `unit_extra` keys on the unit.
+    fn with_policy(
+        miners: Vec<(&str, f64, FakeBraiinsOs)>,
+        allocation: &str,
+        battery: bool,
+        policy: &str,
+        unit_extra: &str,
+    ) -> Site {
         let ha = FakeHomeAssistant::start();
         let cgminer = FakeCgminer::start(&[]);
         let sandbox = Sandbox::new();
-        sandbox.write("policy.yaml", "name: allocation decides\nstart_rules: []\nstop_rules: []\n");
+        sandbox.write("policy.yaml", policy);
         let battery_keys = if battery { ", battery_soc: sensor.soc, battery_power: sensor.battery" } else { "" };
         let mut controllers = String::new();
         let mut configured = String::new();
@@ -46,7 +63,7 @@ impl Site {
         }
         let ids: Vec<&str> = miners.iter().map(|(id, _, _)| *id).collect();
         sandbox.config(&format!(
-            "version: 1\nstate: state.db\nsettings: {{timeout: 2s}}\nservices:\n  - {{id: ha, type: home_assistant, url: \"{}\", token: {TOKEN}}}\nenergy_sources:\n  - {{id: roof, type: solar, monitor: {{type: home_assistant, service: ha, production: sensor.pv, consumption: sensor.house, grid: sensor.grid{battery_keys}}}}}\ncontrollers:\n{controllers}miners:\n{configured}units:\n  - {{id: home, energy_source: roof, miners: [{}], policy: policy.yaml, guards: {{verify_after: 60s}}, allocation: {allocation}}}\n",
+            "version: 1\nstate: state.db\nsettings: {{timeout: 2s}}\nservices:\n  - {{id: ha, type: home_assistant, url: \"{}\", token: {TOKEN}}}\nenergy_sources:\n  - {{id: roof, type: solar, monitor: {{type: home_assistant, service: ha, production: sensor.pv, consumption: sensor.house, grid: sensor.grid{battery_keys}}}}}\ncontrollers:\n{controllers}miners:\n{configured}units:\n  - {{id: home, energy_source: roof, miners: [{}], policy: policy.yaml, guards: {{verify_after: 60s}}, allocation: {allocation}{unit_extra}}}\n",
             ha.url(),
             ids.join(", ")
         ));
@@ -324,4 +341,51 @@ fn fixed_power_miners_start_whole_one_at_a_time() {
         }
     }
     assert_eq!(started, ["+0 s19a", "+300 bitaxe"], "never the second S19");
+}
+
+#[test]
+fn in_rules_mode_the_policy_starts_and_the_allocation_gates_sets_watts_and_stops_after_stop_after() {
+    let policy = "name: sun\nstart_rules:\n  - {name: sunny, conditions: {field: energy_state.production, operator: gt, value: 1000}}\nstop_rules:\n  - {name: night, conditions: {field: energy_state.production, operator: lt, value: 100}}\n";
+    let a = FakeBraiinsOs::paused(1300.0, 3200.0, 3200.0);
+    let b = FakeBraiinsOs::paused(1300.0, 3200.0, 3200.0);
+    let settings = "{start_stop: rules, reserve: 100, start_after: 2m, stop_after: 6m}";
+    let site = Site::with_policy(vec![("a", 100.0, a), ("b", 100.0, b)], settings, false, policy, "");
+    // The rule wants both; the budget allows one, after start_after.
+    let (writes, report) = site.step(0, 2500.0);
+    assert!(writes.is_empty(), "{writes:?}");
+    assert_eq!(miner(&report, "a")["decision"], "maintain_state");
+    assert_eq!(miner(&report, "a")["reason"]["name"], "allocation: start at 2400 W in 120 s (start_after)");
+    assert_eq!(
+        miner(&report, "b")["reason"]["name"],
+        "allocation: budget does not reach 1400 W (power_min + start_margin)"
+    );
+    let (writes, report) = site.step(120, 2500.0);
+    assert_eq!(writes, ["+120 a: resume, target 2400"]);
+    assert_eq!(miner(&report, "a")["reason"]["name"], "sunny", "the rule's start, gated and sized");
+    // The sun fades but the rule does not stop: the allocation holds `a` at power_min, then
+    // stops it after stop_after, under its own name.
+    assert_eq!(site.step(240, 800.0).0, ["+240 a: target 1300"]);
+    assert!(site.step(480, 800.0).0.is_empty());
+    let (writes, report) = site.step(600, 800.0);
+    assert_eq!(writes, ["+600 a: pause"]);
+    assert_eq!(miner(&report, "a")["reason"]["kind"], "allocation");
+}
+
+#[test]
+fn over_max_grid_import_safety_stops_only_as_many_miners_as_it_takes() {
+    let a = FakeBraiinsOs::start(1300.0, 3200.0, 2000.0);
+    let b = FakeBraiinsOs::start(1300.0, 3200.0, 2000.0);
+    let site = Site::with_policy(
+        vec![("a", 100.0, a), ("b", 100.0, b)],
+        "{start_stop: auto}",
+        false,
+        "name: allocation decides\nstart_rules: []\nstop_rules: []\n",
+        ", safety: {max_grid_import: 1000}",
+    );
+    // 4 kW drawn on 1.5 kW of sun: 2.5 kW imported. Stopping `b` (last in priority) brings
+    // the expected import to 500 W, under the limit: `a` stays on, lowered to power_min.
+    let (writes, report) = site.step(0, 1500.0);
+    assert_eq!(writes, ["+0 a: target 1300", "+0 b: pause"]);
+    assert_eq!(miner(&report, "b")["reason"]["kind"], "safety");
+    assert_ne!(miner(&report, "a")["decision"], "stop_mining");
 }
