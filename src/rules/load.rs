@@ -258,8 +258,11 @@ impl Loader<'_> {
 
     fn group(&mut self, group: &str, value: &Value, path: &str) -> Option<Condition> {
         if group == "not_" {
-            self.warning(path, "`not_` is true when its field is missing (Edge Mining semantics)");
-            return self.condition(value, path, false).map(|child| Condition::Not(Box::new(child)));
+            let child = self.condition(value, path, false)?;
+            if may_be_missing(&child) {
+                self.warning(path, "`not_` is true when its field is missing (Edge Mining semantics)");
+            }
+            return Some(Condition::Not(Box::new(child)));
         }
         let Some(items) = value.as_sequence().filter(|items| !items.is_empty()) else {
             self.error(path, format!("`{group}` needs a non-empty list of conditions"));
@@ -345,5 +348,17 @@ impl Loader<'_> {
                 None
             }
         }
+    }
+}
+
+/// Whether a condition reads a field a context may lack (every context has `timestamp`).
+fn may_be_missing(condition: &Condition) -> bool {
+    match condition {
+        Condition::Leaf(leaf) => {
+            leaf.field.segments.first().is_none_or(|root| root != "timestamp")
+                || matches!(leaf.operand, Operand::Ref(_))
+        }
+        Condition::AllOf(all) | Condition::AnyOf(all) => all.iter().any(may_be_missing),
+        Condition::Not(inner) => may_be_missing(inner),
     }
 }

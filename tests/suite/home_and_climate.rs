@@ -147,6 +147,194 @@ stop_rules:
     enabled: true
 "#;
 
+/// Upstream's `advanced_start_rules.yaml`.
+const ADVANCED_START: &str = r#"rules:
+  - name: "Smart Weekend Mining (On-Grid)"
+    conditions:
+      all_of:
+        - {field: "timestamp.weekday", operator: "in", value: [5, 6]}
+        - any_of:
+            - all_of:
+                - {field: "forecast.avg_next_4_hours_power", operator: "gt", value: 2000}
+                - {field: "energy_state.battery.state_of_charge", operator: "gt", value: 70}
+            - all_of:
+                - {field: "energy_state.grid.exporting_power", operator: "lt", value: 800}
+                - {field: "energy_state.battery.state_of_charge", operator: "gt", value: 50}
+        - not_: {field: "timestamp.hour", operator: "in", value: [2, 3, 4]}
+    priority: 15
+    enabled: true
+  - name: "Off-Peak Hours Mining"
+    conditions:
+      all_of:
+        - {field: "timestamp.hour", operator: "in", value: [10, 11, 12, 13, 14, 15]}
+        - {field: "energy_state.battery.state_of_charge", operator: "gt", value: 60}
+        - {field: "home_load.total_forecast.next_2h.avg_power", operator: "lt", value: 2000}
+        - any_of:
+            - {field: "energy_state.production", operator: "gt", value: 2500}
+            - {field: "energy_state.grid.exporting_power", operator: "lt", value: 300}
+    priority: 10
+    enabled: true
+  - name: "Economic Opportunity Mining"
+    conditions:
+      all_of:
+        - {field: "energy_state.battery.state_of_charge", operator: "gte", value: 85}
+        - {field: "energy_state.production", operator: "gt", value: 1800}
+        - any_of:
+            - {field: "timestamp.weekday", operator: "in", value: [5, 6]}
+            - all_of:
+                - {field: "timestamp.weekday", operator: "in", value: [0, 1, 2, 3, 4]}
+                - {field: "timestamp.hour", operator: "in", value: [11, 12, 13, 14]}
+    priority: 5
+    enabled: true
+"#;
+
+/// Upstream's `advanced_stop_rules.yaml`.
+const ADVANCED_STOP: &str = r#"rules:
+  - name: "Critical Battery Protection"
+    conditions:
+      any_of:
+        - {field: "energy_state.battery.state_of_charge", operator: "lt", value: 15}
+        - {field: "energy_state.battery.remaining_capacity", operator: "lt", value: 800}
+        - all_of:
+            - {field: "energy_state.battery.discharging_power", operator: "gt", value: 1000}
+            - {field: "energy_state.battery.state_of_charge", operator: "lt", value: 25}
+    priority: 100
+    enabled: true
+  - name: "Grid Import Limit Protection"
+    conditions:
+      all_of:
+        - {field: "energy_state.grid.importing_power", operator: "gt", value: 2500}
+        - any_of:
+            - {field: "forecast.next_hour_power", operator: "lt", value: 1000}
+            - {field: "energy_state.battery.state_of_charge", operator: "lt", value: 60}
+        - not_:
+            all_of:
+              - {field: "timestamp.hour", operator: "in", value: [1, 2, 3, 4, 5]}
+              - {field: "energy_state.battery.state_of_charge", operator: "lt", value: 30}
+    priority: 80
+    enabled: true
+  - name: "Peak Home Consumption Stop"
+    conditions:
+      all_of:
+        - {field: "home_load.total_forecast.next_2h.avg_power", operator: "gt", value: 2800}
+        - {field: "timestamp.hour", operator: "in", value: [17, 18, 19, 20, 21, 22]}
+        - any_of:
+            - {field: "energy_state.battery.state_of_charge", operator: "lt", value: 70}
+            - {field: "energy_state.production", operator: "lt", value: 1500}
+    priority: 60
+    enabled: true
+  - name: "Weather-Based Stop"
+    conditions:
+      all_of:
+        - {field: "forecast.avg_next_4_hours_power", operator: "lt", value: 800}
+        - {field: "energy_state.production", operator: "lt", value: 1200}
+        - any_of:
+            - {field: "energy_state.battery.state_of_charge", operator: "lt", value: 50}
+            - {field: "energy_state.grid.current_power", operator: "gt", value: 1500}
+    priority: 40
+    enabled: true
+  - name: "Maintenance Window Stop"
+    conditions:
+      any_of:
+        - {field: "timestamp.hour", operator: "eq", value: 3}
+        - {field: "miner_state.status", operator: "eq", value: "ERROR"}
+        - all_of:
+            - {field: "timestamp.weekday", operator: "eq", value: 6}
+            - {field: "timestamp.hour", operator: "in", value: [2, 3, 4, 5]}
+    priority: 70
+    enabled: true
+  - name: "Economic Stop"
+    conditions:
+      all_of:
+        - {field: "energy_state.grid.importing_power", operator: "gt", value: 2000}
+        - {field: "energy_state.battery.state_of_charge", operator: "lt", value: 40}
+        - {field: "timestamp.hour", operator: "in", value: [16, 17, 18, 19, 20, 21, 22, 23]}
+        - any_of:
+            - {field: "forecast.next_hour_power", operator: "lt", value: 500}
+            - {field: "home_load.total_forecast.next_2h.avg_power", operator: "gt", value: 2500}
+    priority: 30
+    enabled: true
+"#;
+
+/// Upstream's `basic_start_rules.yaml`.
+const BASIC_START: &str = r#"rules:
+  - name: "Priority Solar Mining"
+    conditions:
+      all_of:
+        - {field: "energy_state.production", operator: "gt", value: 3000}
+        - {field: "energy_state.battery.state_of_charge", operator: "gt", value: 40}
+    priority: 20
+    enabled: true
+  - name: "High Solar + Low Battery"
+    conditions:
+      all_of:
+        - {field: "forecast.next_hour_power", operator: "gt", value: 2000}
+        - {field: "energy_state.battery.state_of_charge", operator: "lt", value: 90}
+    priority: 20
+    enabled: true
+  - name: "Battery Full + Excess Solar (On-Grid)"
+    conditions:
+      all_of:
+        - {field: "energy_state.battery.state_of_charge", operator: "gte", value: 95}
+        - {field: "energy_state.grid.exporting_power", operator: "gt", value: 500}
+    priority: 20
+    enabled: true
+  - name: "Battery Full + Excess Solar (Off-Grid)"
+    conditions:
+      all_of:
+        - {field: "energy_state.battery.state_of_charge", operator: "gte", value: 95}
+        - {field: "forecast.next_hour_power", operator: "gt", value: 2000}
+    priority: 20
+    enabled: true
+  - name: "Weekend High Production"
+    conditions:
+      all_of:
+        - {field: "timestamp.weekday", operator: "in", value: [5, 6]}
+        - {field: "forecast.avg_next_4_hours_power", operator: "gt", value: 1500}
+        - {field: "energy_state.battery.state_of_charge", operator: "gt", value: 50}
+    priority: 20
+    enabled: true
+"#;
+
+/// Upstream's `basic_stop_rules.yaml`.
+const BASIC_STOP: &str = r#"rules:
+  - name: "Low Battery Stop"
+    conditions:
+      any_of:
+        - {field: "energy_state.battery.state_of_charge", operator: "lt", value: 20}
+        - {field: "energy_state.battery.remaining_capacity", operator: "lt", value: 2000}
+    priority: 100
+    enabled: true
+  - name: "Grid Import Limit"
+    conditions:
+      all_of:
+        - {field: "energy_state.grid.importing_power", operator: "gt", value: 200}
+    priority: 20
+    enabled: true
+  - name: "High Home Consumption"
+    conditions:
+      all_of:
+        - {field: "home_load.total_forecast.next_2h.avg_power", operator: "gt", value: 2500}
+        - {field: "energy_state.battery.state_of_charge", operator: "lt", value: 80}
+        - {field: "timestamp.hour", operator: "in", value: [17, 18, 19, 20, 21]}
+    priority: 20
+    enabled: true
+  - name: "Maintenance Window"
+    conditions:
+      any_of:
+        - {field: "timestamp.hour", operator: "eq", value: 3}
+        - {field: "miner_state.status", operator: "eq", value: "ERROR"}
+    priority: 20
+    enabled: true
+  - name: "Quiet Window"
+    conditions:
+      any_of:
+        - {field: "timestamp.hour", operator: "in", value: [6, 7, 8]}
+        - {field: "miner_state.status", operator: "eq", value: "ERROR"}
+    priority: 20
+    enabled: true
+"#;
+
 /// A house on Home Assistant: PV, house load, battery, grid, a solar forecast, a boiler and
 /// a bedroom thermometer; one simulated miner whose unit reads `rules` (a unit key).
 struct House {
@@ -161,6 +349,14 @@ impl House {
         sandbox.write("home_load_start_rules.yaml", HOME_LOAD_START);
         sandbox.write("home_load_stop_rules.yaml", HOME_LOAD_STOP);
         sandbox.write("climate_policy.yaml", CLIMATE_POLICY);
+        for (file, text) in [
+            ("advanced_start_rules.yaml", ADVANCED_START),
+            ("advanced_stop_rules.yaml", ADVANCED_STOP),
+            ("basic_start_rules.yaml", BASIC_START),
+            ("basic_stop_rules.yaml", BASIC_STOP),
+        ] {
+            sandbox.write(file, text);
+        }
         sandbox.config(&format!(
             "version: 1\nstate: state.db\nservices:\n  - {{id: ha, type: home_assistant, url: \"{}\", token: {TOKEN}}}\nenergy_sources:\n  - id: roof\n    type: solar\n    monitor: {{type: home_assistant, service: ha, production: sensor.pv, consumption: sensor.house, grid: sensor.grid, battery_soc: sensor.soc}}\n    forecast: {{type: home_assistant, service: ha, power_now: sensor.pv_now, power_next_hour: sensor.pv_next}}\ncontrollers:\n  - {{id: sim, type: simulated, power: 1200, boot_time: 0s}}\nminers:\n  - {{id: rig, power_max: 1200, controllers: [sim]}}\nhome_loads:\n  - id: house\n    forecast: naive_last_hour\n    devices:\n      - {{name: boiler, category: controllable, service: ha, power: sensor.boiler}}\nclimate_zones:\n  - name: bedroom\n    monitor: {{type: home_assistant, service: ha, temperature: sensor.bedroom}}\n    target: 20.5\n    hysteresis: 0.5\n    schedule: [{{from: \"22:00\", to: \"06:30\", target: 18}}]\nunits:\n  - {{id: home, energy_source: roof, miners: [rig], home_loads: house, climate_zones: [bedroom], {rules}}}\n",
             ha.url()
@@ -336,4 +532,38 @@ fn each_rule_of_upstream_climate_policy_fires_and_heating_demand_holds_in_its_ba
     let night = house.sandbox.run(&["context", "--miner", "rig", "--now", &at(11 * 3600)]);
     let night: Value = serde_json::from_str(&night.stdout).unwrap();
     assert_eq!(night["climate"]["zones"]["bedroom"]["target_temperature"], 18.0);
+}
+
+#[test]
+fn the_home_load_rules_of_upstream_advanced_and_basic_files_fire() {
+    const MONDAY: i64 = 86_400; // 2026-06-22, a Monday: no weekend rule
+    let advanced = House::new("rules: {start: [advanced_start_rules.yaml], stop: [advanced_stop_rules.yaml]}");
+    let basic = House::new("rules: {start: [basic_start_rules.yaml], stop: [basic_stop_rules.yaml]}");
+    for house in [&advanced, &basic] {
+        let validate = house.sandbox.run(&["validate", "--offline"]);
+        assert_eq!(validate.code, 0, "{}", validate.stdout);
+        // The one warning left is about Edge Mining's own `not_` semantics over a battery
+        // that may be missing, never about a section that is always missing.
+        let warnings: Vec<&str> = validate.stdout.lines().filter(|l| l.contains(": warning:")).collect();
+        assert!(warnings.iter().all(|w| w.contains("`not_` is true when its field is missing")), "{}", validate.stdout);
+        assert!(warnings.len() <= 1, "{}", validate.stdout);
+    }
+    // Monday noon, a quiet house: "Off-Peak Hours Mining".
+    advanced.hour_of(MONDAY, 1000.0, 200.0);
+    advanced.energy(3000.0, 65.0, -1500.0, 2500.0);
+    assert_eq!(advanced.decide(MONDAY).1, "Off-Peak Hours Mining");
+    // With the miner on: 18:00, 3 kW expected → "Peak Home Consumption Stop"; 20:00, 2.6 kW
+    // expected while importing 2.2 kW on a low battery → "Economic Stop".
+    assert_eq!(advanced.sandbox.run(&["miner", "start", "rig", "--now", &at(MONDAY + 3600)]).code, 0);
+    advanced.hour_of(MONDAY + 6 * 3600, 3000.0, 500.0);
+    advanced.energy(2000.0, 65.0, 0.0, 1000.0);
+    assert_eq!(advanced.decide(MONDAY + 6 * 3600).1, "Peak Home Consumption Stop");
+    advanced.hour_of(MONDAY + 8 * 3600, 2600.0, 500.0);
+    advanced.energy(400.0, 35.0, 2200.0, 1000.0);
+    assert_eq!(advanced.decide(MONDAY + 8 * 3600).1, "Economic Stop");
+    // Basic: 18:00, 2.6 kW expected, no import → "High Home Consumption".
+    assert_eq!(basic.sandbox.run(&["miner", "start", "rig", "--now", &at(MONDAY)]).code, 0);
+    basic.hour_of(MONDAY + 6 * 3600, 2600.0, 500.0);
+    basic.energy(2000.0, 70.0, 0.0, 1000.0);
+    assert_eq!(basic.decide(MONDAY + 6 * 3600).1, "High Home Consumption");
 }
