@@ -122,7 +122,7 @@ fn main() {
         let (bytes, cycles_per_second) = state_growth();
         let met = bytes < 20_000_000;
         row(
-            "state after 10,000 cycles of a 10-miner site",
+            "state after 10,000 cycles of a 10-miner site and a home",
             format!("{:.2} MB ({cycles_per_second:.0} cycles/s)", bytes as f64 / 1e6),
             "< 20 MB",
             met,
@@ -260,7 +260,9 @@ fn state_growth() -> (u64, f64) {
     for i in 0..10 {
         text.push_str(&format!("  - {{id: m{i}, power_max: 3000, controllers: [c{i}]}}\n"));
     }
-    text.push_str("trackers:\n  - {id: pool, type: simulated}\nunits:\n  - {id: site, energy_source: roof, tracker: pool, miners: [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9], policy: policy.yaml, guards: {min_on: 15m}}\n");
+    // A house-load profile with two appliances and a room: their samples are pruned too.
+    text.push_str("home_loads:\n  - {id: house, devices: [{name: boiler, category: controllable, simulated: 1500}, {name: pump, category: seasonal, simulated: 400}]}\nclimate_zones:\n  - {name: room, monitor: {type: simulated, temperature: 20.0}, target: 21}\n");
+    text.push_str("trackers:\n  - {id: pool, type: simulated}\nunits:\n  - {id: site, energy_source: roof, tracker: pool, miners: [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9], policy: policy.yaml, guards: {min_on: 15m}, home_loads: house, climate_zones: [room]}\n");
     std::fs::write(dir.path().join("config.yaml"), text).unwrap();
     std::fs::copy(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/solar-policy.yaml"),

@@ -155,6 +155,12 @@ fn input_errors(inputs: &Inputs, format_instant: &dyn Fn(i64) -> String) -> Vec<
             ));
         }
     }
+    for (series, result) in &inputs.backfills {
+        if let Err(error) = result {
+            let line = format!("home load `{series}`: backfill from Home Assistant's history: {}", render(error));
+            errors.push(problem(format!("home_load/{series}/backfill"), error, line));
+        }
+    }
     for (zone, result) in &inputs.zones {
         if let Err(error) = result {
             errors.push(problem(format!("climate/{zone}"), error, format!("climate zone `{zone}`: {}", render(error))));

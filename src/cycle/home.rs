@@ -62,8 +62,9 @@ pub fn build(config: &Config, scope: &Scope, inputs: &Inputs, memory: &Memory, c
         let climate = climate(config, unit, inputs, memory, clock, &mut home.observations);
         home.sections.insert(unit.id.clone(), (home_load, climate));
     }
-    home.observations.samples.sort_by(|a, b| a.0.cmp(&b.0));
-    home.observations.samples.dedup_by(|a, b| a.0 == b.0);
+    // Two units sharing a profile observe the same samples once.
+    home.observations.samples.sort_by(|a, b| (&a.0, a.1.at).cmp(&(&b.0, b.1.at)));
+    home.observations.samples.dedup_by(|a, b| a.0 == b.0 && a.1.at == b.1.at);
     home
 }
 
@@ -106,6 +107,10 @@ fn home_load(
     let mut taken = Vec::new();
     let mut series = |key: String, value: Option<f64>| -> (Option<Value>, Option<Value>) {
         let mut samples = memory.samples.get(&key).cloned().unwrap_or_default();
+        if let Some(Ok(backfill)) = inputs.backfills.get(&key).filter(|_| samples.is_empty()) {
+            samples = backfill.iter().copied().filter(|s| s.at < now).collect();
+            taken.extend(samples.iter().map(|s| (key.clone(), *s)));
+        }
         if let Some(watts) = value {
             let sample = Sample { at: now, watts };
             samples.retain(|s| s.at < now);

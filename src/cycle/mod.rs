@@ -132,7 +132,7 @@ pub fn run(loaded: &Loaded, options: &RunOptions) -> Result<RunReport, Failure> 
     let memory = Memory::load(&store, clock.day_start(), home::history_start(config, clock.now)).map_err(fatal)?;
     let controllers = crate::devices::build(config, &memory.world);
     let call = clock.call(loaded);
-    let sources = poll::Sources { world: &memory.world, fetcher: &memory.fetcher };
+    let sources = poll::Sources { world: &memory.world, fetcher: &memory.fetcher, samples: &memory.samples };
     let inputs = poll::poll(config, &scope, &controllers, &sources, &call);
     let mut evaluation = decide(loaded, &scope, &inputs, &memory, &clock);
     let verifications = guard::verify_intents(config, &scope, &inputs, &memory, clock.now);

@@ -24,6 +24,8 @@ use crate::transport::{Call, InputError};
 pub struct Sources<'a> {
     pub world: &'a SimWorld,
     pub fetcher: &'a Fetcher,
+    /// The home-load samples remembered per series: an empty series may be backfilled.
+    pub samples: &'a BTreeMap<String, Vec<crate::core::home_load::Sample>>,
 }
 
 /// Everything the poll stage read (or why it could not).
@@ -43,6 +45,8 @@ pub struct Inputs {
     pub loads: BTreeMap<String, Result<f64, InputError>>,
     /// Each climate zone's temperature (°C) and humidity, by name.
     pub zones: BTreeMap<String, Result<crate::home::ZoneValues, InputError>>,
+    /// The history backfilled from Home Assistant for a series seen for the first time.
+    pub backfills: BTreeMap<String, Result<Vec<crate::core::home_load::Sample>, InputError>>,
 }
 
 enum Job<'a> {
@@ -53,6 +57,7 @@ enum Job<'a> {
     Market,
     Price(&'static str, &'a Price),
     Device(&'a crate::home::HomeLoadProfile, &'a crate::home::LoadDevice),
+    Backfill(&'a crate::home::HomeLoadProfile, &'a crate::home::LoadDevice),
     Zone(&'a crate::home::ClimateZone),
 }
 
@@ -64,6 +69,7 @@ enum Answer {
     Market(MarketRead),
     Price(&'static str, Result<f64, InputError>),
     Device(String, Result<f64, InputError>),
+    Backfill(String, Option<Result<Vec<crate::core::home_load::Sample>, InputError>>),
     Zone(String, Result<crate::home::ZoneValues, InputError>),
 }
 
@@ -83,7 +89,7 @@ pub fn poll(config: &Config, scope: &Scope, controllers: &Controllers, sources: 
             }
         }
     }
-    jobs.extend(home_jobs(config, scope));
+    jobs.extend(home_jobs(config, scope, sources.samples));
     let answers = crate::parallel::map(&jobs, config.settings.concurrency, |job| {
         run_job(config, job, controllers, sources, call)
     });
@@ -97,6 +103,8 @@ pub fn poll(config: &Config, scope: &Scope, controllers: &Controllers, sources: 
             Answer::Market(read) => inputs.market = Some(read),
             Answer::Price(kind, price) => drop(inputs.prices.insert(kind, price)),
             Answer::Device(series, watts) => drop(inputs.loads.insert(series, watts)),
+            Answer::Backfill(series, Some(points)) => drop(inputs.backfills.insert(series, points)),
+            Answer::Backfill(_, None) => {}
             Answer::Zone(name, values) => drop(inputs.zones.insert(name, values)),
         }
     }
@@ -144,18 +152,35 @@ fn run_job(config: &Config, job: &Job, controllers: &Controllers, sources: &Sour
             crate::cycle::home::device_series(&profile.id, &device.name),
             crate::home::read_device(config, device, call),
         ),
+        Job::Backfill(profile, device) => {
+            let window = (call.now - crate::home::backfill_span(profile), call.now);
+            Answer::Backfill(
+                crate::cycle::home::device_series(&profile.id, &device.name),
+                crate::home::read_history(config, device, window, call),
+            )
+        }
         Job::Zone(zone) => Answer::Zone(zone.name.clone(), crate::home::read_zone(config, zone, call)),
     }
 }
 
-/// The appliances and climate zones of the units in scope, each once.
-fn home_jobs<'a>(config: &'a Config, scope: &Scope) -> Vec<Job<'a>> {
+/// The appliances and climate zones of the units in scope, each once, and the backfill of
+/// an appliance with no history yet.
+fn home_jobs<'a>(
+    config: &'a Config,
+    scope: &Scope,
+    samples: &BTreeMap<String, Vec<crate::core::home_load::Sample>>,
+) -> Vec<Job<'a>> {
     let mut jobs = Vec::new();
     let mut profiles: Vec<&str> = scope.units.iter().filter_map(|u| u.home_loads.as_deref()).collect();
     profiles.sort_unstable();
     profiles.dedup();
     for profile in config.home_loads.iter().filter(|p| profiles.contains(&p.id.as_str())) {
         jobs.extend(profile.devices.iter().map(|device| Job::Device(profile, device)));
+        let unknown = |d: &crate::home::LoadDevice| {
+            samples.get(&crate::cycle::home::device_series(&profile.id, &d.name)).is_none_or(Vec::is_empty)
+        };
+        let backfilled = profile.devices.iter().filter(|d| profile.backfill && unknown(d));
+        jobs.extend(backfilled.map(|device| Job::Backfill(profile, device)));
     }
     let zones: Vec<&String> = scope.units.iter().flat_map(|u| &u.climate_zones).collect();
     jobs.extend(config.climate_zones.iter().filter(|z| zones.contains(&&z.name)).map(Job::Zone));

@@ -25,6 +25,10 @@ pub struct HomeLoadProfile {
     /// How much history is kept for the forecasts (bounded by `settings.retention`).
     #[serde(default = "four_weeks")]
     pub history: Span,
+    /// On first use, fill each Home Assistant appliance's history (up to a week) from
+    /// Home Assistant's history API.
+    #[serde(default)]
+    pub backfill: bool,
     #[serde(default)]
     pub devices: Vec<LoadDevice>,
 }
@@ -90,6 +94,31 @@ pub fn read_device(config: &Config, device: &LoadDevice, call: &Call) -> Result<
         _ => return Err(InputError::not_configured(format!("device `{}` has no power sensor", device.name))),
     };
     Ok(watts.max(0.0))
+}
+
+/// How far back a backfill reaches: a week, or the profile's history if shorter.
+pub fn backfill_span(profile: &HomeLoadProfile) -> i64 {
+    profile.history.as_secs_i64().min(7 * 86_400)
+}
+
+/// An appliance's recorded power from Home Assistant's history, for a backfill; `None` for
+/// an appliance whose sensor is not in Home Assistant.
+pub fn read_history(
+    config: &Config,
+    device: &LoadDevice,
+    window: (i64, i64),
+    call: &Call,
+) -> Option<Result<Vec<crate::core::home_load::Sample>, InputError>> {
+    let (Some(service), Some(entity)) = (&device.service, &device.power) else { return None };
+    let client = crate::services::home_assistant(config, service)?;
+    let instant = |at: i64| jiff::Timestamp::from_second(at).map_err(|e| InputError::invalid(e.to_string()));
+    let points = instant(window.0).and_then(|start| {
+        let quantity = crate::transport::home_assistant::Quantity::Power;
+        client.history(entity, (start, instant(window.1)?), quantity, call)
+    });
+    Some(points.map(|p| {
+        p.into_iter().map(|(at, watts)| crate::core::home_load::Sample { at, watts: watts.max(0.0) }).collect()
+    }))
 }
 
 /// A zone's temperature (°C) and humidity now.

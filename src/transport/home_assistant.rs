@@ -9,6 +9,21 @@ use crate::duration::Span;
 use crate::transport::http::{Request, send};
 use crate::transport::{Call, InputError};
 
+/// An entity's state object, as `/api/states` and `/api/history` give it.
+fn entity_state(body: &Value) -> EntityState {
+    let state = body.get("state").and_then(Value::as_str).map(str::trim).unwrap_or("unknown");
+    let value = (!matches!(state.to_ascii_lowercase().as_str(), "unavailable" | "unknown" | "none" | ""))
+        .then(|| state.to_string());
+    let unit = body.pointer("/attributes/unit_of_measurement").and_then(Value::as_str).map(str::to_string);
+    let updated_at = ["last_updated", "last_changed"]
+        .iter()
+        .find_map(|key| body.get(*key).and_then(Value::as_str))
+        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+        .map(|t| t.as_second());
+    let attributes = body.get("attributes").cloned().unwrap_or(Value::Null);
+    EntityState { value, unit, updated_at, attributes }
+}
+
 /// A client for one Home Assistant.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -57,7 +72,39 @@ impl Client {
 
     /// `GET /api/states/<entity>`.
     pub fn state(&self, entity: &str, call: &Call) -> Result<EntityState, InputError> {
-        let request = self.request(Request::get(&format!("{}/api/states/{entity}", self.base)));
+        let body = self.get(&format!("{}/api/states/{entity}", self.base), entity, call)?;
+        Ok(entity_state(&body))
+    }
+
+    /// The recorded numeric states of `entity` in `[start, end)` (`GET /api/history/period`),
+    /// in base units, oldest first; unavailable and non-numeric states are dropped.
+    pub fn history(
+        &self,
+        entity: &str,
+        (start, end): (jiff::Timestamp, jiff::Timestamp),
+        quantity: Quantity,
+        call: &Call,
+    ) -> Result<Vec<(i64, f64)>, InputError> {
+        let url = format!("{}/api/history/period/{start}?filter_entity_id={entity}&end_time={end}", self.base);
+        let body = self.get(&url, entity, call)?;
+        let states = body.get(0).and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+        let mut points: Vec<(i64, f64)> = states
+            .iter()
+            .map(entity_state)
+            .filter_map(|state| {
+                let value: f64 = state.value.as_deref()?.trim().parse().ok()?;
+                let at = state.updated_at?;
+                value.is_finite().then(|| (at, value * scale(quantity, state.unit.as_deref())))
+            })
+            .filter(|(at, _)| (start.as_second()..end.as_second()).contains(at))
+            .collect();
+        points.sort_by_key(|(at, _)| *at);
+        Ok(points)
+    }
+
+    /// A GET of the REST API, its status in words naming `entity`.
+    fn get(&self, url: &str, entity: &str, call: &Call) -> Result<Value, InputError> {
+        let request = self.request(Request::get(url));
         let response = send(&request, self.budget(call)?).map_err(|e| InputError::from(e).context("Home Assistant"))?;
         match response.status {
             200 => {}
@@ -71,18 +118,7 @@ impl Client {
             }
             status => return Err(InputError::refused(format!("Home Assistant answered HTTP {status} for `{entity}`"))),
         }
-        let body = response.json().map_err(|e| InputError::invalid(format!("Home Assistant, `{entity}`: {e}")))?;
-        let state = body.get("state").and_then(Value::as_str).map(str::trim).unwrap_or("unknown");
-        let value = (!matches!(state.to_ascii_lowercase().as_str(), "unavailable" | "unknown" | "none" | ""))
-            .then(|| state.to_string());
-        let unit = body.pointer("/attributes/unit_of_measurement").and_then(Value::as_str).map(str::to_string);
-        let updated_at = body
-            .get("last_updated")
-            .and_then(Value::as_str)
-            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
-            .map(|t| t.as_second());
-        let attributes = body.get("attributes").cloned().unwrap_or(Value::Null);
-        Ok(EntityState { value, unit, updated_at, attributes })
+        response.json().map_err(|e| InputError::invalid(format!("Home Assistant, `{entity}`: {e}")))
     }
 
     /// A numeric state in base units; `Ok(None)` when the sensor is unavailable.

@@ -567,3 +567,47 @@ fn the_home_load_rules_of_upstream_advanced_and_basic_files_fire() {
     basic.energy(2000.0, 70.0, 0.0, 1000.0);
     assert_eq!(basic.decide(MONDAY + 6 * 3600).1, "High Home Consumption");
 }
+
+#[test]
+fn a_first_run_backfills_the_appliances_from_home_assistants_history() {
+    let house = House::new(rules_key());
+    house.sandbox.edit_config(|c| {
+        c.replace("    forecast: naive_last_hour\n", "    forecast: naive_last_hour\n    backfill: true\n")
+    });
+    // The recorder has the boiler at 2.1 kW for the last three hours, a state change every
+    // ten minutes, one of them `unavailable`.
+    let points: Vec<(i64, &str)> =
+        (0..18).map(|i| (NOON - 3 * 3600 + i * 600, if i == 5 { "unavailable" } else { "2.1" })).collect();
+    house.ha.set_history("sensor.boiler", &points, "kW");
+    house.set("sensor.boiler", 2100.0, "W");
+    house.set("sensor.house", 1500.0, "W");
+    assert_eq!(house.sandbox.run(&["miner", "start", "rig", "--now", &at(-7200)]).code, 0);
+    house.energy(3000.0, 55.0, 0.0, 2000.0);
+    // The very first cycle knows the boiler's last hour: the stop rule on its forecast fires.
+    let (decision, rule, rig) = house.decide(0);
+    assert_eq!((decision.as_str(), rule.as_str()), ("stop_mining", "Boiler Peak + Low Battery"), "{rig}");
+    assert_eq!(house.ha.history_requests(), 1);
+    // The backfill is kept: later cycles read the database, not the history API.
+    house.decide(300);
+    assert_eq!(house.ha.history_requests(), 1);
+    let context = house.sandbox.run(&["context", "--miner", "rig", "--now", &at(600)]);
+    let context: Value = serde_json::from_str(&context.stdout).unwrap();
+    assert_eq!(context["home_load"]["devices"]["boiler"]["history"]["last_4h"]["avg_power"], 2100.0, "{context}");
+}
+
+#[test]
+fn an_unavailable_thermometer_leaves_its_zone_out_and_says_so() {
+    let house = House::new("policy: climate_policy.yaml");
+    house.ha.set("sensor.bedroom", "unavailable", Some("°C"));
+    house.set("sensor.house", 500.0, "W");
+    house.set("sensor.boiler", 0.0, "W");
+    let (run, report) = house.sandbox.cycle(&at(0), &["--dry-run"]);
+    assert_eq!(run.code, 1, "a failed input is a degraded cycle");
+    let errors = report["errors"].to_string();
+    assert!(errors.contains("climate zone `bedroom`") && errors.contains("unavailable"), "{errors}");
+    // No zone was read: `climate` is missing, and the rules over it are false.
+    assert_eq!(miner(&report, "rig")["decision"], "maintain_state");
+    let context = house.sandbox.run(&["context", "--miner", "rig", "--now", &at(0)]);
+    let context: Value = serde_json::from_str(&context.stdout).unwrap();
+    assert!(context.get("climate").is_none(), "{context}");
+}

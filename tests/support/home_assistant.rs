@@ -31,15 +31,34 @@ pub struct FakeHomeAssistant {
     pub http: FakeHttp,
     states: Arc<Mutex<BTreeMap<String, Entity>>>,
     mode: Arc<Mutex<HaMode>>,
+    history: History,
 }
+
+/// Recorded states per entity: (Unix second, state, unit).
+type History = Arc<Mutex<BTreeMap<String, Vec<(i64, String, Option<String>)>>>>;
 
 impl FakeHomeAssistant {
     pub fn start() -> FakeHomeAssistant {
         let states: Arc<Mutex<BTreeMap<String, Entity>>> = Arc::default();
         let mode = Arc::new(Mutex::new(HaMode::Normal));
-        let (s, m) = (states.clone(), mode.clone());
-        let http = FakeHttp::start(move |request| home_assistant(request, &s, *m.lock().unwrap()));
-        FakeHomeAssistant { http, states, mode }
+        let history: History = Arc::default();
+        let (s, m, h) = (states.clone(), mode.clone(), history.clone());
+        let http = FakeHttp::start(move |request| match request.url.strip_prefix("/api/history/period/") {
+            Some(query) if *m.lock().unwrap() == HaMode::Normal && authorized(request) => recorded(query, &h),
+            _ => home_assistant(request, &s, *m.lock().unwrap()),
+        });
+        FakeHomeAssistant { http, states, mode, history }
+    }
+
+    /// What the recorder holds for `entity`: `(Unix second, state)` pairs in `unit`.
+    pub fn set_history(&self, entity: &str, points: &[(i64, &str)], unit: &str) {
+        let states = points.iter().map(|(at, state)| (*at, state.to_string(), Some(unit.to_string()))).collect();
+        self.history.lock().unwrap().insert(entity.into(), states);
+    }
+
+    /// How many history requests it answered.
+    pub fn history_requests(&self) -> usize {
+        self.http.log().iter().filter(|r| r.url.starts_with("/api/history/period/")).count()
     }
 
     pub fn url(&self) -> String {
@@ -83,6 +102,39 @@ impl FakeHomeAssistant {
             })
             .collect()
     }
+}
+
+fn authorized(request: &Recorded) -> bool {
+    request.header("Authorization") == Some(&format!("Bearer {TOKEN}"))
+}
+
+/// `GET /api/history/period/<start>?filter_entity_id=<entity>&end_time=<end>`: one list of
+/// state objects per entity, as Home Assistant answers (the state at the start included).
+fn recorded(query: &str, history: &History) -> Answer {
+    let (start, params) = query.split_once('?').unwrap_or((query, ""));
+    let param = |name: &str| params.split('&').find_map(|p| p.strip_prefix(&format!("{name}="))).unwrap_or("");
+    let instant = |text: &str| text.parse::<jiff::Timestamp>().map(|t| t.as_second());
+    let (Ok(start), Ok(end)) = (instant(start), instant(param("end_time"))) else {
+        return Answer::Json(400, json!({"message": "Invalid datetime"}));
+    };
+    let entity = param("filter_entity_id");
+    let states: Vec<serde_json::Value> = history
+        .lock()
+        .unwrap()
+        .get(entity)
+        .map(|points| {
+            points
+                .iter()
+                .filter(|(at, _, _)| (start..=end).contains(at))
+                .map(|(at, state, unit)| {
+                    let time = jiff::Timestamp::from_second(*at).unwrap().to_string();
+                    json!({"entity_id": entity, "state": state, "attributes": {"unit_of_measurement": unit},
+                           "last_changed": time, "last_updated": time})
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Answer::Json(200, if states.is_empty() { json!([]) } else { json!([states]) })
 }
 
 fn home_assistant(request: &Recorded, states: &Mutex<BTreeMap<String, Entity>>, mode: HaMode) -> Answer {
