@@ -65,6 +65,7 @@ pub fn record(
             save_demand(conn, zone, *demand, clock.now)?;
         }
         prune_samples(conn, crate::cycle::home::history_start(&loaded.config, clock.now))?;
+        compact_samples(conn, (clock.now - 48 * 3600).div_euclid(3600) * 3600)?;
         finish_run(conn, run_id, &summary)
     })
 }

@@ -128,6 +128,19 @@ pub fn save_sample(conn: &Connection, series: &str, sample: Sample) -> rusqlite:
     Ok(())
 }
 
+/// SPEC §24: samples older than `before` (an hour boundary) are kept hourly: each hour that
+/// still has raw samples becomes one sample at its start, their mean.
+pub fn compact_samples(conn: &Connection, before: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO load_sample (series, at, watts)
+         SELECT series, (at / 3600) * 3600 AS hour, AVG(watts) FROM load_sample
+         WHERE at < ?1 GROUP BY series, hour HAVING SUM(at % 3600 != 0) > 0",
+    )?
+    .execute(params![before])?;
+    conn.prepare_cached("DELETE FROM load_sample WHERE at < ?1 AND at % 3600 != 0")?.execute(params![before])?;
+    Ok(())
+}
+
 pub fn prune_samples(conn: &Connection, before: i64) -> rusqlite::Result<usize> {
     conn.prepare_cached("DELETE FROM load_sample WHERE at < ?1")?.execute(params![before])
 }
@@ -670,4 +683,29 @@ pub fn mark_notified(conn: &Connection, notifier: &str, event: &str, subject: &s
     )?
     .execute(params![notifier, event, subject, at])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_older_than_the_boundary_become_hourly_means() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::state::Store::open(&dir.path().join("state.db")).unwrap();
+        let conn = &store.conn;
+        for (at, watts) in [(7200, 100.0), (7500, 200.0), (9000, 300.0), (10_800, 500.0), (11_100, 700.0)] {
+            save_sample(conn, "house", Sample { at, watts }).unwrap();
+        }
+        compact_samples(conn, 10_800).unwrap();
+        let samples = load_samples(conn, 0).unwrap();
+        let at_watts: Vec<(i64, f64)> = samples["house"].iter().map(|s| (s.at, s.watts)).collect();
+        assert_eq!(
+            at_watts,
+            [(7200, 200.0), (10_800, 500.0), (11_100, 700.0)],
+            "the hour before the boundary, averaged"
+        );
+        compact_samples(conn, 10_800).unwrap();
+        assert_eq!(load_samples(conn, 0).unwrap()["house"].len(), 3, "compacting twice changes nothing");
+    }
 }
