@@ -34,8 +34,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
         Command::Scan(args) => scan::scan(args),
         Command::Init(args) => init::init(args),
         Command::Completions { shell } => {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(*shell, &mut command, "edge-mining", &mut std::io::stdout());
+            print!("{}", completions(*shell));
             Ok(exit::OK)
         }
         Command::Man => {
@@ -106,4 +105,16 @@ pub fn parse_now(cli: &Cli, loaded: &Loaded) -> Result<Option<Timestamp>, Failur
         return Ok(None);
     }
     Ok(Timestamp::from_second(clock(cli, loaded)?.now).ok())
+}
+
+/// The completion script for `shell`. clap_complete's bash script labels the states of a
+/// hyphenated binary's subcommands `edge__subcmd__mining…` while its dispatch loop arrives at
+/// `edge__mining…`, so nothing past the first word completes (clap-rs/clap#6421); the labels
+/// are spelled the loop's way here.
+fn completions(shell: clap_complete::Shell) -> String {
+    let mut command = <Cli as clap::CommandFactory>::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "edge-mining", &mut script);
+    let script = String::from_utf8_lossy(&script).into_owned();
+    if shell == clap_complete::Shell::Bash { script.replace("edge__subcmd__mining", "edge__mining") } else { script }
 }

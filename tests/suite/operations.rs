@@ -166,6 +166,34 @@ fn completions_and_a_man_page_come_from_the_command_line_definition() {
     assert!(page.contains("edge\\-mining"));
 }
 
+/// The bash script completes past the first word: `miner s<TAB>` and `run --<TAB>`, run in a
+/// real bash with the generated script sourced.
+#[test]
+fn bash_completes_subcommands_and_options() {
+    let script = std::process::Command::new(support::binary()).args(["completions", "bash"]).output().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("edge-mining.bash");
+    std::fs::write(&path, &script.stdout).unwrap();
+    let complete = |words: &[&str]| {
+        let line = format!(
+            "source {}; COMP_WORDS=({}); COMP_CWORD={}; _edge__mining edge-mining '{}' '{}'; echo \"${{COMPREPLY[@]}}\"",
+            path.display(),
+            words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" "),
+            words.len() - 1,
+            words[words.len() - 1],
+            words[words.len() - 2],
+        );
+        let out = std::process::Command::new("bash").args(["--norc", "-c", &line]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(complete(&["edge-mining", "miner", "s"]), "status start stop");
+    let options = complete(&["edge-mining", "run", "--"]);
+    for option in ["--dry-run", "--explain", "--miner", "--output", "--now"] {
+        assert!(options.split(' ').any(|o| o == option), "{option} in {options}");
+    }
+    assert!(complete(&["edge-mining", "hist"]).contains("history"));
+}
+
 /// Under cron (`-q run`), a clean cycle prints nothing, so nothing is mailed; a degraded one
 /// prints its problems only.
 #[test]
