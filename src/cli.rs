@@ -195,9 +195,9 @@ pub enum MinerCommand {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Where to write the config
-    #[arg(long, default_value = "config.yaml")]
-    pub output: PathBuf,
+    /// Where to write the config (`--output` is a report format everywhere else)
+    #[arg(long, value_name = "PATH", default_value = "config.yaml")]
+    pub file: PathBuf,
     /// Overwrite an existing file
     #[arg(long)]
     pub force: bool,

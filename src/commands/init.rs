@@ -7,20 +7,17 @@ use crate::exit::{self, Failure};
 use crate::init::{Answers, HomeAssistant, MinerAnswer, POLICY, check_miner, parse_miner, render};
 
 pub fn init(args: &InitArgs) -> Result<i32, Failure> {
-    if args.output.exists() && !args.force {
-        return Err(Failure::new(
-            exit::USAGE,
-            format!("{} exists; pass --force to overwrite it", args.output.display()),
-        ));
+    if args.file.exists() && !args.force {
+        return Err(Failure::new(exit::USAGE, format!("{} exists; pass --force to overwrite it", args.file.display())));
     }
     let answers = if args.interactive || std::io::stdin().is_terminal() { ask(args)? } else { from_flags(args)? };
     let text = render(&answers);
-    let dir = args.output.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let dir = args.file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     let write = |path: &std::path::Path, text: &str| {
         std::fs::write(path, text)
             .map_err(|e| Failure::new(exit::FATAL, format!("cannot write {}: {e}", path.display())))
     };
-    write(&args.output, &text)?;
+    write(&args.file, &text)?;
     let policy = dir.join("rules/solar-policy.yaml");
     if !policy.exists() {
         std::fs::create_dir_all(dir.join("rules")).map_err(|e| Failure::new(exit::FATAL, e.to_string()))?;
@@ -34,13 +31,13 @@ pub fn init(args: &InitArgs) -> Result<i32, Failure> {
                 .unwrap_or_default(),
         )?;
     }
-    println!("wrote {} (and, when missing, {} and {})", args.output.display(), policy.display(), schema.display());
+    println!("wrote {} (and, when missing, {} and {})", args.file.display(), policy.display(), schema.display());
     if let Some(ha) = &answers.home_assistant
         && !dir.join(&ha.token_file).exists()
     {
         println!("next: put your Home Assistant long-lived token in {}", dir.join(&ha.token_file).display());
     }
-    println!("then: edge-mining validate -c {0} && edge-mining run --dry-run -c {0}", args.output.display());
+    println!("then: edge-mining validate -c {0} && edge-mining run --dry-run -c {0}", args.file.display());
     Ok(exit::OK)
 }
 

@@ -194,6 +194,59 @@ fn bash_completes_subcommands_and_options() {
     assert!(complete(&["edge-mining", "hist"]).contains("history"));
 }
 
+/// Every command either honours `--output json` (its stdout parses as JSON) or refuses it
+/// with exit 2 before doing anything.
+#[test]
+fn every_command_honours_output_or_refuses_it() {
+    let sandbox = Sandbox::new();
+    sandbox.example();
+    let now = "2026-06-21T12:00:00+02:00";
+    let context = sandbox.run(&["context", "--miner", "s19", "--now", now]);
+    sandbox.write("ctx.json", &context.stdout);
+    let commands: [&[&str]; 27] = [
+        &["run", "--dry-run"],
+        &["validate"],
+        &["context"],
+        &["rules", "eval", "--context", "ctx.json", "--policy", "rules/solar-policy.yaml"],
+        &["rules", "test", "ctx.json"],
+        &["miner", "list"],
+        &["miner", "status"],
+        &["miner", "features"],
+        &["miner", "start", "s19"],
+        &["miner", "stop", "s19"],
+        &["miner", "power", "s19", "1000"],
+        &["tracker", "stats", "pool"],
+        &["tracker", "workers", "pool"],
+        &["tracker", "rewards", "pool"],
+        &["tracker", "payout", "pool"],
+        &["tracker", "test", "pool"],
+        &["notifier", "test", "phone"],
+        &["history"],
+        &["history", "--decisions"],
+        &["types"],
+        &["schema"],
+        &["scan", "127.0.0.1/32", "--timeout", "100ms"],
+        &["init"],
+        &["completions", "bash"],
+        &["man"],
+        &["state", "show"],
+        &["state", "clear"],
+    ];
+    for command in commands {
+        let mut args = command.to_vec();
+        args.extend(["--output", "json", "--now", now]);
+        let run = sandbox.run(&args);
+        if run.code == 2 {
+            assert!(run.stderr.contains("--output") || run.stderr.contains("usage"), "{command:?}: {}", run.stderr);
+            continue;
+        }
+        let parsed: Result<serde_json::Value, _> = serde_json::from_str(&run.stdout);
+        assert!(parsed.is_ok(), "{command:?} exit {}: not JSON: {}", run.code, run.stdout);
+    }
+    let history = sandbox.run(&["history", "--output", "json", "--now", now]);
+    assert!(history.stdout.trim_start().starts_with('['), "{}", history.stdout);
+}
+
 /// Under cron (`-q run`), a clean cycle prints nothing, so nothing is mailed; a degraded one
 /// prints its problems only.
 #[test]
