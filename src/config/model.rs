@@ -156,26 +156,39 @@ pub struct EnergySourceFields {
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Unit {
+    /// Its name, unique among units.
     pub id: String,
     /// Where it is in the config file (`units[0]`), for messages.
     #[serde(skip)]
     pub at: String,
+    /// A disabled unit is neither read nor commanded.
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// The energy source whose surplus its miners follow.
     pub energy_source: String,
+    /// The pool tracker whose data its context carries (`mining_performance`).
     pub tracker: Option<String>,
+    /// Its miners, in priority order.
     #[serde(default)]
     pub miners: Vec<String>,
+    /// Who is told of its commands and failures.
     #[serde(default)]
     pub notifiers: Vec<String>,
+    /// An Edge Mining policy file (start and stop rules), relative to the config.
     pub policy: Option<PathBuf>,
+    /// A unit's rule files (`rules:`), as opposed to one `policy` file.
     pub rules: Option<RuleFiles>,
+    /// A unit's safety limits (`safety:`): stops whatever the rules say.
     #[serde(default)]
     pub safety: Safety,
+    /// Hysteresis, verification and the stagger of starts.
     #[serde(default)]
     pub guards: Guards,
+    /// How a miner is stopped: `sleep` (mining control), `power_off` (its plug) or
+    /// `sleep_then_power_off`.
     #[serde(default)]
     pub stop_mode: StopMode,
+    /// With `sleep_then_power_off`: how long a miner sleeps before its plug is switched off.
     pub power_off_after: Option<Span>,
     /// The home-load profile whose history and forecasts its context carries.
     pub home_loads: Option<String>,

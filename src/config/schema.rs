@@ -132,7 +132,15 @@ pub fn config_schema(registry: &Registry) -> Value {
 
 /// The keys of a type: (name, type, default, description), from its schema.
 pub fn keys(section: Section, component: &dyn ComponentType) -> Vec<(String, String, Option<String>, String)> {
-    let schema = type_schema(section, component);
+    keys_of(&type_schema(section, component))
+}
+
+/// The keys of a config struct (`miner`, `unit`, `safety`…), for `types`.
+pub fn struct_keys<T: JsonSchema>() -> Vec<(String, String, Option<String>, String)> {
+    keys_of(&generator().into_root_schema_for::<T>().to_value())
+}
+
+fn keys_of(schema: &Value) -> Vec<(String, String, Option<String>, String)> {
     let required: Vec<&str> =
         schema["required"].as_array().map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
     let Some(properties) = schema["properties"].as_object() else { return Vec::new() };

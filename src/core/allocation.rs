@@ -28,6 +28,8 @@ pub struct Allocation {
     /// W never allocated.
     #[serde(default = "hundred")]
     pub reserve: f64,
+    /// Who is served first: `priority` (the `miners:` order), `efficiency` (lowest J/TH) or
+    /// `equal` (one level for all).
     #[serde(default)]
     pub strategy: Strategy,
     /// W: targets round down to min(step, 5 % of power_max); smaller increases are not sent.

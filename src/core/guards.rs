@@ -11,9 +11,13 @@ use crate::duration::Span;
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Guards {
+    /// A started miner is not stopped by the rules before this (safety still stops it).
     pub min_on: Option<Span>,
+    /// A stopped miner is not started again before this.
     pub min_off: Option<Span>,
+    /// At most this many starts and stops per miner per local day.
     pub max_switches_per_day: Option<u32>,
+    /// How long after a command the miner is checked, and the command retried if it did not take.
     #[serde(default = "default_verify_after")]
     pub verify_after: Span,
     /// How long a miner that restarts to apply a power target (Whatsminer) may take before

@@ -7,11 +7,14 @@ use crate::core::feature::FeatureType;
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Miner {
+    /// Its name, unique among miners; units and commands refer to it.
     pub id: String,
     /// Where it is in the config file (`miners[3]`), for messages.
     #[serde(skip)]
     pub at: String,
+    /// A display name (default: the id).
     pub name: Option<String>,
+    /// Its model, for people (`Antminer S19j Pro`).
     pub model: Option<String>,
     /// The most it draws, W.
     pub power_max: Option<f64>,
@@ -19,11 +22,15 @@ pub struct Miner {
     pub power_min: Option<f64>,
     /// Its nominal hashrate, TH/s.
     pub hashrate_max: Option<f64>,
+    /// An inactive miner is neither read nor commanded.
     #[serde(default = "yes")]
     pub active: bool,
+    /// Its worker name at the pool, to pick its row of the tracker's data.
     pub worker: Option<String>,
+    /// The controllers that read and command it, best first.
     #[serde(default)]
     pub controllers: Vec<String>,
+    /// Which controller provides a feature, overriding the order of `controllers`.
     #[serde(default)]
     pub features: Vec<FeatureOverride>,
 }

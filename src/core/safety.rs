@@ -10,11 +10,17 @@ use crate::duration::Span;
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Safety {
+    /// °C: a miner whose hottest chip is above it is stopped.
     pub max_chip_temperature: Option<f64>,
+    /// °C: a miner whose inlet air is above it is stopped.
     pub max_inlet_temperature: Option<f64>,
+    /// %: below it the unit's miners stop.
     pub min_battery_soc: Option<f64>,
+    /// W: importing more than this from the grid stops miners.
     pub max_grid_import: Option<f64>,
+    /// Energy data older than this (or none) stops miners.
     pub stale_energy_after: Option<Span>,
+    /// Pool data older than this (or none) stops miners.
     pub stale_pool_after: Option<Span>,
 }
 
