@@ -128,6 +128,7 @@ pub fn run(loaded: &Loaded, options: &RunOptions) -> Result<RunReport, Failure> 
     let config = &loaded.config;
     let scope = Scope::select(config, &options.units, &options.miners).map_err(|m| Failure::new(exit::USAGE, m))?;
     let (_lock, mut store) = open_locked(loaded)?;
+    let rewound = crate::state::latest_run(&store.conn).map_err(fatal)?.filter(|last| *last > clock.now);
     let run_id = store.transaction(|c| crate::state::begin_run(c, clock.now, options.dry_run)).map_err(fatal)?;
     let memory = Memory::load(&store, clock.day_start(), home::history_start(config, clock.now)).map_err(fatal)?;
     let controllers = crate::devices::build(config, &memory.world);
@@ -146,7 +147,16 @@ pub fn run(loaded: &Loaded, options: &RunOptions) -> Result<RunReport, Failure> 
         act::attach(&mut evaluation, &commands, &outcomes);
         acted = act::Acted { commands, outcomes };
     }
-    let report = report::assemble(&clock, options.dry_run, evaluation, store.recovered_from.as_deref());
+    let mut report = report::assemble(&clock, options.dry_run, evaluation, store.recovered_from.as_deref());
+    if let Some(last) = rewound {
+        let warning = format!(
+            "this cycle ({}) is before the last one ({}): the clock went backwards (a real-clock run, then a --now day?); no samples are recorded and timers that would start in the future restart now",
+            clock.format(clock.now),
+            clock.format(last)
+        );
+        log::warn!("{warning}");
+        report.warnings.push(warning);
+    }
     let changes = record::Changes { verifications: &verifications, acted: &acted, scope: &scope };
     record::record(&mut store, loaded, &clock, run_id, &report, options.dry_run, &memory, &changes).map_err(fatal)?;
     if let Some(path) = options.metrics_file.as_ref().or(config.settings.metrics_file.as_ref()) {

@@ -132,6 +132,9 @@ pub struct RunReport {
     pub units: Vec<UnitOutcome>,
     /// Failed inputs and other problems, one line each.
     pub errors: Vec<Problem>,
+    /// What is odd but not a failure (a clock that went backwards), one line each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// The `for:` timers to persist: (unit, miner, timers). Internal, not printed.
     #[serde(skip)]
     pub timers: Vec<(String, String, crate::rules::decide::Timers)>,

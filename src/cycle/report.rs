@@ -35,6 +35,7 @@ pub fn assemble(clock: &Clock, dry_run: bool, evaluation: Evaluation, recovered_
         units: evaluation.units.into_iter().map(|evaluated| evaluated.outcome).collect(),
         errors,
         timers: evaluation.timers,
+        warnings: Vec::new(),
         allocations: evaluation.allocations,
         observations: evaluation.observations,
         inputs: evaluation.inputs,
@@ -63,6 +64,9 @@ pub fn text(report: &RunReport) -> String {
         if unit.miners.is_empty() {
             let _ = writeln!(out, "  (no active miners)");
         }
+    }
+    for warning in &report.warnings {
+        let _ = writeln!(out, "warning: {warning}");
     }
     if !report.errors.is_empty() {
         let _ = writeln!(out, "failed inputs:");

@@ -321,6 +321,11 @@ pub fn begin_run(conn: &Connection, started_at: i64, dry_run: bool) -> rusqlite:
     Ok(conn.last_insert_rowid())
 }
 
+/// The instant of the latest cycle recorded, whatever its outcome.
+pub fn latest_run(conn: &Connection) -> rusqlite::Result<Option<i64>> {
+    conn.query_row("SELECT MAX(started_at) FROM run", [], |r| r.get(0))
+}
+
 /// When a run last exited 0 (unix seconds).
 pub fn last_success(conn: &Connection) -> rusqlite::Result<Option<i64>> {
     conn.query_row("SELECT MAX(started_at) FROM run WHERE exit_code = 0", [], |r| r.get(0))

@@ -247,6 +247,27 @@ fn every_command_honours_output_or_refuses_it() {
     assert!(history.stdout.trim_start().starts_with('['), "{}", history.stdout);
 }
 
+/// The quick start followed literally: a run on the real clock (today), then the `--now`
+/// day of the example (in June): the clock went backwards, and the report says so.
+#[test]
+fn a_cycle_before_the_last_one_warns_that_the_clock_went_backwards() {
+    let sandbox = Sandbox::new();
+    sandbox.example();
+    let real = sandbox.run(&["run", "--dry-run"]);
+    assert!(real.code <= 1, "{}", real.stderr);
+    assert!(!real.stdout.contains("clock went backwards"), "{}", real.stdout);
+    let earlier = sandbox.run(&["run", "--dry-run", "--now", "2026-06-21T12:00:00+02:00"]);
+    assert!(earlier.code <= 1, "{}", earlier.stderr);
+    assert!(
+        earlier.stdout.contains("warning: this cycle (2026-06-21T12:00:00+02:00) is before the last one"),
+        "{}",
+        earlier.stdout
+    );
+    let json = sandbox.run(&["run", "--dry-run", "--output", "json", "--now", "2026-06-21T12:05:00+02:00"]);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert!(report["warnings"][0].as_str().unwrap().contains("the clock went backwards"), "{report}");
+}
+
 /// Under cron (`-q run`), a clean cycle prints nothing, so nothing is mailed; a degraded one
 /// prints its problems only.
 #[test]
