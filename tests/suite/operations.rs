@@ -132,15 +132,19 @@ fn the_readme_systemd_layout_runs() {
     let root = tempfile::tempdir().unwrap();
     let etc = root.path().join("etc/edge-mining");
     let var = root.path().join("var/lib/edge-mining");
+    let run = root.path().join("run/edge-mining");
     std::fs::create_dir_all(etc.join("rules")).unwrap();
-    std::fs::create_dir_all(var.join("metrics")).unwrap();
+    std::fs::create_dir_all(&var).unwrap();
+    std::fs::create_dir_all(&run).unwrap();
     let config = std::fs::read_to_string(support::repo("config.example.yaml")).unwrap();
     let without_state: String = config.lines().filter(|l| !l.starts_with("state:")).map(|l| format!("{l}\n")).collect();
     std::fs::write(etc.join("config.yaml"), without_state).unwrap();
     std::fs::copy(support::repo("rules/solar-policy.yaml"), etc.join("rules/solar-policy.yaml")).unwrap();
-    let output = std::process::Command::new(support::binary())
+    // The unit's UMask=0077, through a shell.
+    let output = std::process::Command::new("sh")
+        .args(["-c", "umask 077; exec \"$@\"", "sh", support::binary()])
         .args(["run", "--metrics-file"])
-        .arg(var.join("metrics/edge-mining.prom"))
+        .arg(run.join("edge-mining.prom"))
         .env("EDGE_MINING_CONFIG", etc.join("config.yaml"))
         .env("STATE_DIRECTORY", &var)
         .env("JOURNAL_STREAM", "8:1")
@@ -148,7 +152,13 @@ fn the_readme_systemd_layout_runs() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(var.join("edge-mining.db").exists());
-    assert!(var.join("metrics/edge-mining.prom").exists());
+    // Under UMask=0077 the metrics file is still readable by others (node_exporter).
+    let metrics = std::fs::metadata(run.join("edge-mining.prom")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(metrics.permissions().mode() & 0o777, 0o644);
+    let service = std::fs::read_to_string(support::repo("systemd/edge-mining.service")).unwrap();
+    assert!(service.contains("--metrics-file /run/edge-mining/edge-mining.prom"));
+    assert!(service.contains("RuntimeDirectory=edge-mining") && service.contains("RuntimeDirectoryMode=0755"));
     assert!(!etc.join("edge-mining.db").exists(), "nothing is written to the configuration directory");
 }
 
