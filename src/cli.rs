@@ -88,7 +88,7 @@ pub enum Command {
     /// Find miners on a network (read-only probes) and print config entries for them
     Scan(ScanArgs),
     /// Write a starter config: asks on a terminal, or takes flags
-    Init(InitArgs),
+    Init(Box<InitArgs>),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff)
@@ -219,9 +219,16 @@ pub struct InitArgs {
     pub grid: Option<String>,
     #[arg(long)]
     pub battery_soc: Option<String>,
-    /// A miner as TYPE=ADDRESS (repeatable), e.g. braiins_os=192.168.1.30
-    #[arg(long = "miner", value_name = "TYPE=ADDRESS")]
+    /// A miner as TYPE=ADDRESS[,name=ID][,power_max=W][,plug=TYPE:ADDRESS] (repeatable),
+    /// e.g. braiins_os=192.168.1.30,name=s19,plug=shelly:192.168.1.40
+    #[arg(long = "miner", value_name = "TYPE=ADDRESS,...")]
     pub miners: Vec<String>,
+    /// Where the panels are, LATITUDE,LONGITUDE (for sun.* in rules)
+    #[arg(long, value_name = "LAT,LON")]
+    pub location: Option<String>,
+    /// %: stop the miners below this battery charge (with --battery-soc)
+    #[arg(long, value_name = "PERCENT")]
+    pub min_battery_soc: Option<f64>,
     /// Add the miners a scan of this range finds
     #[arg(long, value_name = "CIDR")]
     pub scan: Option<String>,

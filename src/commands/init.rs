@@ -4,13 +4,17 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use crate::cli::InitArgs;
 use crate::exit::{self, Failure};
-use crate::init::{Answers, HomeAssistant, MinerAnswer, POLICY, check_miner, parse_miner, render};
+use crate::init::{
+    Answers, HomeAssistant, MinerAnswer, POLICY, check_miner, check_name, check_plug, check_url, check_watts,
+    parse_location, parse_miner, render,
+};
 
 pub fn init(args: &InitArgs) -> Result<i32, Failure> {
     if args.file.exists() && !args.force {
         return Err(Failure::new(exit::USAGE, format!("{} exists; pass --force to overwrite it", args.file.display())));
     }
-    let answers = if args.interactive || std::io::stdin().is_terminal() { ask(args)? } else { from_flags(args)? };
+    let mut answers = if args.interactive || std::io::stdin().is_terminal() { ask(args)? } else { from_flags(args)? };
+    check_answers(&answers)?;
     let text = render(&answers);
     let dir = args.file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     let write = |path: &std::path::Path, text: &str| {
@@ -31,6 +35,11 @@ pub fn init(args: &InitArgs) -> Result<i32, Failure> {
                 .unwrap_or_default(),
         )?;
     }
+    // What the devices and Home Assistant say, now that there is a config to read them with.
+    if read_power_max(&args.file, &mut answers) {
+        write(&args.file, &render(&answers))?;
+    }
+    check_home_assistant(&args.file, &answers);
     println!("wrote {} (and, when missing, {} and {})", args.file.display(), policy.display(), schema.display());
     if let Some(ha) = &answers.home_assistant
         && !dir.join(&ha.token_file).exists()
@@ -39,6 +48,96 @@ pub fn init(args: &InitArgs) -> Result<i32, Failure> {
     }
     println!("then: edge-mining validate -c {0} && edge-mining run --dry-run -c {0}", args.file.display());
     Ok(exit::OK)
+}
+
+/// A miner's name, power and plug, asked one by one; a bad answer is said and skipped.
+fn ask_miner<R: BufRead>(prompt: &mut Prompter<R>, mut miner: MinerAnswer, number: usize) -> MinerAnswer {
+    let name = prompt.ask("  its name", &format!("miner{number}"));
+    match check_name(&name) {
+        Ok(name) => miner.name = Some(name),
+        Err(message) => println!("  {message}"),
+    }
+    if let Some(watts) = prompt.optional("  its power, W (empty: read it from the miner)", "") {
+        match check_watts(&watts) {
+            Ok(watts) => miner.power_max = Some(watts),
+            Err(message) => println!("  {message}"),
+        }
+    }
+    let plugs = crate::init::plug_types().join(", ");
+    if let Some(kind) = prompt.optional(&format!("  a smart plug powering it? type ({plugs}; empty: none)"), "") {
+        let address = prompt.ask("  the plug's address", "");
+        match check_plug(&kind, &address) {
+            Ok(plug) => miner.plug = Some(plug),
+            Err(message) => println!("  {message}"),
+        }
+    }
+    miner
+}
+
+/// What a config must not carry: a zone that does not exist, a Home Assistant URL that is not one.
+fn check_answers(answers: &Answers) -> Result<(), Failure> {
+    crate::core::time::time_zone(answers.timezone.as_deref()).map_err(usage)?;
+    if let Some(ha) = &answers.home_assistant {
+        check_url(&ha.url).map_err(usage)?;
+        if !ha.url.contains("://") {
+            return Err(usage(format!(
+                "`{}`: write the Home Assistant URL with its scheme, e.g. http://{}",
+                ha.url, ha.url
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Reads each miner's `power_max` from the device where none was given (the written config
+/// builds the controllers); true when one was found.
+fn read_power_max(file: &std::path::Path, answers: &mut Answers) -> bool {
+    let Ok(loaded) = crate::config::load(file, &crate::registry::REGISTRY) else { return false };
+    let world = crate::sim::SimWorld::new(Default::default(), Default::default());
+    let controllers = crate::devices::build(&loaded.config, &world);
+    let started = std::time::Instant::now();
+    let call = crate::transport::Call {
+        now: jiff::Timestamp::now().as_second(),
+        deadline: started + std::time::Duration::from_secs(5),
+        timeout: std::time::Duration::from_secs(2),
+    };
+    let ids = crate::init::miner_ids(answers);
+    let mut found = false;
+    for (miner, id) in answers.miners.iter_mut().zip(ids).filter(|(m, _)| m.power_max.is_none()) {
+        let Some(configured) = loaded.config.miners.iter().find(|m| m.id == id) else { continue };
+        let reading = crate::cycle::poll::poll_miner(&loaded.config, configured, &controllers, &call).reading;
+        let detected = crate::core::context::power_range(configured, &reading).1.or(reading.power.filter(|w| *w > 0.0));
+        match detected {
+            Some(watts) => {
+                println!("miner `{id}`: power_max {watts:.0} W, read from the device");
+                miner.power_max = Some(watts.round());
+                found = true;
+            }
+            None => println!("miner `{id}`: its power could not be read; set `power_max` (W) in the config"),
+        }
+    }
+    found
+}
+
+/// Asks Home Assistant for each sensor given, and says what is wrong (a bad token, an entity
+/// it does not have); silent when Home Assistant or its token is not there yet.
+fn check_home_assistant(file: &std::path::Path, answers: &Answers) {
+    let Some(ha) = &answers.home_assistant else { return };
+    let Ok(loaded) = crate::config::load(file, &crate::registry::REGISTRY) else { return };
+    let Some(client) = crate::services::home_assistant(&loaded.config, "ha") else { return };
+    let call = crate::transport::Call {
+        now: jiff::Timestamp::now().as_second(),
+        deadline: std::time::Instant::now() + std::time::Duration::from_secs(5),
+        timeout: std::time::Duration::from_secs(2),
+    };
+    let entities = [Some(&ha.production), Some(&ha.consumption), ha.grid.as_ref(), ha.battery_soc.as_ref()];
+    for entity in entities.into_iter().flatten() {
+        match client.state(entity, &call) {
+            Ok(_) => {}
+            Err(error) if error.kind == crate::transport::ErrorKind::Unreachable => return,
+            Err(error) => println!("Home Assistant: `{entity}`: {error}"),
+        }
+    }
 }
 
 fn usage(message: String) -> Failure {
@@ -52,6 +151,8 @@ fn from_flags(args: &InitArgs) -> Result<Answers, Failure> {
         miners.extend(scanned(range)?);
     }
     Ok(Answers {
+        location: args.location.as_deref().map(parse_location).transpose().map_err(usage)?,
+        min_battery_soc: args.min_battery_soc,
         home_assistant: args.ha_url.as_ref().map(|url| HomeAssistant {
             url: url.clone(),
             token_file: args.ha_token_file.clone(),
@@ -71,7 +172,11 @@ fn scanned(range: &str) -> Result<Vec<MinerAnswer>, Failure> {
     let found = crate::scan::scan(&addresses, 4028, 80, std::time::Duration::from_secs(1), 128);
     Ok(found
         .into_iter()
-        .map(|f| MinerAnswer { kind: f.kind.to_string(), address: f.url.unwrap_or(f.address) })
+        .map(|f| MinerAnswer {
+            kind: f.kind.to_string(),
+            address: f.url.unwrap_or(f.address),
+            ..MinerAnswer::default()
+        })
         .collect())
 }
 
@@ -127,9 +232,23 @@ fn ask(args: &InitArgs) -> Result<Answers, Failure> {
     while let Some(kind) = prompt.optional(&format!("Add a miner: type ({types}; empty when done)"), "") {
         let address = prompt.ask("  its address (host, or URL for a Bitaxe)", "");
         match check_miner(&kind, &address) {
-            Ok(miner) => answers.miners.push(miner),
+            Ok(miner) => answers.miners.push(ask_miner(&mut prompt, miner, answers.miners.len() + 1)),
             Err(message) => println!("  {message}"),
         }
+    }
+    answers.location = loop {
+        match prompt.optional("Where are the panels? LATITUDE,LONGITUDE (empty to skip)", "") {
+            None => break None,
+            Some(text) => match parse_location(&text) {
+                Ok(location) => break Some(location),
+                Err(message) => println!("  {message}"),
+            },
+        }
+    };
+    if answers.home_assistant.as_ref().is_some_and(|ha| ha.battery_soc.is_some()) {
+        answers.min_battery_soc = prompt
+            .optional("Stop the miners below this battery charge, % (empty: no limit)", "")
+            .and_then(|t| t.parse().ok());
     }
     answers.ocean_address =
         prompt.optional("OCEAN payout address (empty to skip)", args.ocean.as_deref().unwrap_or(""));

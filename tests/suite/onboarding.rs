@@ -369,6 +369,10 @@ fn init_without_anything_writes_a_simulated_config_that_runs() {
     assert_eq!(validate_written(&sandbox).code, 0);
     let cycle = support::run_binary(sandbox.dir.path(), &sandbox.path("config.yaml"), &["run", "--dry-run"]);
     assert_eq!(cycle.code, 0, "{}", cycle.stderr);
+    // No `state:` line that would break under systemd: the database goes to the default place.
+    let text = std::fs::read_to_string(sandbox.path("config.yaml")).unwrap();
+    assert!(!text.lines().any(|l| l.starts_with("state:")), "{text}");
+    assert!(sandbox.path(".state/edge-mining/state.db").exists());
     assert!(sandbox.path("edge-mining.schema.json").exists());
     assert_eq!(init_in(&sandbox, &[], "").code, 2, "an existing config is not overwritten");
 }
@@ -385,9 +389,9 @@ fn init_from_flags_writes_a_commented_config_that_validates() {
             "--grid",
             "sensor.grid_power",
             "--miner",
-            "braiins_os=192.168.1.30",
+            "braiins_os=192.168.1.30,name=s19,power_max=3250,plug=shelly:192.168.1.40",
             "--miner",
-            "bitaxe=192.168.1.20",
+            "bitaxe=192.168.1.20,power_max=15",
             "--ocean",
             "bc1qexampleaddress",
             "--timezone",
@@ -399,17 +403,32 @@ fn init_from_flags_writes_a_commented_config_that_validates() {
     let text = std::fs::read_to_string(sandbox.path("config.yaml")).unwrap();
     assert!(text.contains("# How to talk to each miner"));
     assert!(text.contains("type: bitaxe, url: \"http://192.168.1.20\""));
+    assert!(text.contains("{id: plug1, type: shelly, url: \"http://192.168.1.40\"}"), "{text}");
+    assert!(text.contains("{id: s19, power_max: 3250, controllers: [c1, plug1]}"), "{text}");
     assert!(text.contains("bitcoin_address: \"bc1qexampleaddress\""));
     let validate = validate_written(&sandbox);
     assert_eq!(validate.code, 0, "{}\n{text}", validate.stdout);
     assert_eq!(init_in(&sandbox, &["--force", "--miner", "teleporter=1.2.3.4"], "").code, 2);
+    // What a new user types by mistake is refused, saying why.
+    for (flag, value, says) in [
+        ("--miner", "luxos=http://192.168.1.43", "not a URL"),
+        ("--miner", "luxos=192.168.1.43:notaport", "not a port number"),
+        ("--miner", "luxos=192.168.1.43,plug=toaster:1.2.3.4", "unknown plug type"),
+        ("--timezone", "Europe/Rom", "Europe/Rom"),
+        ("--ha-url", "ftp://homeassistant.local", "http:// or https://"),
+        ("--location", "91,9", "LATITUDE,LONGITUDE"),
+    ] {
+        let refused = init_in(&sandbox, &["--force", flag, value], "");
+        assert_eq!(refused.code, 2, "{flag} {value}: {}", refused.stdout);
+        assert!(refused.stderr.contains(says), "{flag} {value}: {}", refused.stderr);
+    }
 }
 
 #[test]
 fn init_interactively_from_a_stdin_script() {
     let sandbox = Sandbox::new();
     sandbox.write("ha-token", "token\n");
-    let script = "Europe/Rome\nhttp://127.0.0.1:8123\n\nsensor.solar\n\nsensor.grid\n-\n\nluxos\n192.168.1.43\nwindmill\nnowhere\nbitaxe\n192.168.1.20\n\nbc1qexampleaddress\n";
+    let script = "Europe/Rome\nhttp://127.0.0.1:9\n\nsensor.solar\n\nsensor.grid\n-\n\nluxos\n192.168.1.43\ns19\n3250\nshelly\n192.168.1.50\nwindmill\nnowhere\nbitaxe\n192.168.1.20\n\n15\n\n\n45.46,9.19\nbc1qexampleaddress\n";
     let run = init_in(&sandbox, &["--interactive"], script);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
@@ -424,6 +443,133 @@ fn init_interactively_from_a_stdin_script() {
     );
     assert!(text.contains("grid: sensor.grid") && !text.contains("battery_soc"), "{text}");
     assert!(text.contains("type: luxos, host: \"192.168.1.43\"") && text.contains("tracker: ocean"), "{text}");
+    assert!(text.contains("{id: s19, power_max: 3250, controllers: [c1, plug1]}"), "{text}");
+    assert!(text.contains("{id: miner2, power_max: 15, controllers: [c2]}"), "{text}");
+    assert!(text.contains("latitude: 45.46") && text.contains("longitude: 9.19"), "{text}");
     let validate = validate_written(&sandbox);
     assert_eq!(validate.code, 0, "{}\n{text}", validate.stdout);
+}
+
+/// A home as the issue describes it, on fakes: Home Assistant with PV, house load and a
+/// battery; a Bitaxe whose power `init` reads from it; a second Bitaxe behind a Shelly plug.
+struct FirstHour {
+    sandbox: Sandbox,
+    _ha: crate::support::home_assistant::FakeHomeAssistant,
+    _axe: crate::support::http::FakeHttp,
+    plug: crate::support::shelly::FakeShelly,
+    flags: Vec<String>,
+}
+
+impl FirstHour {
+    fn new() -> FirstHour {
+        use crate::support::home_assistant::{FakeHomeAssistant, TOKEN};
+        let ha = FakeHomeAssistant::start();
+        for (entity, value, unit) in
+            [("sensor.pv", "3000", "W"), ("sensor.house", "400", "W"), ("sensor.soc", "80", "%")]
+        {
+            ha.set(entity, value, Some(unit));
+        }
+        let axe = crate::support::http::FakeHttp::start(|_| {
+            crate::support::http::json(crate::support::replies::bitaxe_info(1100.0))
+        });
+        let plug = crate::support::shelly::FakeShelly::start(2, 15.0);
+        let sandbox = Sandbox::new();
+        sandbox.write("ha-token", &format!("{TOKEN}\n"));
+        let flags = vec![
+            format!("--ha-url={}", ha.url()),
+            "--production=sensor.pv".into(),
+            "--consumption=sensor.house".into(),
+            "--battery-soc=sensor.soc".into(),
+            "--min-battery-soc=20".into(),
+            format!("--miner=bitaxe={},name=desk", axe.url()),
+            format!("--miner=bitaxe=127.0.0.1:{},name=garage,power_max=20,plug=shelly:{}", 1, plug.http.url()),
+            "--location=45.46,9.19".into(),
+            "--timezone=Europe/Rome".into(),
+        ];
+        FirstHour { sandbox, _ha: ha, _axe: axe, plug, flags }
+    }
+
+    /// `validate` accepts the written config without a warning, and a cycle on a sunny
+    /// surplus starts the plugged miner.
+    fn check_written_config(&self) {
+        let text = std::fs::read_to_string(self.sandbox.path("config.yaml")).unwrap();
+        assert!(text.contains("{id: desk, power_max: 14, controllers: [c1]}"), "power read from the device:\n{text}");
+        assert!(text.contains("min_battery_soc: 20") && text.contains("latitude: 45.46"), "{text}");
+        assert!(!text.lines().any(|l| l.starts_with("state:")), "{text}");
+        let validate = validate_written(&self.sandbox);
+        assert_eq!(validate.code, 0, "{}\n{text}", validate.stdout);
+        assert!(validate.stdout.contains("0 warning(s)"), "{}", validate.stdout);
+        assert!(!self.plug.is_on());
+        let config = self.sandbox.path("config.yaml");
+        let run = |now: &str| support::run_binary(self.sandbox.dir.path(), &config, &["run", "--now", now]);
+        // A miner seen for the first time counts as just switched: `min_off` says how long.
+        let first = run("2026-06-21T12:00");
+        assert!(first.code <= 1, "{}\n{}", first.stdout, first.stderr);
+        assert!(first.stdout.contains("guard `min_off (600 s left)`"), "{}", first.stdout);
+        let run = run("2026-06-21T12:11");
+        assert!(run.code <= 1, "{}\n{}", run.stdout, run.stderr);
+        assert!(run.stdout.contains("power_on via plug2: ok"), "{}", run.stdout);
+        assert!(self.plug.is_on(), "the surplus covers the garage Bitaxe: its plug is switched on");
+    }
+}
+
+#[test]
+fn init_from_flags_writes_a_config_that_validates_cleanly_and_starts_a_miner() {
+    let home = FirstHour::new();
+    let flags: Vec<&str> = home.flags.iter().map(String::as_str).collect();
+    let run = init_in(&home.sandbox, &flags, "");
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("miner `desk`: power_max 14 W, read from the device"), "{}", run.stdout);
+    home.check_written_config();
+}
+
+/// The same answers typed on a terminal: `init` runs in a real pseudo-terminal (util-linux
+/// `script`), so it asks its questions.
+#[test]
+fn init_on_a_terminal_asks_and_writes_the_same_config() {
+    let home = FirstHour::new();
+    let value = |flag: &str| home.flags.iter().find_map(|f| f.strip_prefix(&format!("--{flag}="))).unwrap().to_string();
+    let miners: Vec<&String> = home.flags.iter().filter(|f| f.starts_with("--miner=")).collect();
+    let axe_url = miners[0].trim_start_matches("--miner=bitaxe=").split(',').next().unwrap().to_string();
+    let answers = [
+        "Europe/Rome".to_string(),
+        value("ha-url"),
+        String::new(),
+        "sensor.pv".into(),
+        "sensor.house".into(),
+        String::new(),
+        "sensor.soc".into(),
+        String::new(),
+        "bitaxe".into(),
+        axe_url,
+        "desk".into(),
+        String::new(),
+        String::new(),
+        "bitaxe".into(),
+        "127.0.0.1:1".into(),
+        "garage".into(),
+        "20".into(),
+        "shelly".into(),
+        home.plug.http.url(),
+        String::new(),
+        "45.46,9.19".into(),
+        "20".into(),
+        String::new(),
+    ];
+    let typed = answers.join("\n") + "\n";
+    let command = format!("{} init", support::binary());
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(home.sandbox.dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` provides the pseudo-terminal");
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(typed.as_bytes()).unwrap();
+    let run = support::finished(child.wait_with_output().unwrap());
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("Time zone (IANA name)"), "it asked on the terminal: {}", run.stdout);
+    home.check_written_config();
 }

@@ -114,6 +114,8 @@ pub fn command(dir: &Path, config: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(binary());
     command.current_dir(dir).arg("-c").arg(config).args(args);
     command.env_remove("EDGE_MINING_CONFIG").env_remove("RUST_LOG").env_remove("STATE_DIRECTORY");
+    // A config without `state:` keeps its database under the sandbox, never in $HOME.
+    command.env("XDG_STATE_HOME", dir.join(".state"));
     command
 }
 
