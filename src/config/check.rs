@@ -160,6 +160,35 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// SPEC §22: a miner no bound feature can start or stop, and a miner the start rules
+    /// compare with a `power_max` it does not have, are warnings: the unit would never switch it.
+    fn startable(&mut self, config: &Config, unit: &Unit, set: &RuleSet) {
+        use crate::core::feature::FeatureType;
+        let reads_power_max = set.field_paths().into_iter().any(|(_, field)| field.text == "miner.power_max");
+        for id in &unit.miners {
+            let Some(miner) = config.miners.iter().find(|m| &m.id == id) else { continue };
+            let bindings = config.bindings_of(id);
+            let switchable = [FeatureType::MiningControl, FeatureType::PowerControl]
+                .iter()
+                .any(|feature| crate::core::binding::resolve(bindings, *feature).is_some());
+            let warn = |message: String| Diagnostic::warning(self.doc.locate(&miner.at), &miner.at, message);
+            if !switchable {
+                let message = format!(
+                    "miner `{id}` has neither mining_control nor power_control: unit `{}` can never start or stop it (add a plug controller)",
+                    unit.id
+                );
+                self.diagnostics.push(warn(message));
+            }
+            if reads_power_max && miner.power_max.is_none() {
+                let message = format!(
+                    "miner `{id}` has no `power_max`: the rules of unit `{}` compare with miner.power_max, so they start it only if the firmware reports its maximum",
+                    unit.id
+                );
+                self.diagnostics.push(warn(message));
+            }
+        }
+    }
+
     /// A device or zone name: unique, and only letters, digits and `_` (a rule path segment).
     fn rule_name<'n>(&mut self, path: &str, name: &'n str, seen: &mut HashSet<&'n str>) {
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -382,6 +411,7 @@ impl<'a> Checker<'a> {
             if let Some(set) = &set {
                 let key = if unit.rules.is_some() { "rules" } else { "policy" };
                 self.home_names(&key_path(path, key), config, unit, set);
+                self.startable(config, unit, set);
             }
             if let Some(set) = set {
                 sets.push((unit.id.clone(), set));

@@ -457,6 +457,7 @@ struct FirstHour {
     _ha: crate::support::home_assistant::FakeHomeAssistant,
     _axe: crate::support::http::FakeHttp,
     plug: crate::support::shelly::FakeShelly,
+    desk_plug: crate::support::shelly::FakeShelly,
     flags: Vec<String>,
 }
 
@@ -473,6 +474,9 @@ impl FirstHour {
             crate::support::http::json(crate::support::replies::bitaxe_info(1100.0))
         });
         let plug = crate::support::shelly::FakeShelly::start(2, 15.0);
+        // The desk Bitaxe's plug is on: `init` reads its power through it.
+        let desk_plug = crate::support::shelly::FakeShelly::start(2, 14.2);
+        *desk_plug.on.lock().unwrap() = true;
         let sandbox = Sandbox::new();
         sandbox.write("ha-token", &format!("{TOKEN}\n"));
         let flags = vec![
@@ -481,19 +485,23 @@ impl FirstHour {
             "--consumption=sensor.house".into(),
             "--battery-soc=sensor.soc".into(),
             "--min-battery-soc=20".into(),
-            format!("--miner=bitaxe={},name=desk", axe.url()),
+            format!("--miner=bitaxe={},name=desk,plug=shelly:{}", axe.url(), desk_plug.http.url()),
             format!("--miner=bitaxe=127.0.0.1:{},name=garage,power_max=20,plug=shelly:{}", 1, plug.http.url()),
             "--location=45.46,9.19".into(),
             "--timezone=Europe/Rome".into(),
         ];
-        FirstHour { sandbox, _ha: ha, _axe: axe, plug, flags }
+        FirstHour { sandbox, _ha: ha, _axe: axe, plug, desk_plug, flags }
     }
 
     /// `validate` accepts the written config without a warning, and a cycle on a sunny
     /// surplus starts the plugged miner.
     fn check_written_config(&self) {
         let text = std::fs::read_to_string(self.sandbox.path("config.yaml")).unwrap();
-        assert!(text.contains("{id: desk, power_max: 14, controllers: [c1]}"), "power read from the device:\n{text}");
+        assert!(
+            text.contains("{id: desk, power_max: 14, controllers: [c1, plug1]}"),
+            "power read from the device:\n{text}"
+        );
+        assert!(self.desk_plug.is_on());
         assert!(text.contains("min_battery_soc: 20") && text.contains("latitude: 45.46"), "{text}");
         assert!(!text.lines().any(|l| l.starts_with("state:")), "{text}");
         let validate = validate_written(&self.sandbox);
@@ -544,7 +552,8 @@ fn init_on_a_terminal_asks_and_writes_the_same_config() {
         axe_url,
         "desk".into(),
         String::new(),
-        String::new(),
+        "shelly".into(),
+        home.desk_plug.http.url(),
         "bitaxe".into(),
         "127.0.0.1:1".into(),
         "garage".into(),

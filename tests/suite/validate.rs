@@ -173,3 +173,26 @@ fn offline_validation_needs_no_secret_files() {
         assert!(!offline.stdout.contains("placeholder"), "{}", offline.stdout);
     }
 }
+
+/// SPEC §22: a unit that could never switch a miner says so — a miner with no control
+/// feature, and a miner without `power_max` under rules that compare with it.
+#[test]
+fn a_miner_the_unit_could_never_switch_is_a_warning() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "policy.yaml",
+        "name: p\nstart_rules:\n  - {name: covers, conditions: {field: energy_state.surplus_for_miner, operator: gte, value_ref: miner.power_max}}\nstop_rules: []\n",
+    );
+    let config = GOOD
+        .replace("controllers:\n  - id: sim\n    type: simulated\n", "controllers:\n  - id: sim\n    type: simulated\n  - id: axe\n    type: bitaxe\n    url: http://127.0.0.1:9\n")
+        .replace("  - id: s19\n    controllers: [sim]", "  - id: s19\n    controllers: [sim]\n  - id: desk\n    power_max: 15\n    controllers: [axe]")
+        .replace("    miners: [s19]", "    miners: [s19, desk]");
+    sandbox.config(&config);
+    let run = sandbox.run(&["validate"]);
+    assert_eq!(run.code, 0, "warnings do not fail validation: {}", run.stdout);
+    let power = config_line(&run, "miner `s19` has no `power_max`");
+    assert!(power.contains("warning") && power.contains("miners[0]"), "{power}");
+    let stuck = config_line(&run, "miner `desk` has neither mining_control nor power_control");
+    assert!(stuck.contains("add a plug controller"), "{stuck}");
+    assert!(run.stdout.contains("2 warning(s)"), "{}", run.stdout);
+}
