@@ -38,8 +38,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
             Ok(exit::OK)
         }
         Command::Man => {
-            let page = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
-            page.render(&mut std::io::stdout()).map_err(|e| Failure::new(exit::FATAL, e.to_string()))?;
+            man_page(&mut std::io::stdout()).map_err(|e| Failure::new(exit::FATAL, e.to_string()))?;
             Ok(exit::OK)
         }
         Command::Types { name } => types::types(name.as_deref()),
@@ -117,4 +116,29 @@ fn completions(shell: clap_complete::Shell) -> String {
     clap_complete::generate(shell, &mut command, "edge-mining", &mut script);
     let script = String::from_utf8_lossy(&script).into_owned();
     if shell == clap_complete::Shell::Bash { script.replace("edge__subcmd__mining", "edge__mining") } else { script }
+}
+
+/// The man page: one page, whose COMMANDS section describes each command in place (clap_mangen's
+/// own section points at `edge-mining-run(1)`… pages that are not installed).
+fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let command = <Cli as clap::CommandFactory>::command();
+    let page = clap_mangen::Man::new(command.clone());
+    page.render_title(out)?;
+    page.render_name_section(out)?;
+    page.render_synopsis_section(out)?;
+    page.render_description_section(out)?;
+    page.render_options_section(out)?;
+    writeln!(out, ".SH COMMANDS")?;
+    for sub in command.get_subcommands().filter(|c| c.get_name() != "help") {
+        let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default().replace('-', "\\-");
+        writeln!(
+            out,
+            ".TP\n\\fB{}\\fR\n{about}; \\fBedge\\-mining {} \\-\\-help\\fR for its options.",
+            sub.get_name(),
+            sub.get_name()
+        )?;
+    }
+    page.render_extra_section(out)?;
+    page.render_version_section(out)?;
+    page.render_authors_section(out)
 }

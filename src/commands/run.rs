@@ -37,7 +37,8 @@ fn explanation(loaded: &crate::config::Loaded, outcome: &crate::cycle::outcome::
         let rules = loaded.rules.iter().find(|(id, _)| id == &unit.id).map_or(&empty, |(_, set)| set);
         for miner in &unit.miners {
             let why = miner.reason.describe().unwrap_or_else(|| "no rule matched".to_string());
-            out.push_str(&format!("miner {} (unit {}): {} ({why})\n", miner.id, unit.id, miner.decision.name()));
+            let held = miner.held_rule.as_ref().map_or(String::new(), |rule| format!(", holding rule `{rule}`"));
+            out.push_str(&format!("miner {} (unit {}): {} ({why}{held})\n", miner.id, unit.id, miner.decision.name()));
             if let (Some(share), Some(allocation)) = (&miner.allocation, &unit.allocation) {
                 let budget = allocation["available"].as_f64().map_or("no budget".into(), |w| format!("{w:.0} W"));
                 out.push_str(&format!("  allocation: share {:.0} W of {budget}: {}\n", share.share, share.why));

@@ -245,8 +245,7 @@ fn apply(settings: &Allocation, miner: &mut MinerOutcome, share: &Share, budget:
         }
         Wish::Start => {}
         Wish::Wait { .. } | Wish::Off if miner.decision == Decision::StartMining => {
-            miner.decision = Decision::MaintainState;
-            miner.reason = Reason { kind: ReasonKind::Guard, name: Some(format!("allocation: {}", share.why)) };
+            crate::cycle::guard::hold_back(miner, format!("allocation: {}", share.why));
         }
         Wish::Stop => {
             miner.decision = Decision::StopMining;

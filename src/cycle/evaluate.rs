@@ -296,6 +296,9 @@ fn decide_miner(
         hash_rate: state.reading.hashrate,
         power: state.reading.power,
         power_target: state.reading.power_target.map(|t| json!({"watts": t.watts, "min": t.min, "max": t.max})),
+        held_rule: (decision == Decision::MaintainState && verdict.decision != Decision::MaintainState)
+            .then(|| verdict.rule.clone())
+            .flatten(),
         decision,
         reason,
         action: None,

@@ -95,12 +95,20 @@ pub fn apply(
                 hold(miner.decision, state.status, safety, &facts, &unit.guards, now)
             };
             if let Some(guard) = guard {
-                miner.decision = Decision::MaintainState;
-                miner.reason = Reason { kind: ReasonKind::Guard, name: Some(guard) };
+                hold_back(miner, guard);
             }
         }
     }
     stagger(memory, &settled, evaluation);
+}
+
+/// Turns a decision into `maintain_state` because of `guard`, naming the rule it held.
+pub fn hold_back(miner: &mut crate::cycle::outcome::MinerOutcome, guard: String) {
+    if miner.reason.kind == ReasonKind::Rule {
+        miner.held_rule = miner.reason.name.clone();
+    }
+    miner.decision = Decision::MaintainState;
+    miner.reason = Reason { kind: ReasonKind::Guard, name: Some(guard) };
 }
 
 /// SPEC §17.1: the miners sharing an energy source start one batch at a time. A start
@@ -125,8 +133,7 @@ fn stagger(memory: &Memory, settled: &dyn Fn(&str) -> bool, evaluation: &mut Eva
             }
             let waiting_on_other = others_starting.iter().any(|other| *other != miner.id);
             if waiting_on_other || (limit > 0 && *count >= limit) {
-                miner.decision = Decision::MaintainState;
-                miner.reason = Reason { kind: ReasonKind::Guard, name: Some("stagger".into()) };
+                hold_back(miner, "stagger".into());
             } else {
                 *count += 1;
             }

@@ -88,6 +88,9 @@ pub struct MinerOutcome {
     pub power_target: Option<Value>,
     pub decision: Decision,
     pub reason: Reason,
+    /// The rule whose decision a guard, safety or the allocation held back (SPEC §22).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_rule: Option<String>,
     pub action: Option<ActionOutcome>,
     pub errors: Vec<String>,
     /// Features a controller advertises that gave no value this cycle.

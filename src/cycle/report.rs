@@ -152,6 +152,9 @@ fn miner_line(miner: &MinerOutcome) -> String {
     if let Some(share) = &miner.allocation {
         let _ = write!(line, " [share {:.0} W: {}]", share.share, share.why);
     }
+    if let Some(rule) = &miner.held_rule {
+        let _ = write!(line, " [held rule `{rule}`]");
+    }
     for (rule, left) in &miner.waiting {
         let _ = write!(line, " [rule `{rule}` holds, fires in {left} s]");
     }

@@ -514,6 +514,11 @@ impl FirstHour {
         let first = run("2026-06-21T12:00");
         assert!(first.code <= 1, "{}\n{}", first.stdout, first.stderr);
         assert!(first.stdout.contains("guard `min_off (600 s left)`"), "{}", first.stdout);
+        assert!(
+            first.stdout.contains("[held rule `Surplus covers the miner`]"),
+            "the guard names the rule it held: {}",
+            first.stdout
+        );
         let run = run("2026-06-21T12:11");
         assert!(run.code <= 1, "{}\n{}", run.stdout, run.stderr);
         assert!(run.stdout.contains("power_on via plug2: ok"), "{}", run.stdout);

@@ -174,6 +174,10 @@ fn completions_and_a_man_page_come_from_the_command_line_definition() {
     let page = String::from_utf8_lossy(&man.stdout);
     assert!(page.starts_with(".ie") || page.contains(".TH"), "{page}");
     assert!(page.contains("edge\\-mining"));
+    // No reference to a page that is not installed (edge-mining-run(1)…): the commands are
+    // described in place.
+    assert!(!page.contains("\\-run(1)") && !page.contains("\\-history(1)"), "{page}");
+    assert!(page.contains(".SH COMMANDS") && page.contains("edge\\-mining history \\-\\-help"), "{page}");
 }
 
 /// The bash script completes past the first word: `miner s<TAB>` and `run --<TAB>`, run in a
