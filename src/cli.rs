@@ -156,6 +156,9 @@ pub struct RulesEvalArgs {
     /// Rule-list files of stop rules
     #[arg(long, num_args = 1..)]
     pub stop: Vec<PathBuf>,
+    /// After the decision, every rule considered, each leaf with the value it saw
+    #[arg(long)]
+    pub explain: bool,
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
 }

@@ -40,6 +40,9 @@ fn eval(args: &RulesEvalArgs) -> Result<i32, Failure> {
         Output::Text => {
             let rule = verdict.rule.map_or("no rule matched".to_string(), |r| format!("rule `{r}`"));
             println!("{} ({rule}; miner status {status})", verdict.decision.name());
+            if args.explain {
+                print!("{}", crate::rules::testing::explain_rules(&rules, &context));
+            }
         }
     }
     Ok(exit::OK)

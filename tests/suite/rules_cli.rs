@@ -94,3 +94,41 @@ fn eval_with_rule_lists() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout.trim(), "stop_mining (rule `Battery protection`; miner status on)");
 }
+
+/// `rules eval --explain`: each rule considered and each leaf with the value it saw, including
+/// a `home_load` window and a climate `value_ref` given directly in the context file.
+#[test]
+fn eval_explains_each_leaf_with_the_value_it_saw() {
+    let sandbox = Sandbox::new();
+    let context = sandbox.write(
+        "ctx.yaml",
+        "miner_state: {status: off}\nenergy_state: {production: 1200, consumption: {current_power: 500}, battery: {state_of_charge: 80}}\nhome_load: {total_forecast: {next_2h: {total_energy: 800}}}\nclimate: {zones: {bedroom: {temperature_celsius: 18.5, target_temperature: 21}}}\n",
+    );
+    let rules = sandbox.write(
+        "start.yaml",
+        "rules:\n  - {name: quiet house, priority: 20, conditions: {field: home_load.total_forecast.next_2h.total_energy, operator: lt, value: 1000}}\n  - {name: cold room, priority: 10, conditions: {field: climate.zones.bedroom.temperature_celsius, operator: lt, value_ref: climate.zones.bedroom.target_temperature}}\n",
+    );
+    let run = support::run_args(&[
+        "rules",
+        "eval",
+        "--context",
+        context.to_str().unwrap(),
+        "--start",
+        rules.to_str().unwrap(),
+        "--explain",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.is_empty(), "no warning: both sections exist: {}", run.stderr);
+    assert!(run.stdout.starts_with("start_mining (rule `quiet house`"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("home_load.total_forecast.next_2h.total_energy lt 1000: true (field is 800"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("climate.zones.bedroom.temperature_celsius lt climate.zones.bedroom.target_temperature (= 21"),
+        "{}",
+        run.stdout
+    );
+}
