@@ -57,7 +57,10 @@ pub enum Problem {
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Problem::Backoff { until, reason } => write!(f, "backing off until {until} after {reason}"),
+            Problem::Backoff { until, reason } => match crate::core::time::instant(*until) {
+                Ok(instant) => write!(f, "backing off until {instant} after {reason}"),
+                Err(_) => write!(f, "backing off after {reason}"),
+            },
             Problem::Spacing => f.write_str("asked too recently (min_interval)"),
             Problem::Auth(m) => write!(f, "authentication error: {m}"),
             Problem::Failed(m) => f.write_str(m),
