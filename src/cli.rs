@@ -222,6 +222,9 @@ pub struct InitArgs {
     pub grid: Option<String>,
     #[arg(long)]
     pub battery_soc: Option<String>,
+    /// The battery's power sensor, positive when charging
+    #[arg(long)]
+    pub battery_power: Option<String>,
     /// A miner as TYPE=ADDRESS[,name=ID][,power_max=W][,plug=TYPE:ADDRESS] (repeatable),
     /// e.g. braiins_os=192.168.1.30,name=s19,plug=shelly:192.168.1.40
     #[arg(long = "miner", value_name = "TYPE=ADDRESS,...")]

@@ -13,6 +13,7 @@ pub struct HomeAssistant {
     pub consumption: String,
     pub grid: Option<String>,
     pub battery_soc: Option<String>,
+    pub battery_power: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -200,6 +201,9 @@ pub fn render(answers: &Answers) -> String {
             }
             if let Some(soc) = &ha.battery_soc {
                 out.push_str(&format!("      battery_soc: {soc}\n"));
+            }
+            if let Some(power) = &ha.battery_power {
+                out.push_str(&format!("      battery_power: {power}       # positive when charging\n"));
             }
             out.push('\n');
         }

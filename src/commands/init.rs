@@ -130,7 +130,13 @@ fn check_home_assistant(file: &std::path::Path, answers: &Answers) {
         deadline: std::time::Instant::now() + std::time::Duration::from_secs(5),
         timeout: std::time::Duration::from_secs(2),
     };
-    let entities = [Some(&ha.production), Some(&ha.consumption), ha.grid.as_ref(), ha.battery_soc.as_ref()];
+    let entities = [
+        Some(&ha.production),
+        Some(&ha.consumption),
+        ha.grid.as_ref(),
+        ha.battery_soc.as_ref(),
+        ha.battery_power.as_ref(),
+    ];
     for entity in entities.into_iter().flatten() {
         match client.state(entity, &call) {
             Ok(_) => {}
@@ -160,6 +166,7 @@ fn from_flags(args: &InitArgs) -> Result<Answers, Failure> {
             consumption: args.consumption.clone(),
             grid: args.grid.clone(),
             battery_soc: args.battery_soc.clone(),
+            battery_power: args.battery_power.clone(),
         }),
         miners,
         ocean_address: args.ocean.clone(),
@@ -221,6 +228,10 @@ fn ask(args: &InitArgs) -> Result<Answers, Failure> {
             grid: prompt.optional("Grid power sensor (empty to skip)", args.grid.as_deref().unwrap_or("")),
             battery_soc: prompt
                 .optional("Battery charge sensor (empty to skip)", args.battery_soc.as_deref().unwrap_or("")),
+            battery_power: prompt.optional(
+                "Battery power sensor, positive when charging (empty to skip)",
+                args.battery_power.as_deref().unwrap_or(""),
+            ),
         });
     }
     if let Some(range) = prompt.optional("Scan for miners? A range such as 192.168.1.0/24 (empty to skip)", "") {

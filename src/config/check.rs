@@ -189,6 +189,43 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// SPEC §22: a rule over an energy quantity the unit's monitor does not read is always
+    /// false; say so, naming the rule, the field and the monitor key that would give it.
+    fn energy_fields(&mut self, config: &Config, unit: &Unit, set: &RuleSet) {
+        let Some(source) = config.energy_sources.iter().find(|s| s.id == unit.energy_source) else { return };
+        let Some(read) = source.monitor.settings.energy_quantities() else { return };
+        let needs = |field: &str| -> &'static [&'static str] {
+            match field.split('.').skip(1).take(2).collect::<Vec<_>>().as_slice() {
+                ["production", ..] => &["production"],
+                ["consumption", ..] => &["consumption"],
+                ["surplus_power" | "surplus_for_miner", ..] => &["production", "consumption"],
+                ["grid", ..] => &["grid"],
+                ["battery", "state_of_charge"] => &["battery_soc"],
+                ["battery", "remaining_capacity"] => &["battery_remaining_capacity"],
+                ["battery", _] => &["battery_power"],
+                _ => &[],
+            }
+        };
+        let mut warned = std::collections::BTreeSet::new();
+        for (rule, field) in set.field_paths() {
+            if !field.text.starts_with("energy_state.") {
+                continue;
+            }
+            let missing: Vec<&str> = needs(&field.text).iter().copied().filter(|q| !read.contains(q)).collect();
+            if missing.is_empty() || !warned.insert(field.text.clone()) {
+                continue;
+            }
+            let at = key_path(&source.at, "monitor");
+            let message = format!(
+                "rule `{rule}` of unit `{}` reads `{}`, which this monitor does not give (no `{}`): that condition is always false",
+                unit.id,
+                field.text,
+                missing.join("`, `")
+            );
+            self.diagnostics.push(Diagnostic::warning(self.doc.locate(&at), &at, message));
+        }
+    }
+
     /// A device or zone name: unique, and only letters, digits and `_` (a rule path segment).
     fn rule_name<'n>(&mut self, path: &str, name: &'n str, seen: &mut HashSet<&'n str>) {
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -412,6 +449,7 @@ impl<'a> Checker<'a> {
                 let key = if unit.rules.is_some() { "rules" } else { "policy" };
                 self.home_names(&key_path(path, key), config, unit, set);
                 self.startable(config, unit, set);
+                self.energy_fields(config, unit, set);
             }
             if let Some(set) = set {
                 sets.push((unit.id.clone(), set));

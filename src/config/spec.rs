@@ -141,6 +141,13 @@ pub trait ComponentSettings: Any + Debug + Send + Sync {
 
     /// Checks beyond the keys themselves: references, expressions, secrets present.
     fn check(&self, _check: &mut SettingsCheck<'_>) {}
+
+    /// The energy quantities an energy monitor with these settings reads (`production`,
+    /// `consumption`, `grid`, `battery_soc`, `battery_power`, `battery_remaining_capacity`);
+    /// `None` when it reads them all or it is no monitor.
+    fn energy_quantities(&self) -> Option<Vec<&'static str>> {
+        None
+    }
 }
 
 impl dyn ComponentSettings {

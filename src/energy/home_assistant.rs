@@ -43,6 +43,18 @@ impl ComponentSettings for HomeAssistantMonitorConfig {
     fn check(&self, check: &mut SettingsCheck<'_>) {
         check.service("service", &self.service);
     }
+
+    fn energy_quantities(&self) -> Option<Vec<&'static str>> {
+        let sensors = [
+            ("production", &self.production),
+            ("consumption", &self.consumption),
+            ("grid", &self.grid),
+            ("battery_soc", &self.battery_soc),
+            ("battery_power", &self.battery_power),
+            ("battery_remaining_capacity", &self.battery_remaining_capacity),
+        ];
+        Some(sensors.into_iter().filter(|(_, sensor)| sensor.is_some()).map(|(name, _)| name).collect())
+    }
 }
 
 impl MonitorSettings for HomeAssistantMonitorConfig {

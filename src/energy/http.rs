@@ -62,6 +62,10 @@ pub const TYPE: Typed<HttpMonitorConfig> = Typed::new(TypeInfo::new(
 ));
 
 impl ComponentSettings for HttpMonitorConfig {
+    fn energy_quantities(&self) -> Option<Vec<&'static str>> {
+        Some(self.quantities().into_iter().map(|(name, _)| name).collect())
+    }
+
     fn check(&self, check: &mut SettingsCheck<'_>) {
         for (name, quantity) in self.quantities() {
             if let Some(path) = &quantity.jsonpath {

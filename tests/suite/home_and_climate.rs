@@ -358,12 +358,14 @@ impl House {
             sandbox.write(file, text);
         }
         sandbox.config(&format!(
-            "version: 1\nstate: state.db\nservices:\n  - {{id: ha, type: home_assistant, url: \"{}\", token: {TOKEN}}}\nenergy_sources:\n  - id: roof\n    type: solar\n    monitor: {{type: home_assistant, service: ha, production: sensor.pv, consumption: sensor.house, grid: sensor.grid, battery_soc: sensor.soc}}\n    forecast: {{type: home_assistant, service: ha, power_now: sensor.pv_now, power_next_hour: sensor.pv_next}}\ncontrollers:\n  - {{id: sim, type: simulated, power: 1200, boot_time: 0s}}\nminers:\n  - {{id: rig, power_max: 1200, controllers: [sim]}}\nhome_loads:\n  - id: house\n    forecast: naive_last_hour\n    devices:\n      - {{name: boiler, category: controllable, service: ha, power: sensor.boiler}}\nclimate_zones:\n  - name: bedroom\n    monitor: {{type: home_assistant, service: ha, temperature: sensor.bedroom}}\n    target: 20.5\n    hysteresis: 0.5\n    schedule: [{{from: \"22:00\", to: \"06:30\", target: 18}}]\nunits:\n  - {{id: home, energy_source: roof, miners: [rig], home_loads: house, climate_zones: [bedroom], {rules}}}\n",
+            "version: 1\nstate: state.db\nservices:\n  - {{id: ha, type: home_assistant, url: \"{}\", token: {TOKEN}}}\nenergy_sources:\n  - id: roof\n    type: solar\n    monitor: {{type: home_assistant, service: ha, production: sensor.pv, consumption: sensor.house, grid: sensor.grid, battery_soc: sensor.soc, battery_power: sensor.battery, battery_remaining_capacity: sensor.battery_wh}}\n    forecast: {{type: home_assistant, service: ha, power_now: sensor.pv_now, power_next_hour: sensor.pv_next}}\ncontrollers:\n  - {{id: sim, type: simulated, power: 1200, boot_time: 0s}}\nminers:\n  - {{id: rig, power_max: 1200, controllers: [sim]}}\nhome_loads:\n  - id: house\n    forecast: naive_last_hour\n    devices:\n      - {{name: boiler, category: controllable, service: ha, power: sensor.boiler}}\nclimate_zones:\n  - name: bedroom\n    monitor: {{type: home_assistant, service: ha, temperature: sensor.bedroom}}\n    target: 20.5\n    hysteresis: 0.5\n    schedule: [{{from: \"22:00\", to: \"06:30\", target: 18}}]\nunits:\n  - {{id: home, energy_source: roof, miners: [rig], home_loads: house, climate_zones: [bedroom], {rules}}}\n",
             ha.url()
         ));
         let house = House { sandbox, ha };
         house.energy(3000.0, 50.0, -500.0, 1000.0);
         house.set("sensor.bedroom", 19.0, "°C");
+        house.set("sensor.battery", 0.0, "W");
+        house.set("sensor.battery_wh", 5000.0, "Wh");
         house
     }
 

@@ -428,7 +428,7 @@ fn init_from_flags_writes_a_commented_config_that_validates() {
 fn init_interactively_from_a_stdin_script() {
     let sandbox = Sandbox::new();
     sandbox.write("ha-token", "token\n");
-    let script = "Europe/Rome\nhttp://127.0.0.1:9\n\nsensor.solar\n\nsensor.grid\n-\n\nluxos\n192.168.1.43\ns19\n3250\nshelly\n192.168.1.50\nwindmill\nnowhere\nbitaxe\n192.168.1.20\n\n15\n\n\n45.46,9.19\nbc1qexampleaddress\n";
+    let script = "Europe/Rome\nhttp://127.0.0.1:9\n\nsensor.solar\n\nsensor.grid\n-\n\n\nluxos\n192.168.1.43\ns19\n3250\nshelly\n192.168.1.50\nwindmill\nnowhere\nbitaxe\n192.168.1.20\n\n15\n\n\n45.46,9.19\nbc1qexampleaddress\n";
     let run = init_in(&sandbox, &["--interactive"], script);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
@@ -465,9 +465,14 @@ impl FirstHour {
     fn new() -> FirstHour {
         use crate::support::home_assistant::{FakeHomeAssistant, TOKEN};
         let ha = FakeHomeAssistant::start();
-        for (entity, value, unit) in
-            [("sensor.pv", "3000", "W"), ("sensor.house", "400", "W"), ("sensor.soc", "80", "%")]
-        {
+        let sensors = [
+            ("sensor.pv", "3000", "W"),
+            ("sensor.house", "400", "W"),
+            ("sensor.grid", "-2600", "W"),
+            ("sensor.soc", "80", "%"),
+            ("sensor.battery", "0", "W"),
+        ];
+        for (entity, value, unit) in sensors {
             ha.set(entity, value, Some(unit));
         }
         let axe = crate::support::http::FakeHttp::start(|_| {
@@ -483,7 +488,9 @@ impl FirstHour {
             format!("--ha-url={}", ha.url()),
             "--production=sensor.pv".into(),
             "--consumption=sensor.house".into(),
+            "--grid=sensor.grid".into(),
             "--battery-soc=sensor.soc".into(),
+            "--battery-power=sensor.battery".into(),
             "--min-battery-soc=20".into(),
             format!("--miner=bitaxe={},name=desk,plug=shelly:{}", axe.url(), desk_plug.http.url()),
             format!("--miner=bitaxe=127.0.0.1:{},name=garage,power_max=20,plug=shelly:{}", 1, plug.http.url()),
@@ -550,8 +557,9 @@ fn init_on_a_terminal_asks_and_writes_the_same_config() {
         String::new(),
         "sensor.pv".into(),
         "sensor.house".into(),
-        String::new(),
+        "sensor.grid".into(),
         "sensor.soc".into(),
+        "sensor.battery".into(),
         String::new(),
         "bitaxe".into(),
         axe_url,

@@ -196,3 +196,25 @@ fn a_miner_the_unit_could_never_switch_is_a_warning() {
     assert!(stuck.contains("add a plug controller"), "{stuck}");
     assert!(run.stdout.contains("2 warning(s)"), "{}", run.stdout);
 }
+
+/// SPEC §22: a rule over an energy quantity the unit's monitor does not read is a warning that
+/// names the rule, the field and the key that would give it.
+#[test]
+fn a_rule_over_a_quantity_the_monitor_does_not_read_is_a_warning() {
+    let sandbox = Sandbox::new();
+    sandbox.write("ha-token", "token\n");
+    sandbox.write(
+        "policy.yaml",
+        "name: p\nstart_rules:\n  - {name: full battery, conditions: {field: energy_state.battery.state_of_charge, operator: gte, value: 95}}\nstop_rules:\n  - {name: importing, conditions: {field: energy_state.grid.importing_power, operator: gt, value: 300}}\n",
+    );
+    let config = GOOD
+        .replace("    monitor: {type: simulated}", "    monitor: {type: home_assistant, service: ha, production: sensor.pv, consumption: sensor.house, grid: sensor.grid}")
+        .replace("energy_sources:", "services:\n  - {id: ha, type: home_assistant, url: \"http://127.0.0.1:9\", token_file: ha-token}\nenergy_sources:");
+    sandbox.config(&config);
+    let run = sandbox.run(&["validate", "--offline"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let line = config_line(&run, "rule `full battery`");
+    assert!(line.contains("warning") && line.contains("energy_sources[0].monitor"), "{line}");
+    assert!(line.contains("`energy_state.battery.state_of_charge`") && line.contains("no `battery_soc`"), "{line}");
+    assert!(!run.stdout.contains("rule `importing`"), "the grid is read: {}", run.stdout);
+}
