@@ -613,3 +613,62 @@ fn an_unavailable_thermometer_leaves_its_zone_out_and_says_so() {
     let context: Value = serde_json::from_str(&context.stdout).unwrap();
     assert!(context.get("climate").is_none(), "{context}");
 }
+
+/// Where the monitor reads no house load, the total is the sum of the devices (upstream
+/// averages their samples: 1000 W and 200 W gave it 600 W).
+#[test]
+fn without_a_house_load_sensor_the_total_is_the_sum_of_the_devices() {
+    let house = House::new(rules_key());
+    house.sandbox.edit_config(|c| {
+        c.replace("consumption: sensor.house, ", "").replace(
+            "      - {name: boiler, category: controllable, service: ha, power: sensor.boiler}\n",
+            "      - {name: boiler, category: controllable, service: ha, power: sensor.boiler}\n      - {name: pump, category: seasonal, service: ha, power: sensor.pump}\n",
+        )
+    });
+    house.set("sensor.pump", 200.0, "W");
+    house.hour_of(0, 999.0, 1000.0);
+    let context = house.sandbox.run(&["context", "--miner", "rig", "--now", &at(0)]);
+    let context: Value = serde_json::from_str(&context.stdout).unwrap();
+    let home_load = &context["home_load"];
+    assert_eq!(home_load["total_history"]["last_1h"]["avg_power"], 1200.0, "{home_load}");
+    assert_eq!(home_load["total_history"]["last_1h"]["total_energy"], 1200.0);
+    assert_eq!(home_load["devices"]["pump"]["history"]["last_1h"]["avg_power"], 200.0);
+    assert_eq!(home_load["total_forecast"]["next_2h"]["total_energy"], 2400.0, "two hours of 1.2 kW");
+}
+
+/// The other rules of upstream's advanced and basic files fire too, each when only its
+/// conditions hold.
+#[test]
+fn every_other_rule_of_upstream_advanced_and_basic_files_fires() {
+    const SUNDAY: i64 = 0; // NOON is Sunday 2026-06-21 12:00 UTC
+    const MONDAY: i64 = 86_400;
+    let advanced = House::new("rules: {start: [advanced_start_rules.yaml], stop: [advanced_stop_rules.yaml]}");
+    let basic = House::new("rules: {start: [basic_start_rules.yaml], stop: [basic_stop_rules.yaml]}");
+    let fires = |house: &House, offset: i64, (production, soc, grid, forecast): (f64, f64, f64, f64)| {
+        house.energy(production, soc, grid, forecast);
+        house.set("sensor.house", 500.0, "W");
+        house.decide(offset).1
+    };
+    // Start rules, the miners off.
+    assert_eq!(fires(&advanced, SUNDAY, (3000.0, 75.0, -500.0, 2500.0)), "Smart Weekend Mining (On-Grid)");
+    advanced.hour_of(MONDAY, 2500.0, 300.0); // a busy house: "Off-Peak Hours Mining" does not hold
+    assert_eq!(fires(&advanced, MONDAY, (2000.0, 90.0, -300.0, 1000.0)), "Economic Opportunity Mining");
+    assert_eq!(fires(&basic, MONDAY, (3500.0, 60.0, -2000.0, 1000.0)), "Priority Solar Mining");
+    assert_eq!(fires(&basic, MONDAY + 60, (2000.0, 60.0, -500.0, 2500.0)), "High Solar + Low Battery");
+    assert_eq!(fires(&basic, MONDAY + 120, (2000.0, 96.0, -800.0, 1000.0)), "Battery Full + Excess Solar (On-Grid)");
+    assert_eq!(fires(&basic, MONDAY + 180, (2000.0, 96.0, 0.0, 2500.0)), "Battery Full + Excess Solar (Off-Grid)");
+    assert_eq!(fires(&basic, SUNDAY, (2000.0, 60.0, 0.0, 1800.0)), "Weekend High Production");
+    // Stop rules, the miners on.
+    for house in [&advanced, &basic] {
+        assert_eq!(house.sandbox.run(&["miner", "start", "rig", "--now", &at(2 * MONDAY)]).code, 0);
+    }
+    let day = 2 * MONDAY; // Tuesday
+    assert_eq!(fires(&advanced, day + 60, (2000.0, 10.0, 0.0, 2000.0)), "Critical Battery Protection");
+    assert_eq!(fires(&advanced, day + 120, (2000.0, 50.0, 3000.0, 2000.0)), "Grid Import Limit Protection");
+    assert_eq!(fires(&advanced, day + 15 * 3600, (2000.0, 80.0, 0.0, 2000.0)), "Maintenance Window Stop");
+    assert_eq!(fires(&advanced, day + 180, (1000.0, 45.0, 0.0, 500.0)), "Weather-Based Stop");
+    assert_eq!(fires(&basic, day + 60, (2000.0, 15.0, 0.0, 2000.0)), "Low Battery Stop");
+    assert_eq!(fires(&basic, day + 120, (2000.0, 60.0, 500.0, 2000.0)), "Grid Import Limit");
+    assert_eq!(fires(&basic, day + 15 * 3600, (2000.0, 60.0, 0.0, 2000.0)), "Maintenance Window");
+    assert_eq!(fires(&basic, day + 19 * 3600, (2000.0, 60.0, 0.0, 2000.0)), "Quiet Window");
+}
