@@ -45,6 +45,8 @@ pub struct ContextInputs<'a> {
     /// The unit's `home_load` and `climate` sections (SPEC §18), when it has them.
     pub home_load: Option<&'a Value>,
     pub climate: Option<&'a Value>,
+    /// This miner's `allocation` section before the rules decide (SPEC §17.4).
+    pub allocation: Option<&'a Value>,
     pub format_instant: &'a dyn Fn(i64) -> String,
 }
 
@@ -84,6 +86,9 @@ pub fn build(inputs: &ContextInputs) -> Value {
     }
     if let Some(climate) = inputs.climate {
         context.insert("climate".into(), climate.clone());
+    }
+    if let Some(allocation) = inputs.allocation {
+        context.insert("allocation".into(), allocation.clone());
     }
     let mut context = Value::Object(context);
     complete(&mut context);

@@ -5,6 +5,8 @@
 //! Runs between decide and guard, so the guards (holds, hysteresis, the stagger) still apply
 //! to the starts and stops it asks for.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Value, json};
 
 use crate::config::Config;
@@ -24,25 +26,11 @@ use crate::rules::model::Decision;
 
 /// Shares each allocation unit's budget; records the state to persist in `evaluation`.
 pub fn allocate_units(config: &Config, scope: &Scope, inputs: &Inputs, memory: &Memory, evaluation: &mut Evaluation) {
-    let now = inputs.now;
     let mut states = Vec::new();
     for Evaluated { unit, outcome } in &mut evaluation.units {
         let Some(settings) = &unit.allocation else { continue };
         relieve_import(settings, unit, inputs, &mut outcome.miners);
-        let mut taking_part = Vec::new();
-        let mut fixed = 0.0;
-        for miner in outcome.miners.iter() {
-            let Some(config_miner) = scope.miner(&miner.id) else { continue };
-            let state = inputs.miners.get(&miner.id).cloned().unwrap_or_default();
-            match candidate(settings, unit, config_miner, &state, miner, scope, memory, now) {
-                Some(candidate) => taking_part.push(candidate),
-                None => fixed += drawn(&state),
-            }
-        }
-        fixed += other_units_power(scope, unit, inputs);
-        let budget = balance(config, scope, unit, inputs).and_then(|b| budget(settings, &b)).map(|b| less(b, fixed));
-        let previous = memory.allocation.get(&unit.id).cloned().unwrap_or_default();
-        let shares = allocate(settings, budget.as_ref(), &taking_part, &previous, now);
+        let (shares, budget) = share_unit(config, scope, inputs, memory, settings, unit, &outcome.miners);
         outcome.allocation = Some(unit_section(settings, budget.as_ref()));
         for share in &shares.shares {
             if let Some(miner) = outcome.miners.iter_mut().find(|m| m.id == share.id) {
@@ -52,6 +40,67 @@ pub fn allocate_units(config: &Config, scope: &Scope, inputs: &Inputs, memory: &
         states.push((unit.id.clone(), shares.state));
     }
     evaluation.allocations = states;
+}
+
+/// The unit's budget and its shares, from its miners' outcomes.
+fn share_unit(
+    config: &Config,
+    scope: &Scope,
+    inputs: &Inputs,
+    memory: &Memory,
+    settings: &Allocation,
+    unit: &Unit,
+    miners: &[MinerOutcome],
+) -> (crate::core::allocation::Shares, Option<Budget>) {
+    let now = inputs.now;
+    let mut taking_part = Vec::new();
+    let mut fixed = 0.0;
+    for miner in miners {
+        let Some(config_miner) = scope.miner(&miner.id) else { continue };
+        let state = inputs.miners.get(&miner.id).cloned().unwrap_or_default();
+        match candidate(settings, unit, config_miner, &state, miner, scope, memory, now) {
+            Some(candidate) => taking_part.push(candidate),
+            None => fixed += drawn(&state),
+        }
+    }
+    fixed += other_units_power(scope, unit, inputs);
+    let budget = balance(config, scope, unit, inputs).and_then(|b| budget(settings, &b)).map(|b| less(b, fixed));
+    let previous = memory.allocation.get(&unit.id).cloned().unwrap_or_default();
+    (allocate(settings, budget.as_ref(), &taking_part, &previous, now), budget)
+}
+
+/// What the rules of a `start_stop: rules` unit see as `allocation.*` (SPEC §17.4): each
+/// miner's share were every readable miner to take part, before the rules decide. Only for
+/// units whose rules read `allocation.*`; the final allocation follows the rules' decisions.
+pub fn preview(
+    config: &Config,
+    scope: &Scope,
+    inputs: &Inputs,
+    memory: &Memory,
+    evaluation: &Evaluation,
+    rules: &[(String, crate::rules::model::RuleSet)],
+) -> BTreeMap<String, Value> {
+    let mut sections = BTreeMap::new();
+    for Evaluated { unit, outcome } in &evaluation.units {
+        let Some(settings) = &unit.allocation else { continue };
+        let reads = rules
+            .iter()
+            .find(|(id, _)| id == &unit.id)
+            .is_some_and(|(_, set)| set.field_paths().iter().any(|(_, field)| field.text.starts_with("allocation.")));
+        if !reads {
+            continue;
+        }
+        let every_miner = Allocation { start_stop: StartStop::Auto, ..settings.clone() };
+        let (shares, budget) = share_unit(config, scope, inputs, memory, &every_miner, unit, &outcome.miners);
+        for share in shares.shares {
+            let mut section = unit_section(settings, budget.as_ref());
+            if let Some(map) = section.as_object_mut() {
+                map.insert("share".into(), json!(round(share.share)));
+            }
+            sections.insert(share.id, section);
+        }
+    }
+    sections
 }
 
 /// SPEC §24: over `max_grid_import`, safety stops an allocation unit's miners in reverse

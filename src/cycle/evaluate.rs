@@ -31,6 +31,8 @@ pub struct Knowledge<'a> {
     pub control: &'a BTreeMap<String, ControlFacts>,
     /// Each unit's `home_load` and `climate` sections.
     pub home: &'a BTreeMap<String, (Option<Value>, Option<Value>)>,
+    /// The `allocation` section each miner's rules see, where they read it.
+    pub allocation: &'a BTreeMap<String, Value>,
 }
 
 /// Decisions for every unit, plus the `for:` timers to keep.
@@ -239,6 +241,7 @@ fn evaluate_unit(
             economics: economics.as_ref(),
             others_power: total_committed - own + decided_starts,
             home_load: home.and_then(|(h, _)| h.as_ref()),
+            allocation: knowledge.allocation.get(&miner.id),
             climate: home.and_then(|(_, c)| c.as_ref()),
             format_instant: knowledge.format_instant,
         });

@@ -194,7 +194,9 @@ pub fn decide<'a>(
         .map(|(id, state)| (id.clone(), memory.control(id, state.status, clock.now, &format)))
         .collect();
     let home = home::build(&loaded.config, scope, inputs, memory, clock);
-    let knowledge = Knowledge {
+    let no_preview = std::collections::BTreeMap::new();
+    let mut knowledge = Knowledge {
+        allocation: &no_preview,
         home: &home.sections,
         now: clock.now,
         zone: &clock.zone,
@@ -204,6 +206,12 @@ pub fn decide<'a>(
         control: &control,
     };
     let mut evaluation = evaluate(&loaded.config, scope, inputs, &knowledge);
+    // Rules that read `allocation.*` are judged again with this cycle's shares in view.
+    let preview = allocate::preview(&loaded.config, scope, inputs, memory, &evaluation, &loaded.rules);
+    if !preview.is_empty() {
+        knowledge.allocation = &preview;
+        evaluation = evaluate(&loaded.config, scope, inputs, &knowledge);
+    }
     evaluation.observations = home.observations;
     allocate::allocate_units(&loaded.config, scope, inputs, memory, &mut evaluation);
     evaluation

@@ -389,3 +389,19 @@ fn over_max_grid_import_safety_stops_only_as_many_miners_as_it_takes() {
     assert_eq!(miner(&report, "b")["reason"]["kind"], "safety");
     assert_ne!(miner(&report, "a")["decision"], "stop_mining");
 }
+
+#[test]
+fn rules_can_read_their_miners_share_before_they_decide() {
+    // A policy that starts a miner only when the allocation would give it at least 1.3 kW.
+    let policy = "name: share\nstart_rules:\n  - {name: enough share, conditions: {field: allocation.share, operator: gte, value: 1300}}\nstop_rules: []\n";
+    let a = FakeBraiinsOs::paused(1300.0, 3200.0, 3200.0);
+    let b = FakeBraiinsOs::paused(1300.0, 3200.0, 3200.0);
+    let settings = "{start_stop: rules, reserve: 100, start_after: 0s}";
+    let site = Site::with_policy(vec![("a", 100.0, a), ("b", 100.0, b)], settings, false, policy, "");
+    assert_eq!(site.sandbox.run(&["validate", "--offline"]).code, 0, "allocation.share is a known path");
+    let (writes, report) = site.step(0, 2500.0);
+    assert_eq!(writes, ["+0 a: resume, target 2400"]);
+    assert_eq!(miner(&report, "a")["reason"]["name"], "enough share");
+    assert_eq!(miner(&report, "b")["decision"], "maintain_state");
+    assert_eq!(miner(&report, "b")["reason"]["kind"], "none", "its share is nothing: the rule did not match");
+}
