@@ -88,6 +88,54 @@ pub fn send(command: &Command, controllers: &Controllers, call: &Call) -> Result
     }
 }
 
+/// Whether sending `command` pauses the firmware's thermal management (a LuxOS profile
+/// change while ATM runs).
+fn pauses_thermal_management(command: &Command, controllers: &Controllers, call: &Call) -> bool {
+    if command.kind != CommandKind::SetPowerTarget {
+        return false;
+    }
+    let Some(built) = controllers.get(&command.controller) else { return false };
+    let Some(control) = built.inner.power_target() else { return false };
+    control.thermal_management(&built.call(call)).ok().flatten() == Some(true)
+}
+
+/// Turns thermal management back on where a target write that paused it was cut off (the
+/// flag outlived the run), and says so; not in a dry run.
+pub fn restore_thermal_management(
+    store: &mut Store,
+    controllers: &Controllers,
+    call: &Call,
+    format_instant: &dyn Fn(i64) -> String,
+) -> Vec<String> {
+    let Ok(flags) = crate::state::load_thermal_restores(&store.conn) else { return Vec::new() };
+    let mut said = Vec::new();
+    for (controller, miner, since) in flags {
+        let Some(control) = controllers.get(&controller).and_then(|b| b.inner.power_target().map(|c| (b, c))) else {
+            continue;
+        };
+        let (built, control) = control;
+        let call = built.call(call);
+        let restored = match control.thermal_management(&call) {
+            Ok(Some(false)) => match control.restore_thermal_management(&call) {
+                Ok(()) => {
+                    said.push(format!("miner `{miner}`: turned thermal management (ATM) back on via `{controller}`; a power target write that paused it at {} was cut off", format_instant(since)));
+                    true
+                }
+                Err(error) => {
+                    said.push(format!("miner `{miner}`: thermal management (ATM) is off after a cut-off write and could not be turned on: {error}"));
+                    false
+                }
+            },
+            Ok(_) => true,
+            Err(_) => false,
+        };
+        if restored {
+            let _ = store.transaction(|conn| crate::state::set_thermal_restore(conn, &controller, &miner, None));
+        }
+    }
+    said
+}
+
 /// SPEC §24: a start with a target writes it right after the resume. The start stands even
 /// when the target fails; the next cycle's allocation sends the target again.
 fn target_after_start(
@@ -117,7 +165,13 @@ pub fn execute(
     world: &SimWorld,
     manual: bool,
 ) -> Result<Vec<ActionOutcome>, String> {
+    // A target write that pauses thermal management leaves its restore flag in the same
+    // transaction as its row, before it is sent (SPEC §24).
+    let pausing: Vec<bool> = commands.iter().map(|c| pauses_thermal_management(c, controllers, call)).collect();
     let ids = store.transaction(|conn| {
+        for (command, _) in commands.iter().zip(&pausing).filter(|(_, pauses)| **pauses) {
+            crate::state::set_thermal_restore(conn, &command.controller, &command.miner, Some(call.now))?;
+        }
         commands
             .iter()
             .map(|command| insert_action(conn, &row(command, call.now, manual)))
@@ -134,6 +188,12 @@ pub fn execute(
             finish_action(conn, *id, ok, error.map(|e| e.to_string()).as_deref())?;
             if let Ok(Some(applied)) = result {
                 crate::state::set_action_watts(conn, *id, applied.watts, applied.restarts)?;
+            }
+        }
+        // A write that came back restored thermal management itself.
+        for ((command, result), _) in commands.iter().zip(&results).zip(&pausing).filter(|(_, p)| **p) {
+            if result.is_ok() {
+                crate::state::set_thermal_restore(conn, &command.controller, &command.miner, None)?;
             }
         }
         if world.changed() { save_sim(conn, world) } else { Ok(()) }

@@ -140,6 +140,11 @@ pub fn run(loaded: &Loaded, options: &RunOptions) -> Result<RunReport, Failure> 
     guard::apply(&scope, &inputs, &memory, &verifications, &mut evaluation, clock.now);
     guard::report_ineffective_targets(&verifications, &inputs, &mut evaluation);
     let mut acted = act::Acted::default();
+    let restored = if options.dry_run {
+        Vec::new()
+    } else {
+        act::restore_thermal_management(&mut store, &controllers, &call, &|at| clock.format(at))
+    };
     if !options.dry_run {
         let commands = plan::commands(config, &scope, &inputs, &memory, &verifications, &mut evaluation, clock.now);
         let outcomes =
@@ -148,6 +153,10 @@ pub fn run(loaded: &Loaded, options: &RunOptions) -> Result<RunReport, Failure> 
         acted = act::Acted { commands, outcomes };
     }
     let mut report = report::assemble(&clock, options.dry_run, evaluation, store.recovered_from.as_deref());
+    for line in restored {
+        log::warn!("{line}");
+        report.warnings.push(line);
+    }
     if let Some(last) = rewound {
         let warning = format!(
             "this cycle ({}) is before the last one ({}): the clock went backwards (a real-clock run, then a --now day?); no samples are recorded and timers that would start in the future restart now",

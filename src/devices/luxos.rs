@@ -166,6 +166,15 @@ impl crate::devices::PowerTargetControl for Luxos {
         set?;
         Ok(crate::devices::Applied { watts: applied, lever: Some(format!("profile {profile}")), restarts: false })
     }
+
+    fn thermal_management(&self, call: &Call) -> Result<Option<bool>, InputError> {
+        Ok(Some(self.profiles(call)?.atm))
+    }
+
+    fn restore_thermal_management(&self, call: &Call) -> Result<(), InputError> {
+        let session = self.session(call)?;
+        self.client.command("atmset", Some(&format!("{session},enabled=true")), call).map(|_| ())
+    }
 }
 
 impl MiningControl for Luxos {

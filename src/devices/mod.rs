@@ -89,6 +89,17 @@ pub trait PowerTargetControl {
     fn restarts(&self) -> bool {
         false
     }
+
+    /// Whether a thermal management that target writes pause runs now (LuxOS ATM); `None`
+    /// for a firmware whose writes pause nothing.
+    fn thermal_management(&self, _call: &Call) -> Result<Option<bool>, InputError> {
+        Ok(None)
+    }
+
+    /// Turns that thermal management back on, after a write that was cut off (SPEC §24).
+    fn restore_thermal_management(&self, _call: &Call) -> Result<(), InputError> {
+        Ok(())
+    }
 }
 
 /// The highest of `levels` (name, watts) at or below `watts`, else the lowest.

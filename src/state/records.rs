@@ -160,6 +160,31 @@ pub fn save_demand(conn: &Connection, zone: &str, demand: bool, at: i64) -> rusq
     Ok(())
 }
 
+/// Controllers whose thermal management a target write paused and may not have restored:
+/// (controller, miner, since).
+pub fn load_thermal_restores(conn: &Connection) -> rusqlite::Result<Vec<(String, String, i64)>> {
+    let mut statement = conn.prepare("SELECT controller, miner, since FROM thermal_restore")?;
+    let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    rows.collect()
+}
+
+pub fn set_thermal_restore(
+    conn: &Connection,
+    controller: &str,
+    miner: &str,
+    since: Option<i64>,
+) -> rusqlite::Result<()> {
+    match since {
+        Some(since) => conn
+            .prepare_cached("INSERT OR REPLACE INTO thermal_restore (controller, miner, since) VALUES (?1, ?2, ?3)")?
+            .execute(params![controller, miner, since])?,
+        None => {
+            conn.prepare_cached("DELETE FROM thermal_restore WHERE controller = ?1")?.execute(params![controller])?
+        }
+    };
+    Ok(())
+}
+
 /// Replaces a miner's timers in a unit with `timers`.
 pub fn save_timers(conn: &Connection, unit: &str, miner: &str, timers: &Timers) -> rusqlite::Result<()> {
     conn.prepare_cached("DELETE FROM rule_timer WHERE unit = ?1 AND miner = ?2")?.execute(params![unit, miner])?;

@@ -164,4 +164,13 @@ pub const MIGRATIONS: &[&str] = &[
         at INTEGER NOT NULL
     );
     ",
+    // 10: a target write that pauses the firmware's thermal management (LuxOS ATM) leaves a
+    //     flag before it is sent, so a run cut off in between is undone by the next (SPEC §24).
+    "
+    CREATE TABLE thermal_restore (
+        controller TEXT PRIMARY KEY,
+        miner TEXT NOT NULL,
+        since INTEGER NOT NULL
+    );
+    ",
 ];

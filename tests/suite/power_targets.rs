@@ -462,3 +462,57 @@ fn a_bitaxe_steps_its_frequency_within_the_options_and_never_overclocks_unless_a
     assert_eq!(sandbox.run(&["miner", "power", "rig", "12", "--dry-run", "--now", &at(40)]).code, 0);
     assert_eq!(device.log().iter().filter(|r| r.method == "PATCH").count(), patches, "--dry-run writes nothing");
 }
+
+/// SPEC §24: a LuxOS profile change pauses ATM; a run killed while LuxOS applies the profile
+/// leaves ATM off on the device, and the next run turns it back on (a dry run does not).
+#[test]
+fn a_luxos_profile_change_cut_off_has_its_atm_turned_back_on_by_the_next_run() {
+    let fake = FakeCgminer::start(&[
+        ("summary", crate::support::replies::luxos_summary(130_000.0)),
+        ("power", crate::support::replies::luxos_power(3010.0)),
+        ("config", crate::support::luxos::luxos_config_profile("300MHz", true)),
+        ("profiles", crate::support::luxos::luxos_profiles()),
+        ("session", crate::support::replies::luxos_session("sid-9")),
+        ("atmset", crate::support::cgminer::ok("ATM set")),
+        ("profileset", crate::support::cgminer::ok("Profile Set")),
+    ]);
+    fake.hang_on("profileset");
+    let sandbox = sandbox(&format!("  - {{id: c, type: luxos, host: 127.0.0.1, port: {}}}\n", fake.port), "c", "", "");
+    let mut child = crate::support::command(
+        sandbox.dir.path(),
+        &sandbox.path("config.yaml"),
+        &["miner", "power", "rig", "2900", "--now", &at(10)],
+    )
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    let started = std::time::Instant::now();
+    while !fake.writes().iter().any(|w| w.command == "profileset") && started.elapsed().as_secs() < 10 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    let writes =
+        || -> Vec<(String, Option<String>)> { fake.writes().into_iter().map(|w| (w.command, w.parameter)).collect() };
+    let atm = |on: bool| ("atmset".to_string(), Some(format!("sid-9,enabled={on}")));
+    assert_eq!(
+        writes(),
+        [atm(false), ("profileset".to_string(), Some("sid-9,275MHz".to_string()))],
+        "killed before ATM came back"
+    );
+    // The device now runs without ATM, as a real one would.
+    fake.set_reply("config", crate::support::luxos::luxos_config_profile("300MHz", false));
+    let (dry, _) = sandbox.cycle(&at(300), &["--dry-run"]);
+    assert!(dry.code <= 1, "{}", dry.stderr);
+    assert_eq!(writes().len(), 2, "a dry run opens no write session");
+    let (run, report) = sandbox.cycle(&at(300), &[]);
+    assert!(run.code <= 1, "{}", run.stderr);
+    assert_eq!(writes().last(), Some(&atm(true)), "the next run turns ATM back on");
+    assert!(report["warnings"].to_string().contains("turned thermal management (ATM) back on"), "{report}");
+    // Done once: the flag is gone.
+    fake.set_reply("config", crate::support::luxos::luxos_config_profile("300MHz", true));
+    let count = writes().len();
+    sandbox.cycle(&at(600), &[]);
+    assert_eq!(writes().len(), count);
+}

@@ -47,6 +47,8 @@ struct State {
     log: Vec<Received>,
     /// Commands whose reply is a dropped connection (Avalon `softon`).
     drop_on: Vec<String>,
+    /// Commands never answered (a device busy applying a change).
+    hang_on: Vec<String>,
 }
 
 pub struct FakeCgminer {
@@ -78,6 +80,7 @@ impl FakeCgminer {
             latency: Duration::ZERO,
             log: Vec::new(),
             drop_on: Vec::new(),
+            hang_on: Vec::new(),
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let (thread_state, thread_stop) = (state.clone(), stop.clone());
@@ -110,6 +113,11 @@ impl FakeCgminer {
 
     pub fn set_reply(&self, command: &str, reply: String) {
         self.state.lock().unwrap().replies.insert(command.to_string(), reply);
+    }
+
+    /// Never answers `command` (until the client gives up).
+    pub fn hang_on(&self, command: &str) {
+        self.state.lock().unwrap().hang_on.push(command.to_string());
     }
 
     pub fn drop_connection_on(&self, command: &str) {
@@ -167,7 +175,8 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) {
         state.log.push(received.clone());
         let reply = reply_for(&state, &received.command);
         let dropped = state.drop_on.contains(&received.command);
-        (state.mode, state.latency, reply, dropped)
+        let hangs = state.hang_on.contains(&received.command);
+        (if hangs { Mode::Hang } else { state.mode }, state.latency, reply, dropped)
     };
     if !latency.is_zero() {
         std::thread::sleep(latency);
