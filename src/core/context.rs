@@ -317,7 +317,12 @@ mod tests {
         assert_eq!(committed_power(&miner, &running, true), 3250.0);
         assert_eq!(committed_power(&miner, &MinerReading::default(), false), 3250.0);
         let targeted = MinerReading {
-            power_target: Some(crate::core::reading::PowerTarget { watts: Some(2400.0), min: None, max: None }),
+            power_target: Some(crate::core::reading::PowerTarget {
+                watts: Some(2400.0),
+                min: None,
+                max: None,
+                ..Default::default()
+            }),
             ..MinerReading::default()
         };
         assert_eq!(committed_power(&miner, &targeted, true), 2400.0);

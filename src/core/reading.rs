@@ -75,6 +75,9 @@ pub struct PowerTarget {
     pub watts: Option<f64>,
     pub min: Option<f64>,
     pub max: Option<f64>,
+    /// The firmware says it is still tuning or ramping toward the target: a measured power
+    /// off the target is not yet a failure (SPEC §24, for at most 15 minutes).
+    pub settling: bool,
 }
 
 impl PowerTarget {

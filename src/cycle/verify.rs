@@ -50,14 +50,23 @@ pub fn reached(target: &str, state: &MinerState) -> Option<bool> {
     })
 }
 
+/// The longest a tuning or ramping firmware is waited for, s.
+const SETTLE_AT_MOST: i64 = 900;
+
 pub fn verify(intent: &Intent, state: &MinerState, bindings: &[Binding], guards: &Guards, now: i64) -> Verification {
     let mut verify_after = guards.verify_after.as_secs_i64();
     if intent.restarts {
         verify_after = verify_after.max(guards.restart_time.as_secs_i64());
     }
+    // SPEC §24: while the firmware says it is still tuning or ramping, a target is given up
+    // to 15 minutes before it is judged.
+    let settling = intent.command == CommandKind::SetPowerTarget
+        && state.reading.power_target.is_some_and(|t| t.settling)
+        && now - intent.at < SETTLE_AT_MOST;
     match reached_intent(intent, state, &guards.power_tolerance) {
         Some(true) => return Verification::Matched(intent.clone()),
         None => return Verification::Waiting,
+        Some(false) if settling => return Verification::Waiting,
         Some(false) if now - intent.at < verify_after && now >= intent.at => return Verification::Waiting,
         Some(false) => {}
     }
@@ -180,6 +189,38 @@ mod tests {
         let settled =
             MinerState { reading: MinerReading { power: Some(2540.0), ..MinerReading::default() }, ..ramping.clone() };
         assert!(matches!(verify(&target(true), &settled, &bindings(), &guards, at(5)), Verification::Matched(_)));
+    }
+
+    #[test]
+    fn a_firmware_still_tuning_is_given_up_to_fifteen_minutes() {
+        let target = Intent { watts: Some(2500.0), ..intent("set_power_target", 1, false) };
+        let tuning = MinerState {
+            status: MinerStatus::On,
+            reading: MinerReading {
+                power: Some(3100.0),
+                power_target: Some(crate::core::reading::PowerTarget {
+                    watts: Some(2500.0),
+                    settling: true,
+                    ..Default::default()
+                }),
+                ..MinerReading::default()
+            },
+            ..MinerState::default()
+        };
+        let at = |minutes: i64| 1000 + minutes * 60;
+        let guards = Guards::default();
+        assert_eq!(
+            verify(&target, &tuning, &bindings(), &guards, at(10)),
+            Verification::Waiting,
+            "past verify_after, still tuning"
+        );
+        assert!(
+            matches!(
+                verify(&target, &tuning, &bindings(), &guards, at(15)),
+                Verification::FollowUp { command: CommandKind::SetPowerTarget, .. }
+            ),
+            "15 minutes at most"
+        );
     }
 
     #[test]

@@ -182,7 +182,7 @@ impl crate::devices::PowerTargetControl for Antminer {
         let watts = levels.iter().find(|(m, _)| Some(m) == current.as_ref()).map(|(_, w)| *w);
         let min = levels.iter().map(|(_, w)| *w).reduce(f64::min);
         let max = levels.iter().map(|(_, w)| *w).reduce(f64::max);
-        Ok(crate::devices::PowerTarget { watts, min, max })
+        Ok(crate::devices::PowerTarget { watts, min, max, ..Default::default() })
     }
 
     /// Low power below the normal watts, normal at or above them.

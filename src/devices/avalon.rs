@@ -205,7 +205,7 @@ impl crate::devices::PowerTargetControl for Avalon {
         let watts = self.levels.iter().find(|(l, _)| Some(l) == level.as_ref()).map(|(_, w)| *w);
         let min = self.levels.iter().map(|(_, w)| *w).reduce(f64::min);
         let max = self.levels.iter().map(|(_, w)| *w).reduce(f64::max);
-        Ok(crate::devices::PowerTarget { watts, min, max })
+        Ok(crate::devices::PowerTarget { watts, min, max, ..Default::default() })
     }
 
     /// The highest level whose watts are at or below the request.

@@ -182,7 +182,7 @@ impl crate::devices::PowerTargetControl for Bitaxe {
         };
         let min = steps.iter().map(|(_, w)| *w).reduce(f64::min);
         let max = steps.iter().map(|(_, w)| *w).reduce(f64::max);
-        Ok(crate::devices::PowerTarget { watts: Some(power), min, max })
+        Ok(crate::devices::PowerTarget { watts: Some(power), min, max, ..Default::default() })
     }
 
     /// `PATCH /api/system` with the highest allowed frequency whose watts are at or below

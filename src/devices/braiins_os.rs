@@ -265,7 +265,14 @@ impl crate::devices::PowerTargetControl for BraiinsOs {
             let miner = self.get(&token, "configuration/miner", call).ok()?;
             at(&miner, &["tuner", "power_target", "watt"])
         };
-        Ok(crate::devices::PowerTarget { watts: live.or_else(configured), min: bound("min"), max: bound("max") })
+        // overall_tuner_state: 3 tuning, 6 preheat (2 stable, 5 continuous).
+        let settling = tuner.as_ref().and_then(|t| t.get("overall_tuner_state")).and_then(Value::as_i64);
+        Ok(crate::devices::PowerTarget {
+            watts: live.or_else(configured),
+            min: bound("min"),
+            max: bound("max"),
+            settling: matches!(settling, Some(3 | 6)),
+        })
     }
 
     /// `PUT /api/v1/performance/power-target {"watt": N}`: live, no restart.

@@ -197,7 +197,7 @@ impl crate::devices::PowerTargetControl for Epic {
         )?;
         let watts =
             summary.pointer(&format!("/PerpetualTune/Algorithm/{algorithm}/Target")).and_then(|t| number(Some(t)));
-        Ok(crate::devices::PowerTarget { watts, min, max })
+        Ok(crate::devices::PowerTarget { watts, min, max, ..Default::default() })
     }
 
     /// `POST /perpetualtune/algo` with the power algorithm and the target.

@@ -161,6 +161,7 @@ impl crate::devices::PowerTargetControl for HomeAssistantController {
             watts: state.value.as_deref().and_then(|v| v.parse().ok()),
             min: attribute("min"),
             max: attribute("max"),
+            ..Default::default()
         })
     }
 

@@ -249,7 +249,12 @@ impl PowerControl for HttpController {
 impl crate::devices::PowerTargetControl for HttpController {
     fn target(&self, call: &Call) -> Result<crate::devices::PowerTarget, InputError> {
         let watts = self.number(&self.config.power_limit, &mut BTreeMap::new(), call)?;
-        Ok(crate::devices::PowerTarget { watts, min: self.config.power_limit_min, max: self.config.power_limit_max })
+        Ok(crate::devices::PowerTarget {
+            watts,
+            min: self.config.power_limit_min,
+            max: self.config.power_limit_max,
+            ..Default::default()
+        })
     }
 
     fn set_target(&self, watts: f64, call: &Call) -> Result<crate::devices::Applied, InputError> {

@@ -111,6 +111,8 @@ struct Profiles {
     levels: Vec<(String, f64)>,
     current: Option<String>,
     atm: bool,
+    /// `IsTuning`: the autotuner is still working on the profile.
+    tuning: bool,
 }
 
 impl Luxos {
@@ -128,23 +130,23 @@ impl Luxos {
         let config = self.client.command("config", None, call)?;
         let config = first(&config, "CONFIG");
         let current = config.and_then(|c| field_text(c, "Profile"));
-        let atm = match config.and_then(|c| c.get("IsAtmEnabled")) {
+        let flag = |key: &str| match config.and_then(|c| c.get(key)) {
             Some(serde_json::Value::Bool(on)) => *on,
             Some(serde_json::Value::String(text)) => text.eq_ignore_ascii_case("true"),
             _ => false,
         };
-        Ok(Profiles { levels, current, atm })
+        Ok(Profiles { levels, current, atm: flag("IsAtmEnabled"), tuning: flag("IsTuning") })
     }
 }
 
 impl crate::devices::PowerTargetControl for Luxos {
     /// The watts of the profile in `config`, bounded by the profile list.
     fn target(&self, call: &Call) -> Result<crate::devices::PowerTarget, InputError> {
-        let Profiles { levels, current, .. } = self.profiles(call)?;
+        let Profiles { levels, current, tuning, .. } = self.profiles(call)?;
         let watts = levels.iter().find(|(name, _)| Some(name) == current.as_ref()).map(|(_, w)| *w);
         let min = levels.iter().map(|(_, w)| *w).reduce(f64::min);
         let max = levels.iter().map(|(_, w)| *w).reduce(f64::max);
-        Ok(crate::devices::PowerTarget { watts, min, max })
+        Ok(crate::devices::PowerTarget { watts, min, max, settling: tuning })
     }
 
     /// `profileset <session>,<profile>` with the highest profile at or below the request.

@@ -212,6 +212,7 @@ impl SimulatedMiner<'_> {
             watts: Some(device.target.unwrap_or(self.power)),
             min: Some(self.power_min),
             max: Some(self.power),
+            ..Default::default()
         }
     }
 }

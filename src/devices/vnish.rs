@@ -195,7 +195,7 @@ impl crate::devices::PowerTargetControl for Vnish {
         let watts = presets.iter().find(|(name, _)| Some(name) == current.as_ref()).map(|(_, w)| *w);
         let min = presets.iter().map(|(_, w)| *w).reduce(f64::min);
         let max = presets.iter().map(|(_, w)| *w).reduce(f64::max);
-        Ok(crate::devices::PowerTarget { watts, min, max })
+        Ok(crate::devices::PowerTarget { watts, min, max, ..Default::default() })
     }
 
     /// The highest tuned preset at or below the request, written into the current overclock

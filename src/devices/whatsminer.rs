@@ -295,7 +295,7 @@ impl crate::devices::PowerTargetControl for Whatsminer {
     /// The power limit the miner holds (`Power Limit` on v2, `power-limit` on v3).
     fn target(&self, call: &Call) -> Result<crate::devices::PowerTarget, InputError> {
         let reading = self.read(&[], call)?;
-        Ok(crate::devices::PowerTarget { watts: reading.max_power, min: None, max: None })
+        Ok(crate::devices::PowerTarget { watts: reading.max_power, min: None, max: None, ..Default::default() })
     }
 
     /// The limit in whole watts; the miner restarts to apply it.

@@ -516,3 +516,41 @@ fn a_luxos_profile_change_cut_off_has_its_atm_turned_back_on_by_the_next_run() {
     sandbox.cycle(&at(600), &[]);
     assert_eq!(writes().len(), count);
 }
+
+/// Braiins OS verification across invocations: while the tuner says "tuning", a target the
+/// power does not follow yet is waited for (up to 15 minutes), then retried once; once the
+/// tuner settles on it, it is verified.
+#[test]
+fn braiins_os_targets_wait_for_the_tuner_then_are_verified_across_invocations() {
+    let bos = FakeBraiinsOs::start(1300.0, 3200.0, 3200.0);
+    let cgminer = FakeCgminer::start(&[]);
+    let controllers = format!(
+        "  - {{id: c, type: braiins_os, host: 127.0.0.1, port: {}, web_url: \"{}\", password: pw}}\n",
+        cgminer.port,
+        bos.http.url()
+    );
+    let sandbox = sandbox(&controllers, "c", "", "");
+    bos.tuning_at(Some(3200.0));
+    assert_eq!(sandbox.run(&["miner", "power", "rig", "2000", "--now", &at(0)]).code, 0);
+    let puts = || bos.writes().iter().filter(|w| w.starts_with("target")).count();
+    assert_eq!(puts(), 1);
+    // Five and ten minutes on (past verify_after), 3.2 kW while tuning: no retry.
+    for offset in [300, 600] {
+        let (run, report) = sandbox.cycle(&at(offset), &[]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(miner(&report, "rig")["action"].is_null(), "+{offset}: still tuning");
+    }
+    assert_eq!(puts(), 1);
+    // Fifteen minutes: judged, and retried once.
+    let (_, report) = sandbox.cycle(&at(900), &[]);
+    assert_eq!(miner(&report, "rig")["reason"]["name"], "retry: not effective");
+    assert_eq!(puts(), 2);
+    // The tuner settles on the target: the retry is verified, nothing more is sent.
+    bos.tuning_at(None);
+    let (run, report) = sandbox.cycle(&at(1200), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(miner(&report, "rig")["action"].is_null());
+    let (run, _) = sandbox.cycle(&at(1500), &[]);
+    assert_eq!(run.code, 0, "verified, not reported as not effective");
+    assert_eq!(puts(), 2);
+}

@@ -40,6 +40,8 @@ pub struct FakeBraiinsOs {
     paused: std::sync::Arc<std::sync::Mutex<bool>>,
     /// J/TH: when set, the hashrate follows the power (else a steady 100.2 TH/s).
     efficiency: std::sync::Arc<std::sync::Mutex<Option<f64>>>,
+    /// While set, the tuner says "tuning" (state 3) and the power stays at this.
+    tuning_at: std::sync::Arc<std::sync::Mutex<Option<f64>>>,
 }
 
 impl FakeBraiinsOs {
@@ -48,7 +50,8 @@ impl FakeBraiinsOs {
         let target = std::sync::Arc::new(std::sync::Mutex::new(initial));
         let paused = std::sync::Arc::new(std::sync::Mutex::new(false));
         let efficiency = std::sync::Arc::new(std::sync::Mutex::new(None::<f64>));
-        let (t, p, e) = (target.clone(), paused.clone(), efficiency.clone());
+        let tuning_at = std::sync::Arc::new(std::sync::Mutex::new(None::<f64>));
+        let (t, p, e, tuning) = (target.clone(), paused.clone(), efficiency.clone(), tuning_at.clone());
         let http = FakeHttp::start(move |request| {
             let authorized = matches!(request.header("Authorization"), Some("tok-123" | "Bearer tok-123"));
             let is_paused = *p.lock().unwrap();
@@ -57,7 +60,8 @@ impl FakeBraiinsOs {
                 (_, _) if !authorized => status(401),
                 ("GET", "/api/v1/configuration/constraints") => answer(json!({"tuner_constraints": {"power_target": {
                     "min": {"watt": min}, "max": {"watt": max}, "default": {"watt": max}}}})),
-                ("GET", "/api/v1/performance/tuner-state") => answer(json!({"overall_tuner_state": 2,
+                ("GET", "/api/v1/performance/tuner-state") => answer(json!({
+                    "overall_tuner_state": if tuning.lock().unwrap().is_some() { 3 } else { 2 },
                     "mode_state": {"powertargetmodestate": {"current_target": {"watt": *t.lock().unwrap()}}}})),
                 ("PUT", "/api/v1/performance/power-target") => {
                     let body: serde_json::Value = serde_json::from_str(&request.body).unwrap_or_default();
@@ -79,7 +83,7 @@ impl FakeBraiinsOs {
                 ("GET", "/api/v1/miner/details") => answer(braiins_details(if is_paused { 3 } else { 2 })),
                 ("GET", "/api/v1/miner/stats") if is_paused => answer(braiins_stats(0.0, 0.0)),
                 ("GET", "/api/v1/miner/stats") => {
-                    let watts = *t.lock().unwrap();
+                    let watts = tuning.lock().unwrap().unwrap_or(*t.lock().unwrap());
                     let ghs = e.lock().unwrap().map_or(100_200.0, |jth| watts / jth * 1000.0);
                     answer(braiins_stats(ghs, watts))
                 }
@@ -88,7 +92,12 @@ impl FakeBraiinsOs {
                 _ => status(404),
             }
         });
-        FakeBraiinsOs { http, target, paused, efficiency }
+        FakeBraiinsOs { http, target, paused, efficiency, tuning_at }
+    }
+
+    /// The tuner reports "tuning" and the miner keeps drawing `watts` whatever its target.
+    pub fn tuning_at(&self, watts: Option<f64>) {
+        *self.tuning_at.lock().unwrap() = watts;
     }
 
     /// Hashes at `jth` J/TH whatever its target.
@@ -114,7 +123,11 @@ impl FakeBraiinsOs {
 
     /// What it draws now, W.
     pub fn power(&self) -> f64 {
-        if self.is_paused() { 0.0 } else { self.target() }
+        match (self.is_paused(), *self.tuning_at.lock().unwrap()) {
+            (true, _) => 0.0,
+            (false, Some(watts)) => watts,
+            (false, None) => self.target(),
+        }
     }
 
     /// Every write it received: `pause`, `resume` or `target <watts>`, in order.
