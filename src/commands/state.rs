@@ -13,8 +13,10 @@ pub fn state(cli: &Cli, command: &StateCommand) -> Result<i32, Failure> {
             let clock = super::clock(cli, &loaded)?;
             let store = Store::for_reading(&loaded.config.state).map_err(fatal)?;
             println!("database: {}", loaded.config.state.display());
-            for (table, count) in crate::state::table_counts(&store.conn).map_err(|e| fatal(e.to_string()))? {
-                println!("  {table:<12} {count} row(s)");
+            let counts = crate::state::table_counts(&store.conn).map_err(|e| fatal(e.to_string()))?;
+            let width = counts.iter().map(|(table, _)| table.len()).max().unwrap_or(0);
+            for (table, count) in counts {
+                println!("  {table:<width$} {count} row(s)");
             }
             let runs = crate::state::recent_runs(&store.conn, 5).map_err(|e| fatal(e.to_string()))?;
             if !runs.is_empty() {

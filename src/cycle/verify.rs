@@ -30,8 +30,12 @@ pub fn reached_intent(intent: &Intent, state: &MinerState, tolerance: &PowerTole
     if state.status != MinerStatus::On {
         return None;
     }
-    let (measured, target) = (state.reading.power?, intent.watts?);
-    Some(tolerance.reached(measured, target))
+    let target = intent.watts?;
+    match state.reading.power {
+        Some(measured) => Some(tolerance.reached(measured, target)),
+        // Nothing measures its power: the target the firmware reports holding is the evidence.
+        None => state.reading.power_target.and_then(|t| t.watts).map(|held| tolerance.reached(held, target)),
+    }
 }
 
 /// Whether a miner's state is the target of an on/off intent.

@@ -402,6 +402,7 @@ pub fn table_counts(conn: &Connection) -> rusqlite::Result<Vec<(String, i64)>> {
         "allocation_state",
         "load_sample",
         "heating_demand",
+        "thermal_restore",
         "notification",
         "sim_device",
         "sim_battery",

@@ -163,6 +163,19 @@ fn home_assistant_sets_the_power_limit_number_on_its_step() {
     let before = ha.http.log().len();
     assert_eq!(sandbox.run(&["miner", "power", "rig", "2000", "--dry-run", "--now", &at(30)]).code, 0);
     assert!(ha.http.log()[before..].iter().all(|r| r.method == "GET"), "--dry-run writes nothing");
+    // Verified across invocations: no power sensor here, so the number Home Assistant now
+    // holds (3500) is the evidence; the intent closes and nothing is re-sent.
+    let writes = || ha.http.log().into_iter().filter(|r| r.method == "POST").count();
+    let sent = writes();
+    let (run, report) = sandbox.cycle(&at(300), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(miner(&report, "rig")["action"].is_null(), "{report}");
+    let (run, _) = sandbox.cycle(&at(600), &[]);
+    assert_eq!(run.code, 0);
+    assert_eq!(writes(), sent);
+    let state = sandbox.run(&["state", "show", "--now", &at(700)]);
+    let intents = state.stdout.lines().find(|l| l.trim_start().starts_with("intent ")).unwrap_or_default();
+    assert!(intents.ends_with(" 0 row(s)"), "the target was verified and its intent closed: {}", state.stdout);
 }
 
 #[test]
@@ -553,4 +566,37 @@ fn braiins_os_targets_wait_for_the_tuner_then_are_verified_across_invocations() 
     let (run, _) = sandbox.cycle(&at(1500), &[]);
     assert_eq!(run.code, 0, "verified, not reported as not effective");
     assert_eq!(puts(), 2);
+}
+
+/// LuxOS verification across invocations: a profile whose power never comes is re-sent once,
+/// then reported not effective; one the miner follows is verified and left alone.
+#[test]
+fn luxos_targets_are_verified_across_invocations() {
+    let fake = FakeCgminer::start(&[
+        ("summary", crate::support::replies::luxos_summary(130_000.0)),
+        ("power", crate::support::replies::luxos_power(3010.0)),
+        ("config", crate::support::luxos::luxos_config_profile("300MHz", false)),
+        ("profiles", crate::support::luxos::luxos_profiles()),
+        ("session", crate::support::replies::luxos_session("sid-9")),
+        ("profileset", crate::support::cgminer::ok("Profile Set")),
+    ]);
+    let sandbox = sandbox(&format!("  - {{id: c, type: luxos, host: 127.0.0.1, port: {}}}\n", fake.port), "c", "", "");
+    let profilesets = || fake.writes().iter().filter(|w| w.command == "profileset").count();
+    assert!(sandbox.run(&["miner", "power", "rig", "2900", "--now", &at(0)]).stdout.contains("2650 W"));
+    // Still drawing 3010 W after verify_after: re-sent once, then not effective.
+    let (run, report) = sandbox.cycle(&at(200), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(miner(&report, "rig")["reason"]["name"], "retry: not effective");
+    assert_eq!(profilesets(), 2);
+    let (run, report) = sandbox.cycle(&at(400), &[]);
+    assert_eq!(run.code, 1, "not effective is a degraded cycle");
+    assert!(report["errors"].to_string().contains("power target 2650 W not effective (measured 3010 W)"), "{report}");
+    assert_eq!(profilesets(), 2, "given up: nothing more is sent");
+    // A profile the miner follows: verified, nothing re-sent.
+    assert_eq!(sandbox.run(&["miner", "power", "rig", "2900", "--now", &at(500)]).code, 0);
+    fake.set_reply("power", crate::support::replies::luxos_power(2660.0));
+    let (run, report) = sandbox.cycle(&at(700), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(miner(&report, "rig")["action"].is_null(), "{report}");
+    assert_eq!(profilesets(), 3);
 }
