@@ -95,12 +95,7 @@ fn read_power_max(file: &std::path::Path, answers: &mut Answers) -> bool {
     let Ok(loaded) = crate::config::load(file, &crate::registry::REGISTRY) else { return false };
     let world = crate::sim::SimWorld::new(Default::default(), Default::default());
     let controllers = crate::devices::build(&loaded.config, &world);
-    let started = std::time::Instant::now();
-    let call = crate::transport::Call {
-        now: jiff::Timestamp::now().as_second(),
-        deadline: started + std::time::Duration::from_secs(5),
-        timeout: std::time::Duration::from_secs(2),
-    };
+    let call = probe_call();
     let ids = crate::init::miner_ids(answers);
     let mut found = false;
     for (miner, id) in answers.miners.iter_mut().zip(ids).filter(|(m, _)| m.power_max.is_none()) {
@@ -125,11 +120,7 @@ fn check_home_assistant(file: &std::path::Path, answers: &Answers) {
     let Some(ha) = &answers.home_assistant else { return };
     let Ok(loaded) = crate::config::load(file, &crate::registry::REGISTRY) else { return };
     let Some(client) = crate::services::home_assistant(&loaded.config, "ha") else { return };
-    let call = crate::transport::Call {
-        now: jiff::Timestamp::now().as_second(),
-        deadline: std::time::Instant::now() + std::time::Duration::from_secs(5),
-        timeout: std::time::Duration::from_secs(2),
-    };
+    let call = probe_call();
     let entities = [
         Some(&ha.production),
         Some(&ha.consumption),
@@ -143,6 +134,15 @@ fn check_home_assistant(file: &std::path::Path, answers: &Answers) {
             Err(error) if error.kind == crate::transport::ErrorKind::Unreachable => return,
             Err(error) => println!("Home Assistant: `{entity}`: {error}"),
         }
+    }
+}
+
+/// The budget of `init`'s look at a device or Home Assistant: 2 s a request, 5 s in all.
+fn probe_call() -> crate::transport::Call {
+    crate::transport::Call {
+        now: jiff::Timestamp::now().as_second(),
+        deadline: std::time::Instant::now() + std::time::Duration::from_secs(5),
+        timeout: std::time::Duration::from_secs(2),
     }
 }
 

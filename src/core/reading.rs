@@ -105,6 +105,16 @@ pub struct MinerState {
 }
 
 impl MinerState {
+    /// What it draws now, W: its measured power while on or starting, else 0.
+    pub fn drawn(&self) -> f64 {
+        match self.status {
+            crate::core::status::MinerStatus::On | crate::core::status::MinerStatus::Starting => {
+                self.reading.power.unwrap_or(0.0).max(0.0)
+            }
+            _ => 0.0,
+        }
+    }
+
     /// The bound features that a controller answered for but without a value this cycle.
     pub fn empty_features(&self) -> Vec<crate::core::feature::FeatureType> {
         self.features.iter().filter(|(_, s)| *s == FeatureState::Empty).map(|(f, _)| *f).collect()

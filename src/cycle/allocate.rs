@@ -53,14 +53,15 @@ fn share_unit(
     miners: &[MinerOutcome],
 ) -> (crate::core::allocation::Shares, Option<Budget>) {
     let now = inputs.now;
+    let unknown = MinerState::default();
     let mut taking_part = Vec::new();
     let mut fixed = 0.0;
     for miner in miners {
         let Some(config_miner) = scope.miner(&miner.id) else { continue };
-        let state = inputs.miners.get(&miner.id).cloned().unwrap_or_default();
-        match candidate(settings, unit, config_miner, &state, miner, scope, memory, now) {
+        let state = inputs.miners.get(&miner.id).unwrap_or(&unknown);
+        match candidate(settings, unit, config_miner, state, miner, scope, memory, now) {
             Some(candidate) => taking_part.push(candidate),
-            None => fixed += drawn(&state),
+            None => fixed += state.drawn(),
         }
     }
     fixed += other_units_power(scope, unit, inputs);
@@ -133,14 +134,6 @@ fn relieve_import(settings: &Allocation, unit: &Unit, inputs: &Inputs, miners: &
         } else {
             expected -= miners[i].power.unwrap_or(0.0).max(0.0);
         }
-    }
-}
-
-/// What a miner draws now (0 when it is off or unread).
-fn drawn(state: &MinerState) -> f64 {
-    match state.status {
-        MinerStatus::On | MinerStatus::Starting => state.reading.power.unwrap_or(0.0).max(0.0),
-        _ => 0.0,
     }
 }
 
@@ -221,7 +214,7 @@ fn other_units_power(scope: &Scope, unit: &Unit, inputs: &Inputs) -> f64 {
         .filter(|other| other.id != unit.id && other.energy_source == unit.energy_source)
         .flat_map(|other| scope.unit_miners(other))
         .filter_map(|miner| inputs.miners.get(&miner.id))
-        .map(drawn)
+        .map(MinerState::drawn)
         .sum()
 }
 
@@ -235,7 +228,7 @@ fn balance(config: &Config, scope: &Scope, unit: &Unit, inputs: &Inputs) -> Opti
         .filter(|u| u.energy_source == unit.energy_source)
         .flat_map(|u| scope.unit_miners(u))
         .filter_map(|miner| inputs.miners.get(&miner.id))
-        .map(drawn)
+        .map(MinerState::drawn)
         .sum();
     Some(Balance {
         miners_power,

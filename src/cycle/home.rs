@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::config::model::Unit;
 use crate::core::climate::{ZoneReading, heating_demand, section as climate_section, target};
 use crate::core::home_load::{Sample, forecast, forecast_section, history_section, hourly};
-use crate::core::status::MinerStatus;
+use crate::core::reading::MinerState;
 use crate::cycle::Clock;
 use crate::cycle::memory::Memory;
 use crate::cycle::poll::Inputs;
@@ -77,13 +77,7 @@ fn house_load(config: &Config, unit: &Unit, profile: &HomeLoadProfile, inputs: &
         .iter()
         .find(|s| s.id == unit.energy_source)
         .is_some_and(|s| s.consumption_includes_miners);
-    let miners: f64 = unit
-        .miners
-        .iter()
-        .filter_map(|id| inputs.miners.get(id))
-        .filter(|m| matches!(m.status, MinerStatus::On | MinerStatus::Starting))
-        .filter_map(|m| m.reading.power)
-        .sum();
+    let miners: f64 = unit.miners.iter().filter_map(|id| inputs.miners.get(id)).map(MinerState::drawn).sum();
     match energy.and_then(|e| e.consumption) {
         Some(consumption) => Some((consumption - if includes { miners } else { 0.0 }).max(0.0)),
         None if !profile.devices.is_empty() => profile

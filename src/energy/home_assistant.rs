@@ -46,14 +46,14 @@ impl ComponentSettings for HomeAssistantMonitorConfig {
 
     fn energy_quantities(&self) -> Option<Vec<&'static str>> {
         let sensors = [
-            ("production", &self.production),
-            ("consumption", &self.consumption),
-            ("grid", &self.grid),
-            ("battery_soc", &self.battery_soc),
-            ("battery_power", &self.battery_power),
-            ("battery_remaining_capacity", &self.battery_remaining_capacity),
+            &self.production,
+            &self.consumption,
+            &self.grid,
+            &self.battery_soc,
+            &self.battery_power,
+            &self.battery_remaining_capacity,
         ];
-        Some(sensors.into_iter().filter(|(_, sensor)| sensor.is_some()).map(|(name, _)| name).collect())
+        Some(crate::energy::given(sensors).into_iter().map(|(name, _)| name).collect())
     }
 }
 

@@ -41,17 +41,14 @@ pub struct HttpMonitorConfig {
 
 impl HttpMonitorConfig {
     pub fn quantities(&self) -> Vec<(&'static str, &HttpQuantity)> {
-        [
-            ("production", &self.production),
-            ("consumption", &self.consumption),
-            ("grid", &self.grid),
-            ("battery_soc", &self.battery_soc),
-            ("battery_power", &self.battery_power),
-            ("battery_remaining_capacity", &self.battery_remaining_capacity),
-        ]
-        .into_iter()
-        .filter_map(|(name, q)| q.as_ref().map(|q| (name, q)))
-        .collect()
+        crate::energy::given([
+            &self.production,
+            &self.consumption,
+            &self.grid,
+            &self.battery_soc,
+            &self.battery_power,
+            &self.battery_remaining_capacity,
+        ])
     }
 }
 

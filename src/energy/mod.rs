@@ -25,6 +25,15 @@ pub const MONITORS: &[&dyn MonitorType] = &[&simulated::MONITOR, &home_assistant
 pub const FORECASTS: &[&dyn ForecastType] =
     &[&simulated::FORECAST, &forecast_home_assistant::TYPE, &forecast_solar::TYPE];
 
+/// The energy quantities a monitor may read, each a key of its config, in this order.
+pub const QUANTITIES: [&str; 6] =
+    ["production", "consumption", "grid", "battery_soc", "battery_power", "battery_remaining_capacity"];
+
+/// The quantities given a value, with it, from a monitor's six keys in [`QUANTITIES`] order.
+pub fn given<T>(values: [&Option<T>; 6]) -> Vec<(&'static str, &T)> {
+    QUANTITIES.iter().zip(values).filter_map(|(name, value)| value.as_ref().map(|v| (*name, v))).collect()
+}
+
 pub trait EnergyMonitor: Send + Sync {
     fn read(&self, call: &Call) -> Result<EnergyReading, InputError>;
 }

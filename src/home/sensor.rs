@@ -31,19 +31,11 @@ pub fn entity(
 ) -> Result<(f64, Option<String>), InputError> {
     let client = crate::services::home_assistant(config, service)
         .ok_or_else(|| InputError::not_configured(format!("unknown service `{service}`")))?;
-    let unavailable = || InputError::new(ErrorKind::Unavailable, format!("sensor `{entity}` is unavailable"));
-    if power {
-        let (watts, _) = client.number(entity, Quantity::Power, call)?.ok_or_else(unavailable)?;
-        return Ok((watts, Some("W".into())));
+    let quantity = if power { Quantity::Power } else { Quantity::Plain };
+    match client.numeric_state(entity, quantity, call)? {
+        Some((value, state)) => Ok((value, if power { Some("W".into()) } else { state.unit })),
+        None => Err(InputError::new(ErrorKind::Unavailable, format!("sensor `{entity}` is unavailable"))),
     }
-    let state = client.state(entity, call)?;
-    let text = state.value.ok_or_else(unavailable)?;
-    let number: f64 =
-        text.trim().parse().map_err(|_| InputError::invalid(format!("`{entity}` is `{text}`, not a number")))?;
-    if !number.is_finite() {
-        return Err(InputError::invalid(format!("`{entity}` is not a finite number")));
-    }
-    Ok((number, state.unit))
 }
 
 /// The number at `jsonpath` in the reply of `GET url`.

@@ -128,14 +128,25 @@ impl Client {
         quantity: Quantity,
         call: &Call,
     ) -> Result<Option<(f64, Option<i64>)>, InputError> {
+        Ok(self.numeric_state(entity, quantity, call)?.map(|(value, state)| (value, state.updated_at)))
+    }
+
+    /// A numeric state in base units with the state it came from (its unit, its instant);
+    /// `Ok(None)` when the sensor is unavailable.
+    pub fn numeric_state(
+        &self,
+        entity: &str,
+        quantity: Quantity,
+        call: &Call,
+    ) -> Result<Option<(f64, EntityState)>, InputError> {
         let state = self.state(entity, call)?;
-        let Some(text) = state.value else { return Ok(None) };
+        let Some(text) = state.value.as_deref() else { return Ok(None) };
         let value: f64 =
-            text.parse().map_err(|_| InputError::invalid(format!("`{entity}` is `{text}`, not a number")))?;
+            text.trim().parse().map_err(|_| InputError::invalid(format!("`{entity}` is `{text}`, not a number")))?;
         if !value.is_finite() {
             return Err(InputError::invalid(format!("`{entity}` is not a finite number")));
         }
-        Ok(Some((value * scale(quantity, state.unit.as_deref()), state.updated_at)))
+        Ok(Some((value * scale(quantity, state.unit.as_deref()), state)))
     }
 
     /// An on/off entity: `Ok(None)` when unavailable.

@@ -336,15 +336,7 @@ fn epic_sets_its_power_perpetual_tune_target_with_the_password() {
 
 #[test]
 fn luxos_chooses_a_profile_at_or_below_and_pauses_atm_around_it() {
-    let fake = FakeCgminer::start(&[
-        ("summary", crate::support::replies::luxos_summary(130_000.0)),
-        ("power", crate::support::replies::luxos_power(3010.0)),
-        ("config", crate::support::luxos::luxos_config_profile("300MHz", true)),
-        ("profiles", crate::support::luxos::luxos_profiles()),
-        ("session", crate::support::replies::luxos_session("sid-9")),
-        ("atmset", crate::support::cgminer::ok("ATM set")),
-        ("profileset", crate::support::cgminer::ok("Profile Set")),
-    ]);
+    let fake = crate::support::luxos::fake_luxos(true);
     let sandbox = sandbox(&format!("  - {{id: c, type: luxos, host: 127.0.0.1, port: {}}}\n", fake.port), "c", "", "");
     let ctx = context(&sandbox, &at(0));
     assert_eq!(ctx["miner_state"]["power_target"], 3010.0);
@@ -480,15 +472,7 @@ fn a_bitaxe_steps_its_frequency_within_the_options_and_never_overclocks_unless_a
 /// leaves ATM off on the device, and the next run turns it back on (a dry run does not).
 #[test]
 fn a_luxos_profile_change_cut_off_has_its_atm_turned_back_on_by_the_next_run() {
-    let fake = FakeCgminer::start(&[
-        ("summary", crate::support::replies::luxos_summary(130_000.0)),
-        ("power", crate::support::replies::luxos_power(3010.0)),
-        ("config", crate::support::luxos::luxos_config_profile("300MHz", true)),
-        ("profiles", crate::support::luxos::luxos_profiles()),
-        ("session", crate::support::replies::luxos_session("sid-9")),
-        ("atmset", crate::support::cgminer::ok("ATM set")),
-        ("profileset", crate::support::cgminer::ok("Profile Set")),
-    ]);
+    let fake = crate::support::luxos::fake_luxos(true);
     fake.hang_on("profileset");
     let sandbox = sandbox(&format!("  - {{id: c, type: luxos, host: 127.0.0.1, port: {}}}\n", fake.port), "c", "", "");
     let mut child = crate::support::command(
@@ -572,14 +556,7 @@ fn braiins_os_targets_wait_for_the_tuner_then_are_verified_across_invocations() 
 /// then reported not effective; one the miner follows is verified and left alone.
 #[test]
 fn luxos_targets_are_verified_across_invocations() {
-    let fake = FakeCgminer::start(&[
-        ("summary", crate::support::replies::luxos_summary(130_000.0)),
-        ("power", crate::support::replies::luxos_power(3010.0)),
-        ("config", crate::support::luxos::luxos_config_profile("300MHz", false)),
-        ("profiles", crate::support::luxos::luxos_profiles()),
-        ("session", crate::support::replies::luxos_session("sid-9")),
-        ("profileset", crate::support::cgminer::ok("Profile Set")),
-    ]);
+    let fake = crate::support::luxos::fake_luxos(false);
     let sandbox = sandbox(&format!("  - {{id: c, type: luxos, host: 127.0.0.1, port: {}}}\n", fake.port), "c", "", "");
     let profilesets = || fake.writes().iter().filter(|w| w.command == "profileset").count();
     assert!(sandbox.run(&["miner", "power", "rig", "2900", "--now", &at(0)]).stdout.contains("2650 W"));

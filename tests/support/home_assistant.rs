@@ -150,7 +150,7 @@ fn home_assistant(request: &Recorded, states: &Mutex<BTreeMap<String, Entity>>, 
         }
         HaMode::Hang => return Answer::Hang(Duration::from_secs(20)),
     }
-    if request.header("Authorization") != Some(&format!("Bearer {TOKEN}")) {
+    if !authorized(request) {
         return Answer::Text(401, "401: Unauthorized".into(), vec![]);
     }
     if let Some(entity) = request.url.strip_prefix("/api/states/") {

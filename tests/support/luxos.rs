@@ -56,3 +56,17 @@ pub fn luxos_config_profile(profile: &str, atm: bool) -> String {
         json!([{"Model": "Antminer S19 XP", "CurtailMode": "None", "Profile": profile, "IsAtmEnabled": atm, "IsTuning": false}]),
     )
 }
+
+/// A LuxOS miner on the CGMiner fake: 3010 W on profile 300MHz, the profile list, a session
+/// `sid-9`, ATM on or off, and the writes a profile change sends accepted.
+pub fn fake_luxos(atm: bool) -> crate::support::cgminer::FakeCgminer {
+    crate::support::cgminer::FakeCgminer::start(&[
+        ("summary", crate::support::replies::luxos_summary(130_000.0)),
+        ("power", crate::support::replies::luxos_power(3010.0)),
+        ("config", luxos_config_profile("300MHz", atm)),
+        ("profiles", luxos_profiles()),
+        ("session", crate::support::replies::luxos_session("sid-9")),
+        ("atmset", crate::support::cgminer::ok("ATM set")),
+        ("profileset", crate::support::cgminer::ok("Profile Set")),
+    ])
+}
