@@ -217,45 +217,48 @@ fn every_command_honours_output_or_refuses_it() {
     let now = "2026-06-21T12:00:00+02:00";
     let context = sandbox.run(&["context", "--miner", "s19", "--now", now]);
     sandbox.write("ctx.json", &context.stdout);
-    let commands: [&[&str]; 27] = [
-        &["run", "--dry-run"],
-        &["validate"],
-        &["context"],
-        &["rules", "eval", "--context", "ctx.json", "--policy", "rules/solar-policy.yaml"],
-        &["rules", "test", "ctx.json"],
-        &["miner", "list"],
-        &["miner", "status"],
-        &["miner", "features"],
-        &["miner", "start", "s19"],
-        &["miner", "stop", "s19"],
-        &["miner", "power", "s19", "1000"],
-        &["tracker", "stats", "pool"],
-        &["tracker", "workers", "pool"],
-        &["tracker", "rewards", "pool"],
-        &["tracker", "payout", "pool"],
-        &["tracker", "test", "pool"],
-        &["notifier", "test", "phone"],
-        &["history"],
-        &["history", "--decisions"],
-        &["types"],
-        &["schema"],
-        &["scan", "127.0.0.1/32", "--timeout", "100ms"],
-        &["init"],
-        &["completions", "bash"],
-        &["man"],
-        &["state", "show"],
-        &["state", "clear"],
+    // (command, honours --output): those that print a report take it, the others refuse it.
+    let commands: [(&[&str], bool); 27] = [
+        (&["run", "--dry-run"], true),
+        (&["validate"], false),
+        (&["context"], true),
+        (&["rules", "eval", "--context", "ctx.json", "--policy", "rules/solar-policy.yaml"], true),
+        (&["rules", "test", "ctx.json"], false),
+        (&["miner", "list"], false),
+        (&["miner", "status"], false),
+        (&["miner", "features"], false),
+        (&["miner", "start", "s19"], false),
+        (&["miner", "stop", "s19"], false),
+        (&["miner", "power", "s19", "1000"], false),
+        (&["tracker", "stats", "pool"], false),
+        (&["tracker", "workers", "pool"], false),
+        (&["tracker", "rewards", "pool"], false),
+        (&["tracker", "payout", "pool"], false),
+        (&["tracker", "test", "pool"], false),
+        (&["notifier", "test", "phone"], false),
+        (&["history"], true),
+        (&["history", "--decisions"], true),
+        (&["types"], false),
+        (&["schema"], false),
+        (&["scan", "127.0.0.1/32", "--timeout", "100ms"], true),
+        (&["init"], false),
+        (&["completions", "bash"], false),
+        (&["man"], false),
+        (&["state", "show"], false),
+        (&["state", "clear"], false),
     ];
-    for command in commands {
+    for (command, honours) in commands {
         let mut args = command.to_vec();
         args.extend(["--output", "json", "--now", now]);
         let run = sandbox.run(&args);
-        if run.code == 2 {
-            assert!(run.stderr.contains("--output") || run.stderr.contains("usage"), "{command:?}: {}", run.stderr);
-            continue;
+        if honours {
+            let parsed: Result<serde_json::Value, _> = serde_json::from_str(&run.stdout);
+            assert!(parsed.is_ok(), "{command:?} exit {}: not JSON: {}", run.code, run.stdout);
+        } else {
+            assert_eq!(run.code, 2, "{command:?} must refuse --output: {}", run.stdout);
+            assert!(run.stderr.contains("--output"), "{command:?}: {}", run.stderr);
+            assert!(run.stdout.is_empty(), "{command:?} did nothing: {}", run.stdout);
         }
-        let parsed: Result<serde_json::Value, _> = serde_json::from_str(&run.stdout);
-        assert!(parsed.is_ok(), "{command:?} exit {}: not JSON: {}", run.code, run.stdout);
     }
     let history = sandbox.run(&["history", "--output", "json", "--now", now]);
     assert!(history.stdout.trim_start().starts_with('['), "{}", history.stdout);
