@@ -54,11 +54,16 @@ pub fn report_ineffective_targets(
         if intent.command != crate::core::command::CommandKind::SetPowerTarget {
             continue;
         }
-        let measured = inputs.miners.get(miner).and_then(|s| s.reading.power);
+        let reading = inputs.miners.get(miner).map(|s| &s.reading);
+        // What showed it: the measured power, else the target the firmware reports holding.
+        let evidence = match (reading.and_then(|r| r.power), reading.and_then(|r| r.power_target?.watts)) {
+            (Some(measured), _) => format!("measured {measured:.0} W"),
+            (None, Some(held)) => format!("the firmware holds {held:.0} W"),
+            (None, None) => "nothing measured".to_string(),
+        };
         let line = format!(
-            "miner `{miner}`: power target {} W not effective (measured {}) after a retry",
+            "miner `{miner}`: power target {} W not effective ({evidence}) after a retry",
             intent.watts.unwrap_or_default(),
-            measured.map_or("nothing".to_string(), |w| format!("{w:.0} W"))
         );
         evaluation.errors.push(crate::cycle::outcome::Problem::other(format!("miner/{miner}/target"), line));
     }

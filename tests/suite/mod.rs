@@ -14,6 +14,7 @@ mod onboarding;
 mod operations;
 mod pools;
 mod power_targets;
+mod power_verification;
 mod properties;
 mod rule_behaviours;
 mod rule_semantics;

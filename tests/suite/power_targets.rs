@@ -12,13 +12,13 @@ use crate::support::{Sandbox, miner};
 
 const T0: i64 = 1_782_036_000; // 2026-06-21T10:00:00Z
 
-fn at(offset: i64) -> String {
+pub(super) fn at(offset: i64) -> String {
     jiff::Timestamp::from_second(T0 + offset).unwrap().to_string()
 }
 
 /// One miner `rig` driven by `controllers` (YAML list items), `c` first; `extra` adds
 /// top-level sections (services, notifiers).
-fn sandbox(controllers: &str, bound: &str, extra: &str, notifiers: &str) -> Sandbox {
+pub(super) fn sandbox(controllers: &str, bound: &str, extra: &str, notifiers: &str) -> Sandbox {
     let sandbox = Sandbox::new();
     sandbox.write("policy.yaml", "name: manual only\nstart_rules: []\nstop_rules: []\n");
     sandbox.config(&format!(

@@ -39,6 +39,7 @@ pub fn antminer_conf(mode: &str) -> serde_json::Value {
 pub struct FakeAntminerWeb {
     pub http: crate::support::http::FakeHttp,
     conf: std::sync::Arc<std::sync::Mutex<serde_json::Value>>,
+    ignoring: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl FakeAntminerWeb {
@@ -46,6 +47,8 @@ impl FakeAntminerWeb {
         use crate::support::http::{Answer, FakeHttp, json as answer};
         let conf = std::sync::Arc::new(std::sync::Mutex::new(antminer_conf(mode)));
         let web_conf = conf.clone();
+        let ignoring = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let ignores = ignoring.clone();
         let http = FakeHttp::start(move |request| {
             let Some(auth) = request.header("Authorization") else {
                 let challenge = r#"Digest realm="antMiner Configuration", nonce="abc123", qop="auth""#;
@@ -53,12 +56,14 @@ impl FakeAntminerWeb {
             };
             assert!(auth.starts_with("Digest username=\"root\""), "{auth}");
             if request.url.ends_with("set_miner_conf.cgi") {
-                *web_conf.lock().unwrap() = serde_json::from_str(&request.body).unwrap();
+                if !ignores.load(std::sync::atomic::Ordering::SeqCst) {
+                    *web_conf.lock().unwrap() = serde_json::from_str(&request.body).unwrap();
+                }
                 return answer(json!({"stats": "success", "code": "M000", "msg": "OK!"}));
             }
             answer(web_conf.lock().unwrap().clone())
         });
-        FakeAntminerWeb { http, conf }
+        FakeAntminerWeb { http, conf, ignoring }
     }
 
     pub fn url(&self) -> String {
@@ -68,5 +73,11 @@ impl FakeAntminerWeb {
     /// The configuration now.
     pub fn conf(&self) -> serde_json::Value {
         self.conf.lock().unwrap().clone()
+    }
+
+    /// Answer "OK!" to `set_miner_conf.cgi` but keep the old configuration, as a miner whose
+    /// write did not take.
+    pub fn ignore_writes(&self, ignore: bool) {
+        self.ignoring.store(ignore, std::sync::atomic::Ordering::SeqCst);
     }
 }

@@ -12,14 +12,17 @@ pub const PASSWORD: &str = "epic-pw";
 
 pub struct FakeEpic {
     pub http: FakeHttp,
+    power: Arc<std::sync::Mutex<f64>>,
 }
 
 impl FakeEpic {
     pub fn start() -> FakeEpic {
         let mining = Arc::new(AtomicBool::new(true));
         let state = mining.clone();
+        let power = Arc::new(std::sync::Mutex::new(2870.5));
+        let drawn = power.clone();
         let http = FakeHttp::start(move |request| match (request.method.as_str(), request.url.as_str()) {
-            ("GET", "/summary") => json_answer(summary(state.load(Ordering::SeqCst))),
+            ("GET", "/summary") => json_answer(summary(state.load(Ordering::SeqCst), *drawn.lock().unwrap())),
             ("GET", "/temps/chip") => json_answer(json!([
                 {"Index": 0, "Data": [64, 71, 69, 0], "Total": 4},
                 {"Index": 1, "Data": [66, 70, 72, 68], "Total": 4},
@@ -44,15 +47,20 @@ impl FakeEpic {
             }
             _ => status(404),
         });
-        FakeEpic { http }
+        FakeEpic { http, power }
+    }
+
+    /// What the PSU reports while mining from now on, W (2870.5 at start).
+    pub fn set_power(&self, watts: f64) {
+        *self.power.lock().unwrap() = watts;
     }
 }
 
-/// `/summary`: MH/s per hashboard, the PSU's input power, fans by name.
-pub fn summary(mining: bool) -> Value {
+/// `/summary` of a miner whose PSU gives `watts` while mining: MH/s per hashboard, fans by name.
+pub fn summary(mining: bool, watts: f64) -> Value {
     let hb = |index: u32, mhs: f64| json!({"Index": index, "Hashrate": [if mining { mhs } else { 0.0 }, 97.1, 35.9], "Core Clock Avg": 480.0, "Input Voltage": 13950});
     json!({"Status": {"Operating State": if mining { "Mining" } else { "Idling" }}, "Hostname": "s19xp-epic",
-    "Software": "PowerPlay-BMS v1.17.2", "Power Supply Stats": {"Input Power": if mining { 2870.5 } else { 40.0 }},
+    "Software": "PowerPlay-BMS v1.17.2", "Power Supply Stats": {"Input Power": if mining { watts } else { 40.0 }},
     "Fans Rpm": {"Fan 1": 3210, "Fan 2": 3180, "Fan 3": 3240, "Fan 4": 3200}, "Session": {"Uptime": 7200},
     "HBs": [hb(0, 46_500_000.0), hb(1, 46_100_000.0), hb(2, 46_300_000.0)]})
 }

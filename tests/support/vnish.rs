@@ -14,6 +14,7 @@ const TOKEN: &str = "vnish-token-1";
 pub struct FakeVnish {
     pub http: FakeHttp,
     preset: Arc<std::sync::Mutex<String>>,
+    power: Arc<std::sync::Mutex<f64>>,
 }
 
 impl FakeVnish {
@@ -31,6 +32,8 @@ impl FakeVnish {
         let state = mining.clone();
         let preset = Arc::new(std::sync::Mutex::new("3250".to_string()));
         let chosen = preset.clone();
+        let power = Arc::new(std::sync::Mutex::new(3050.0));
+        let drawn = power.clone();
         let http = FakeHttp::start_at(ip, port, move |request| {
             let bearer = request.header("Authorization") == Some(&format!("Bearer {TOKEN}"));
             match (request.method.as_str(), request.url.as_str()) {
@@ -38,7 +41,9 @@ impl FakeVnish {
                     let body: Value = serde_json::from_str(&request.body).unwrap_or_default();
                     if body["pw"] == PASSWORD { json_answer(json!({"token": TOKEN})) } else { status(403) }
                 }
-                ("GET", "/api/v1/summary") => json_answer(summary(state.load(Ordering::SeqCst))),
+                ("GET", "/api/v1/summary") => {
+                    json_answer(summary(state.load(Ordering::SeqCst), *drawn.lock().unwrap()))
+                }
                 (_, "/api/v1/autotune/presets" | "/api/v1/settings") if !bearer => status(401),
                 ("GET", "/api/v1/autotune/presets") => json_answer(json!([
                     {"name": "2400", "pretty": "2400 watt ~ 82 TH", "status": "tuned"},
@@ -68,7 +73,7 @@ impl FakeVnish {
                 _ => status(404),
             }
         })?;
-        Some(FakeVnish { http, preset })
+        Some(FakeVnish { http, preset, power })
     }
 }
 
@@ -77,16 +82,21 @@ impl FakeVnish {
     pub fn preset(&self) -> String {
         self.preset.lock().unwrap().clone()
     }
+
+    /// What the miner draws while mining from now on, W (3050 at start).
+    pub fn set_power(&self, watts: f64) {
+        *self.power.lock().unwrap() = watts;
+    }
 }
 
-/// `/summary`: GH/s per chain and in total, W, fans by RPM, the miner's state.
-pub fn summary(mining: bool) -> Value {
+/// `/summary` of a miner drawing `watts` while mining: GH/s per chain and in total, fans by RPM, its state.
+pub fn summary(mining: bool, watts: f64) -> Value {
     let chain = |id: u32, gh: f64, chip: i64, pcb: i64| {
         json!({"id": id, "hashrate_rt": if mining { gh } else { 0.0 }, "chip_temp": {"min": chip - 9, "max": chip},
         "pcb_temp": {"min": pcb - 5, "max": pcb}, "frequency": 585, "voltage": 13800, "status": {"state": "mining"}})
     };
     json!({"miner": {"miner_type": "Antminer S19j Pro", "hr_realtime": if mining { 104_250.0 } else { 0.0 }, "hr_stock": 104_000.0,
-    "power_consumption": if mining { 3050 } else { 90 },
+    "power_consumption": if mining { watts } else { 90.0 },
     "miner_status": {"miner_state": if mining { "mining" } else { "stopped" }},
     "cooling": {"fans": [{"id": 1, "rpm": 4320}, {"id": 2, "rpm": 4350}, {"id": 3, "rpm": 4290}, {"id": 4, "rpm": 4380}]},
     "chains": [chain(1, 34_800.0, 71, 60), chain(2, 34_650.0, 73, 61), chain(3, 34_800.0, 72, 59)]}})

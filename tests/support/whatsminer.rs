@@ -29,10 +29,15 @@ pub fn whatsminer_status(off: bool) -> String {
 /// Whatsminer API v2: `HS RT` is the current hashrate; `MHS av` still shows the long average
 /// after a stop, as a real v2 does.
 pub fn whatsminer_v2_summary(hs_rt_mhs: f64) -> String {
+    whatsminer_v2_summary_drawing(hs_rt_mhs, 3200.0, 3300.0)
+}
+
+/// The v2 summary of a miner drawing `watts` while hashing under `limit`.
+pub fn whatsminer_v2_summary_drawing(hs_rt_mhs: f64, watts: f64, limit: f64) -> String {
     reply(
         "SUMMARY",
-        json!([{"Elapsed": 25000, "MHS av": 125_000_000.0, "HS RT": hs_rt_mhs, "Power": if hs_rt_mhs > 0.0 { 3200 } else { 12 },
-        "Power Limit": 3300, "Power Mode": "Normal", "Chip Temp Max": 81.0, "Chip Temp Avg": 72.5, "Fan Speed In": 5400,
+        json!([{"Elapsed": 25000, "MHS av": 125_000_000.0, "HS RT": hs_rt_mhs, "Power": if hs_rt_mhs > 0.0 { watts } else { 12.0 },
+        "Power Limit": limit, "Power Mode": "Normal", "Chip Temp Max": 81.0, "Chip Temp Avg": 72.5, "Fan Speed In": 5400,
         "Fan Speed Out": 5280, "Factory GHS": 126000, "MAC": "D4:01:02:03:04:05"}]),
     )
 }
@@ -160,6 +165,7 @@ const V2_TIME: &str = "1632";
 pub struct FakeWhatsminerV2Writer {
     pub port: u16,
     commands: Arc<Mutex<Vec<Value>>>,
+    power: Arc<Mutex<f64>>,
 }
 
 impl FakeWhatsminerV2Writer {
@@ -168,13 +174,20 @@ impl FakeWhatsminerV2Writer {
         let port = listener.local_addr().unwrap().port();
         let commands = Arc::new(Mutex::new(Vec::new()));
         let log = commands.clone();
+        let power = Arc::new(Mutex::new(3200.0));
+        let drawn = power.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let log = log.clone();
-                std::thread::spawn(move || serve_v2_write(stream, &log));
+                let (log, drawn) = (log.clone(), drawn.clone());
+                std::thread::spawn(move || serve_v2_write(stream, &log, &drawn));
             }
         });
-        FakeWhatsminerV2Writer { port, commands }
+        FakeWhatsminerV2Writer { port, commands, power }
+    }
+
+    /// What the summary reports the miner draws from now on, W (3200 at start).
+    pub fn set_power(&self, watts: f64) {
+        *self.power.lock().unwrap() = watts;
     }
 
     /// The commands it decrypted and accepted.
@@ -189,7 +202,7 @@ fn crypt_field(secret: &str, salt: &str) -> String {
     pwhash::md5_crypt::hash_with(format!("$1${salt}").as_str(), secret).unwrap().split('$').nth(3).unwrap().to_string()
 }
 
-fn serve_v2_write(mut stream: TcpStream, log: &Mutex<Vec<Value>>) {
+fn serve_v2_write(mut stream: TcpStream, log: &Mutex<Vec<Value>>, power: &Mutex<f64>) {
     use aes::cipher::generic_array::GenericArray;
     use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
     use base64::Engine;
@@ -212,7 +225,10 @@ fn serve_v2_write(mut stream: TcpStream, log: &Mutex<Vec<Value>>) {
     let key = sha2::Sha256::digest(pwd_md5.as_bytes());
     let cipher = aes::Aes256::new(GenericArray::from_slice(&key));
     if request["command"] == "summary" {
-        let _ = stream.write_all(whatsminer_v2_summary(124_500_000.0).as_bytes());
+        // The limit is the last one accepted, as the miner reports it after its restart.
+        let limit = log.lock().unwrap().iter().rev().find_map(|c| c["power_limit"].as_str()?.parse().ok());
+        let summary = whatsminer_v2_summary_drawing(124_500_000.0, *power.lock().unwrap(), limit.unwrap_or(3300.0));
+        let _ = stream.write_all(summary.as_bytes());
         return;
     }
     let reply = if request["cmd"] == "get_token" {
