@@ -22,7 +22,7 @@ pub fn context(cli: &Cli, args: &ContextArgs) -> Result<i32, Failure> {
     let since = crate::cycle::home::history_start(&loaded.config, clock.now);
     let memory =
         crate::cycle::memory::Memory::load(&store, clock.day_start(), since).map_err(|e| fatal(e.to_string()))?;
-    let controllers = crate::devices::build(&loaded.config, &memory.world);
+    let controllers = crate::devices::build(&loaded.config, &memory.world, &memory.learned);
     let sources = poll::Sources { world: &memory.world, fetcher: &memory.fetcher, samples: &memory.samples };
     let inputs = poll::poll(&loaded.config, &scope, &controllers, &sources, &clock.call(&loaded));
     store.transaction(|conn| memory.fetcher.save(conn)).map_err(fatal)?;

@@ -94,7 +94,8 @@ fn check_answers(answers: &Answers) -> Result<(), Failure> {
 fn read_power_max(file: &std::path::Path, answers: &mut Answers) -> bool {
     let Ok(loaded) = crate::config::load(file, &crate::registry::REGISTRY) else { return false };
     let world = crate::sim::SimWorld::new(Default::default(), Default::default());
-    let controllers = crate::devices::build(&loaded.config, &world);
+    let learned = Default::default();
+    let controllers = crate::devices::build(&loaded.config, &world, &learned);
     let call = probe_call();
     let ids = crate::init::miner_ids(answers);
     let mut found = false;

@@ -105,8 +105,8 @@ fn features(cli: &Cli, loaded: &Loaded, id: Option<&str>) -> Result<i32, Failure
 fn poll_selected(cli: &Cli, loaded: &Loaded, miners: &[&Miner]) -> Result<Vec<MinerState>, Failure> {
     let clock = super::clock(cli, loaded)?;
     let store = Store::for_reading(&loaded.config.state).map_err(|m| Failure::new(exit::FATAL, m))?;
-    let world = crate::state::load_sim(&store.conn).map_err(|e| Failure::new(exit::FATAL, e.to_string()))?;
-    let controllers = crate::devices::build(&loaded.config, &world);
+    let (world, learned) = device_memory(&store)?;
+    let controllers = crate::devices::build(&loaded.config, &world, &learned);
     let call = clock.call(loaded);
     Ok(crate::parallel::map(miners, loaded.config.settings.concurrency, |m| {
         poll_miner(&loaded.config, m, &controllers, &call)
@@ -168,8 +168,8 @@ fn control(cli: &Cli, loaded: &Loaded, id: &str, decision: Decision, hold: Optio
     let miner = selected(loaded, Some(id))?[0];
     let clock = super::clock(cli, loaded)?;
     let (_lock, mut store) = open_locked(loaded)?;
-    let world = crate::state::load_sim(&store.conn).map_err(|e| Failure::new(exit::FATAL, e.to_string()))?;
-    let controllers = crate::devices::build(&loaded.config, &world);
+    let (world, learned) = device_memory(&store)?;
+    let controllers = crate::devices::build(&loaded.config, &world, &learned);
     let call = clock.call(loaded);
     let state = poll_miner(&loaded.config, miner, &controllers, &call);
     let unit = loaded.config.units.iter().find(|u| u.miners.contains(&miner.id));
@@ -242,8 +242,8 @@ fn power(cli: &Cli, loaded: &Loaded, id: &str, watts: f64, dry_run: bool) -> Res
         .clone();
     let clock = super::clock(cli, loaded)?;
     let (_lock, mut store) = open_locked(loaded)?;
-    let world = crate::state::load_sim(&store.conn).map_err(|e| Failure::new(exit::FATAL, e.to_string()))?;
-    let controllers = crate::devices::build(&loaded.config, &world);
+    let (world, learned) = device_memory(&store)?;
+    let controllers = crate::devices::build(&loaded.config, &world, &learned);
     let call = clock.call(loaded);
     let built = controllers.get(&controller).ok_or_else(|| Failure::new(exit::DEGRADED, "controller unavailable"))?;
     let control = built.inner.power_target().ok_or_else(|| Failure::new(exit::DEGRADED, "no power target control"))?;
@@ -296,4 +296,13 @@ fn power(cli: &Cli, loaded: &Loaded, id: &str, watts: f64, dry_run: bool) -> Res
         )),
         None => Err(Failure::new(exit::DEGRADED, "no command was sent")),
     }
+}
+
+/// The simulated world and the learned lever watts the controllers are built with.
+fn device_memory(store: &Store) -> Result<(crate::sim::SimWorld, crate::core::lever_model::LeverWatts), Failure> {
+    let fatal = |e: rusqlite::Error| Failure::new(exit::FATAL, e.to_string());
+    Ok((
+        crate::state::load_sim(&store.conn).map_err(fatal)?,
+        crate::state::load_lever_watts(&store.conn).map_err(fatal)?,
+    ))
 }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod feature;
 pub mod guards;
 pub mod home_load;
+pub mod lever_model;
 pub mod miner;
 pub mod performance;
 pub mod reading;

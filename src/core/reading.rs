@@ -78,6 +78,9 @@ pub struct PowerTarget {
     /// The firmware says it is still tuning or ramping toward the target: a measured power
     /// off the target is not yet a failure (SPEC §24, for at most 15 minutes).
     pub settling: bool,
+    /// The setting the firmware holds where it has no watt target (a Bitaxe's frequency in
+    /// MHz), so what it draws there can be learned ([`crate::core::lever_model`]).
+    pub lever: Option<f64>,
 }
 
 impl PowerTarget {

@@ -31,6 +31,8 @@ pub struct Home {
 pub struct Observations {
     pub samples: Vec<(String, Sample)>,
     pub demands: Vec<(String, bool)>,
+    /// (controller, setting, W): what a device drew at a lever setting (SPEC §16.2).
+    pub levers: Vec<(String, f64, f64)>,
 }
 
 /// The series a profile's total is kept under, and each of its devices'.

@@ -14,6 +14,8 @@ use crate::transport::fetch::Fetcher;
 
 pub struct Memory {
     pub world: SimWorld,
+    /// What devices drew at their lever settings (SPEC §16.2).
+    pub learned: crate::core::lever_model::LeverWatts,
     pub fetcher: Fetcher,
     pub timers: BTreeMap<(String, String), Timers>,
     pub intents: BTreeMap<String, Intent>,
@@ -39,6 +41,7 @@ impl Memory {
         let conn = &store.conn;
         Ok(Memory {
             world: crate::state::load_sim(conn)?,
+            learned: crate::state::load_lever_watts(conn)?,
             fetcher: Fetcher::load(conn)?,
             timers: crate::state::load_timers(conn)?,
             intents: crate::state::load_intents(conn)?,

@@ -131,7 +131,7 @@ pub fn run(loaded: &Loaded, options: &RunOptions) -> Result<RunReport, Failure> 
     let rewound = crate::state::latest_run(&store.conn).map_err(fatal)?.filter(|last| *last > clock.now);
     let run_id = store.transaction(|c| crate::state::begin_run(c, clock.now, options.dry_run)).map_err(fatal)?;
     let memory = Memory::load(&store, clock.day_start(), home::history_start(config, clock.now)).map_err(fatal)?;
-    let controllers = crate::devices::build(config, &memory.world);
+    let controllers = crate::devices::build(config, &memory.world, &memory.learned);
     let call = clock.call(loaded);
     let sources = poll::Sources { world: &memory.world, fetcher: &memory.fetcher, samples: &memory.samples };
     let inputs = poll::poll(config, &scope, &controllers, &sources, &call);
@@ -222,6 +222,7 @@ pub fn decide<'a>(
         evaluation = evaluate(&loaded.config, scope, inputs, &knowledge);
     }
     evaluation.observations = home.observations;
+    evaluation.observations.levers = inputs.lever_readings();
     allocate::allocate_units(&loaded.config, scope, inputs, memory, &mut evaluation);
     evaluation
 }

@@ -49,6 +49,22 @@ pub struct Inputs {
     pub backfills: BTreeMap<String, Result<Vec<crate::core::home_load::Sample>, InputError>>,
 }
 
+impl Inputs {
+    /// (controller, setting, W) of each miner mining at a lever setting with its power
+    /// measured and its firmware not still tuning: what the lever model learns from.
+    pub fn lever_readings(&self) -> Vec<(String, f64, f64)> {
+        self.miners
+            .values()
+            .filter(|state| state.status == crate::core::status::MinerStatus::On)
+            .filter_map(|state| {
+                let target = state.reading.power_target.filter(|t| !t.settling)?;
+                let power = state.reading.power.filter(|w| *w > 0.0)?;
+                Some((state.sources.get("power_target")?.clone(), target.lever?, power))
+            })
+            .collect()
+    }
+}
+
 enum Job<'a> {
     Energy(&'a EnergySource),
     Forecast(&'a EnergySource),

@@ -64,6 +64,9 @@ pub fn record(
         for (zone, demand) in &report.observations.demands {
             save_demand(conn, zone, *demand, clock.now)?;
         }
+        for (controller, setting, watts) in &report.observations.levers {
+            learn_lever_watts(conn, controller, *setting, *watts, clock.now)?;
+        }
         prune_samples(conn, crate::cycle::home::history_start(&loaded.config, clock.now))?;
         compact_samples(conn, (clock.now - 48 * 3600).div_euclid(3600) * 3600)?;
         finish_run(conn, run_id, &summary)

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::config::spec::{Address, ComponentSettings, TypeInfo, Typed};
 use crate::core::feature::FeatureType;
+use crate::core::lever_model::estimate;
 use crate::core::reading::{DeviceInfo, Hashboard, MinerReading};
 use crate::core::status::MinerStatus;
 use crate::devices::{Build, Controller, ControllerSettings, Monitor};
@@ -52,19 +53,22 @@ impl ComponentSettings for BitaxeConfig {
 }
 
 impl ControllerSettings for BitaxeConfig {
-    fn build<'a>(&'a self, _: &Build<'a>) -> Option<Box<dyn Controller + 'a>> {
-        Some(Box::new(Bitaxe::new(self)))
+    fn build<'a>(&'a self, build: &Build<'a>) -> Option<Box<dyn Controller + 'a>> {
+        let learned = build.learned.get(build.id).map(|points| points.iter().map(|(f, l)| (*f, l.watts)).collect());
+        Some(Box::new(Bitaxe::new(self, learned.unwrap_or_default())))
     }
 }
 
 pub struct Bitaxe {
     url: String,
     allow_overclock: bool,
+    /// (MHz, W) it was seen drawing by earlier runs.
+    learned: Vec<(f64, f64)>,
 }
 
 impl Bitaxe {
-    pub fn new(config: &BitaxeConfig) -> Bitaxe {
-        Bitaxe { url: config.url.trim_end_matches('/').to_string(), allow_overclock: config.allow_overclock }
+    pub fn new(config: &BitaxeConfig, learned: Vec<(f64, f64)>) -> Bitaxe {
+        Bitaxe { url: config.url.trim_end_matches('/').to_string(), allow_overclock: config.allow_overclock, learned }
     }
 
     fn get(&self, path: &str, call: &Call) -> Result<Value, InputError> {
@@ -72,9 +76,10 @@ impl Bitaxe {
         fetch_json(&Request::get(&format!("{}{path}", self.url)), budget)
     }
 
-    /// The frequency steps it may take with the watts each stands for, from its own reading:
-    /// power scales with frequency at the present core voltage. Never above the default
-    /// frequency unless `allow_overclock`.
+    /// The frequency steps it may take with the watts each stands for: what earlier runs saw
+    /// it draw at that frequency, else scaled from the nearest frequency seen (this reading's
+    /// among them; power scales with frequency at the present core voltage). Never above the
+    /// default frequency unless `allow_overclock`.
     fn steps(&self, call: &Call) -> Result<Steps, InputError> {
         let info = self.get("/api/system/info", call)?;
         // Builds without the option lists have no power levers to offer.
@@ -93,7 +98,9 @@ impl Bitaxe {
                 "a Bitaxe that is not hashing gives nothing to scale from",
             ));
         }
-        let watts_per_mhz = power / frequency;
+        // This reading is the freshest point for its own frequency.
+        let mut seen: Vec<(f64, f64)> = self.learned.iter().copied().filter(|(f, _)| *f != frequency).collect();
+        seen.push((frequency, power));
         let default = field(&asic, "defaultFrequency").unwrap_or(frequency);
         let options: Vec<f64> = asic
             .get("frequencyOptions")
@@ -103,16 +110,18 @@ impl Bitaxe {
         let steps = options
             .into_iter()
             .filter(|f| self.allow_overclock || *f <= default)
-            .map(|f| (format!("{f}"), (f * watts_per_mhz * 10.0).round() / 10.0))
+            .filter_map(|f| Some((format!("{f}"), (estimate(&seen, f)? * 10.0).round() / 10.0)))
             .collect();
-        Ok(Steps { levels: steps, power, info })
+        Ok(Steps { levels: steps, power, frequency, info })
     }
 }
 
-/// The frequency steps (MHz as text, watts), the power now and the info they came from.
+/// The frequency steps (MHz as text, watts), the power and frequency now, and the info they
+/// came from.
 struct Steps {
     levels: Vec<(String, f64)>,
     power: f64,
+    frequency: f64,
     info: Value,
 }
 
@@ -174,7 +183,7 @@ impl Monitor for Bitaxe {
 impl crate::devices::PowerTargetControl for Bitaxe {
     /// No watt target in AxeOS: the power now, bounded by what the allowed frequencies draw.
     fn target(&self, call: &Call) -> Result<crate::devices::PowerTarget, InputError> {
-        let Steps { levels: steps, power, .. } = match self.steps(call) {
+        let Steps { levels: steps, power, frequency, .. } = match self.steps(call) {
             Err(error) if error.kind == crate::transport::ErrorKind::Unavailable => {
                 return Ok(crate::devices::PowerTarget::default());
             }
@@ -182,7 +191,7 @@ impl crate::devices::PowerTargetControl for Bitaxe {
         };
         let min = steps.iter().map(|(_, w)| *w).reduce(f64::min);
         let max = steps.iter().map(|(_, w)| *w).reduce(f64::max);
-        Ok(crate::devices::PowerTarget { watts: Some(power), min, max, ..Default::default() })
+        Ok(crate::devices::PowerTarget { watts: Some(power), min, max, lever: Some(frequency), ..Default::default() })
     }
 
     /// `PATCH /api/system` with the highest allowed frequency whose watts are at or below

@@ -1,6 +1,9 @@
 //! `braiins_os`: Braiins OS. The REST API (≥ 25.07: log in for a token, then miner details,
 //! stats, hashboards, cooling, pause/resume) is tried first; when it answers 404 or refuses
-//! the connection, the firmware is older and 4028 is used (`pause`/`resume`).
+//! the connection, the firmware is older and 4028 is used (`pause`/`resume`), with the
+//! legacy GraphQL API ([`graphql`]) for its power target.
+
+mod graphql;
 
 use std::time::Duration;
 
@@ -23,7 +26,7 @@ const STATUS_NORMAL: i64 = 2;
 pub const TYPE: Typed<BraiinsOsConfig> = Typed::new(
     TypeInfo::new(
         "braiins_os",
-        "Braiins OS: its REST API (pause and resume, details), with 4028 as the fallback.",
+        "Braiins OS: its REST API (pause and resume, details, power target), with 4028 and the legacy GraphQL API as the fallback.",
         "{id: s19-bos, type: braiins_os, host: 192.168.1.45, password_file: bos-password}",
     )
     .miner(Address::Host),
@@ -50,6 +53,7 @@ impl ControllerSettings for BraiinsOsConfig {
 pub struct BraiinsOs {
     client: Client,
     api: String,
+    graphql: String,
     username: String,
     password: String,
 }
@@ -66,6 +70,7 @@ impl BraiinsOs {
         BraiinsOs {
             client: Client::new(&config.host, config.port),
             api: format!("{}/api/v1", config.web_url()),
+            graphql: format!("{}/graphql", config.web_url()),
             username: config.username.clone().unwrap_or_else(|| "root".into()),
             password: config.password.as_ref().map(|p| p.expose().to_string()).unwrap_or_default(),
         }
@@ -115,6 +120,11 @@ impl BraiinsOs {
         let cooling = self.get(&token, "cooling/state", call).ok();
         let tuner = self.get(&token, "performance/tuner-state", call).ok();
         Ok(rest_reading(&details, &stats, boards.as_ref(), cooling.as_ref(), tuner.as_ref()))
+    }
+
+    /// The GraphQL API of builds without REST.
+    fn legacy(&self) -> graphql::Graphql<'_> {
+        graphql::Graphql { url: self.graphql.clone(), username: &self.username, password: &self.password }
     }
 
     fn act(&self, action: &str, fallback: &str, call: &Call) -> Result<(), InputError> {
@@ -240,21 +250,15 @@ impl MiningControl for BraiinsOs {
     }
 }
 
-/// What a REST-less (GraphQL-era) build answers instead of a power target.
-fn rest_only(error: Rest) -> InputError {
-    match error {
-        Rest::Absent => InputError::not_configured(
-            "this Braiins OS build has no REST power target (older GraphQL builds are not supported)",
-        ),
-        Rest::Failed(error) => error,
-    }
-}
-
 impl crate::devices::PowerTargetControl for BraiinsOs {
     /// `configuration/constraints` for the bounds, `performance/tuner-state` for the target
     /// the tuner holds now (it may differ from the configured one while DPS scales).
     fn target(&self, call: &Call) -> Result<crate::devices::PowerTarget, InputError> {
-        let token = self.login(call).map_err(rest_only)?;
+        let token = match self.login(call) {
+            Ok(token) => token,
+            Err(Rest::Absent) => return self.legacy().target(call),
+            Err(Rest::Failed(error)) => return Err(error),
+        };
         // A build without constraints gives no bounds, not a failure.
         let constraints = self.get(&token, "configuration/constraints", call).ok();
         let bound = |which: &str| at(constraints.as_ref()?, &["tuner_constraints", "power_target", which, "watt"]);
@@ -272,17 +276,22 @@ impl crate::devices::PowerTargetControl for BraiinsOs {
             min: bound("min"),
             max: bound("max"),
             settling: matches!(settling, Some(3 | 6)),
+            lever: None,
         })
     }
 
     /// `PUT /api/v1/performance/power-target {"watt": N}`: live, no restart.
     fn set_target(&self, watts: f64, call: &Call) -> Result<crate::devices::Applied, InputError> {
-        let token = self.login(call).map_err(rest_only)?;
+        let token = match self.login(call) {
+            Ok(token) => token,
+            Err(Rest::Absent) => return self.legacy().set_target(watts, call),
+            Err(Rest::Failed(error)) => return Err(error),
+        };
         let watt = watts.round() as i64;
         let request = Request::new("PUT", &format!("{}/performance/power-target", self.api))
             .header("Authorization", token)
             .json_body(&serde_json::json!({ "watt": watt }));
-        let budget = Self::budget(call).map_err(rest_only)?;
+        let budget = call.budget().ok_or_else(InputError::deadline)?;
         let response = send(&request, budget).map_err(|e| InputError::from(e).context("Braiins OS power-target"))?;
         match response.status {
             200..=299 => {

@@ -146,7 +146,7 @@ impl crate::devices::PowerTargetControl for Luxos {
         let watts = levels.iter().find(|(name, _)| Some(name) == current.as_ref()).map(|(_, w)| *w);
         let min = levels.iter().map(|(_, w)| *w).reduce(f64::min);
         let max = levels.iter().map(|(_, w)| *w).reduce(f64::max);
-        Ok(crate::devices::PowerTarget { watts, min, max, settling: tuning })
+        Ok(crate::devices::PowerTarget { watts, min, max, settling: tuning, lever: None })
     }
 
     /// `profileset <session>,<profile>` with the highest profile at or below the request.

@@ -128,6 +128,8 @@ pub struct Build<'a> {
     /// The controller's id.
     pub id: &'a str,
     pub world: &'a SimWorld,
+    /// What devices drew at their lever settings, learned by earlier runs.
+    pub learned: &'a crate::core::lever_model::LeverWatts,
 }
 
 impl<'a> Build<'a> {
@@ -161,11 +163,15 @@ impl<S: ControllerSettings> ControllerType for Typed<S> {
 pub type Controllers<'a> = BTreeMap<String, Timed<Box<dyn Controller + 'a>>>;
 
 /// Builds every controller of the config, by id.
-pub fn build<'a>(config: &'a Config, world: &'a SimWorld) -> Controllers<'a> {
+pub fn build<'a>(
+    config: &'a Config,
+    world: &'a SimWorld,
+    learned: &'a crate::core::lever_model::LeverWatts,
+) -> Controllers<'a> {
     let mut controllers = Controllers::new();
     for controller in &config.controllers {
         let Some(kind) = TYPES.iter().find(|t| t.info().name == controller.type_name) else { continue };
-        let context = Build { config, id: &controller.id, world };
+        let context = Build { config, id: &controller.id, world, learned };
         if let Some(built) = kind.build(controller.settings.as_ref(), &context) {
             controllers.insert(controller.id.clone(), Timed { inner: built, timeout: controller.timeout });
         }

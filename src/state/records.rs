@@ -160,6 +160,44 @@ pub fn save_demand(conn: &Connection, zone: &str, demand: bool, at: i64) -> rusq
     Ok(())
 }
 
+/// Every controller's learned watts per lever setting, settings in order.
+pub fn load_lever_watts(conn: &Connection) -> rusqlite::Result<crate::core::lever_model::LeverWatts> {
+    let mut statement =
+        conn.prepare("SELECT controller, setting, watts, samples FROM lever_watts ORDER BY controller, setting")?;
+    let rows = statement.query_map([], |r| {
+        let learned = crate::core::lever_model::Learned { watts: r.get(2)?, samples: r.get(3)? };
+        Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?, learned))
+    })?;
+    let mut model = crate::core::lever_model::LeverWatts::new();
+    for row in rows {
+        let (controller, setting, learned) = row?;
+        model.entry(controller).or_default().push((setting, learned));
+    }
+    Ok(model)
+}
+
+/// One more reading of what `controller` draws at `setting`, averaged into what was learned.
+pub fn learn_lever_watts(
+    conn: &Connection,
+    controller: &str,
+    setting: f64,
+    watts: f64,
+    at: i64,
+) -> rusqlite::Result<()> {
+    let previous = conn
+        .prepare_cached("SELECT watts, samples FROM lever_watts WHERE controller = ?1 AND setting = ?2")?
+        .query_row(params![controller, setting], |r| {
+            Ok(crate::core::lever_model::Learned { watts: r.get(0)?, samples: r.get(1)? })
+        })
+        .optional()?;
+    let learned = crate::core::lever_model::learn(previous, watts);
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO lever_watts (controller, setting, watts, samples, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![controller, setting, learned.watts, learned.samples, at])?;
+    Ok(())
+}
+
 /// Controllers whose thermal management a target write paused and may not have restored:
 /// (controller, miner, since).
 pub fn load_thermal_restores(conn: &Connection) -> rusqlite::Result<Vec<(String, String, i64)>> {
@@ -403,6 +441,7 @@ pub fn table_counts(conn: &Connection) -> rusqlite::Result<Vec<(String, i64)>> {
         "load_sample",
         "heating_demand",
         "thermal_restore",
+        "lever_watts",
         "notification",
         "sim_device",
         "sim_battery",

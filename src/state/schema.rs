@@ -173,4 +173,16 @@ pub const MIGRATIONS: &[&str] = &[
         since INTEGER NOT NULL
     );
     ",
+    // 11: what a device draws at each setting of a lever that is not a watt target (a
+    //     Bitaxe's frequency), learned from its readings (SPEC §16.2).
+    "
+    CREATE TABLE lever_watts (
+        controller TEXT NOT NULL,
+        setting REAL NOT NULL,
+        watts REAL NOT NULL,
+        samples INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (controller, setting)
+    ) WITHOUT ROWID;
+    ",
 ];

@@ -213,6 +213,45 @@ fn braiins_os_puts_an_integer_watt_target_within_its_constraints() {
     assert_eq!(bos.http.log().into_iter().filter(|r| r.method == "PUT").count(), puts, "--dry-run writes nothing");
 }
 
+/// A Braiins OS build from before the REST API: the power target goes through its GraphQL
+/// API, with the session cookie its login mutation sets.
+#[test]
+fn braiins_os_without_rest_sets_its_target_through_graphql() {
+    use crate::support::braiins_os::{FakeBraiinsGraphql, GRAPHQL_PASSWORD};
+    let bos = FakeBraiinsGraphql::start(1200.0, 3300.0, 3000.0);
+    let cgminer = FakeCgminer::start(&[("summary", crate::support::cgminer::cgminer_summary(100_000_000.0))]);
+    let controller = |password: &str| {
+        format!(
+            "  - {{id: c, type: braiins_os, host: 127.0.0.1, port: {}, web_url: \"{}\", password: {password}}}\n",
+            cgminer.port,
+            bos.http.url()
+        )
+    };
+    let sandbox = sandbox(&controller(GRAPHQL_PASSWORD), "c", "", "");
+    let ctx = context(&sandbox, &at(0));
+    assert_eq!(ctx["miner_state"]["power_target"], 3000.0);
+    assert_eq!(ctx["miner_state"]["power_target_bounds"], json!({"min": 1200.0, "max": 3300.0}));
+    let set = sandbox.run(&["miner", "power", "rig", "2500.4", "--now", &at(10)]);
+    assert_eq!(set.code, 0, "{}{}", set.stdout, set.stderr);
+    assert_eq!(bos.writes(), [json!(2500)], "an integer powerTarget");
+    assert_eq!(bos.target(), 2500.0);
+    let update = bos.http.log().into_iter().rfind(|r| r.body.contains("updateAutotuning")).unwrap();
+    assert_eq!(update.header("Cookie"), Some("session_id=sess-42"), "sent with the login's session");
+    assert!(update.body.contains("apply: true"), "applied live: {}", update.body);
+    let clamped = sandbox.run(&["miner", "power", "rig", "5000", "--now", &at(20)]);
+    assert!(clamped.stdout.contains("clamped to 3300 W"), "{}", clamped.stdout);
+    assert_eq!(bos.target(), 3300.0);
+    let writes = bos.writes().len();
+    assert_eq!(sandbox.run(&["miner", "power", "rig", "2000", "--dry-run", "--now", &at(30)]).code, 0);
+    assert_eq!(bos.writes().len(), writes, "--dry-run writes nothing");
+    let wrong = sandbox_with_config(&controller("not-it"));
+    let refused = wrong.run(&["miner", "power", "rig", "2000", "--now", &at(40)]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("Invalid username or password"), "{}", refused.stderr);
+    assert!(!refused.stderr.contains("not-it") && !set.stdout.contains(GRAPHQL_PASSWORD));
+    assert_eq!(bos.writes().len(), writes, "nothing sent without a session");
+}
+
 #[test]
 fn stock_antminer_modes_are_two_power_targets() {
     let fake = FakeCgminer::start(&[

@@ -157,3 +157,60 @@ fn bitaxe_frequencies_are_verified_across_invocations() {
     verified_across_invocations(&sandbox, ("12", 11.4), 200, &follow, &sent);
     assert_eq!(fake.frequency(), 400.0);
 }
+
+/// A Braiins OS build without REST: its GraphQL target, verified on the target the firmware
+/// reports (its 4028 API reports no power).
+#[test]
+fn braiins_os_graphql_targets_are_verified_across_invocations() {
+    use crate::support::braiins_os::{FakeBraiinsGraphql, GRAPHQL_PASSWORD};
+    let bos = FakeBraiinsGraphql::start(1200.0, 3300.0, 3000.0);
+    let cgminer = FakeCgminer::start(&[("summary", crate::support::cgminer::cgminer_summary(100_000_000.0))]);
+    let controllers = format!(
+        "  - {{id: c, type: braiins_os, host: 127.0.0.1, port: {}, web_url: \"{}\", password: {GRAPHQL_PASSWORD}}}\n",
+        cgminer.port,
+        bos.http.url()
+    );
+    let sandbox = sandbox(&controllers, "c", "", "");
+    let follow = |yes: bool| bos.ignore_writes(!yes);
+    let sent = || bos.writes().len();
+    let errors = verified_across_invocations(&sandbox, ("2200", 2200.0), 200, &follow, &sent);
+    assert!(errors.contains("(the firmware holds 3000 W)"), "{errors}");
+    assert_eq!(bos.target(), 2200.0);
+}
+
+/// SPEC §16.2: a Bitaxe's watts at each frequency are learned from its own readings and kept
+/// in the state file, so a later run chooses by what it drew there rather than by scaling
+/// one reading (its power is not linear in frequency). Runs with `--now`, one state file.
+#[test]
+fn a_bitaxe_learns_what_it_draws_at_each_frequency_across_invocations() {
+    let fake = crate::support::bitaxe::FakeBitaxe::start();
+    let sandbox = sandbox(&format!("  - {{id: c, type: bitaxe, url: \"{}\"}}\n", fake.url()), "c", "", "");
+    let bounds = |now: i64| {
+        let run = sandbox.run(&["context", "--miner", "rig", "--now", &at(now)]);
+        serde_json::from_str::<serde_json::Value>(&run.stdout).unwrap()["miner_state"]["power_target_bounds"].clone()
+    };
+    // At 525 MHz, 15 W: nothing learned yet, 400 MHz is scaled to 11.4 W.
+    assert_eq!(bounds(0), json!({"min": 11.4, "max": 15.0}));
+    let (run, _) = sandbox.cycle(&at(10), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        sandbox.run(&["miner", "power", "rig", "12", "--now", &at(20)]).stdout.contains("the nearest lever: 11.4 W")
+    );
+    assert_eq!(fake.frequency(), 400.0);
+    // The next run reads 10.6 W at 400 MHz and keeps it.
+    let (run, _) = sandbox.cycle(&at(300), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Scaling this 400 MHz reading alone would put 525 MHz at 13.9 W; the model remembers 15.
+    assert_eq!(bounds(310), json!({"min": 10.6, "max": 15.0}), "learned, from the state file");
+    // 14.5 W: scaled from 400 MHz, 525 MHz (13.9 W) would be chosen and draw 15 W; the model
+    // knows 525 MHz is 15 W and takes 490 MHz, scaled from its nearest seen point (525).
+    let set = sandbox.run(&["miner", "power", "rig", "14.5", "--now", &at(320)]);
+    assert!(set.stdout.contains("the nearest lever: 14 W"), "{}", set.stdout);
+    assert_eq!(fake.frequency(), 490.0);
+    let (run, _) = sandbox.cycle(&at(600), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let state = sandbox.run(&["state", "show", "--now", &at(610)]);
+    let rows = state.stdout.lines().find(|l| l.trim_start().starts_with("lever_watts")).unwrap_or_default();
+    assert!(rows.ends_with(" 3 row(s)"), "525, 400 and 490 MHz: {}", state.stdout);
+    assert_eq!(bounds(620)["min"], 10.6);
+}

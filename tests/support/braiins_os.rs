@@ -146,3 +146,93 @@ impl FakeBraiinsOs {
             .collect()
     }
 }
+
+/// A Braiins OS build from before the REST API: `/api/v1/*` is 404 and `POST /graphql`
+/// answers the login mutation (a `session_id` cookie for the right password, an `AuthError`
+/// otherwise), the autotuning query (target, live limit, bounds from `metadata`) and
+/// `updateAutotuning` (refused with a message outside the bounds, and without a session).
+/// The queries are told apart by the fields they name, as a real server would by parsing them.
+pub struct FakeBraiinsGraphql {
+    pub http: crate::support::http::FakeHttp,
+    target: std::sync::Arc<std::sync::Mutex<f64>>,
+    ignoring: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+pub const GRAPHQL_PASSWORD: &str = "bos-legacy";
+
+impl FakeBraiinsGraphql {
+    pub fn start(min: f64, max: f64, initial: f64) -> FakeBraiinsGraphql {
+        use crate::support::http::{Answer, FakeHttp, json as answer, status};
+        use std::sync::atomic::Ordering;
+        let target = std::sync::Arc::new(std::sync::Mutex::new(initial));
+        let ignoring = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (t, ignores) = (target.clone(), ignoring.clone());
+        let http = FakeHttp::start(move |request| {
+            if (request.method.as_str(), request.url.as_str()) != ("POST", "/graphql") {
+                return status(404);
+            }
+            let body: serde_json::Value = serde_json::from_str(&request.body).unwrap_or_default();
+            let (query, variables) = (body["query"].as_str().unwrap_or_default(), &body["variables"]);
+            let session = request.header("Cookie") == Some("session_id=sess-42");
+            if query.contains("login(") {
+                if variables["username"] == "root" && variables["password"] == GRAPHQL_PASSWORD {
+                    let cookie = ("Set-Cookie".to_string(), "session_id=sess-42; Path=/; HttpOnly".to_string());
+                    return Answer::Text(
+                        200,
+                        json!({"data": {"auth": {"login": {"void": null}}}}).to_string(),
+                        vec![cookie],
+                    );
+                }
+                return answer(json!({"data": {"auth": {"login": {"message": "Invalid username or password"}}}}));
+            }
+            if !session {
+                return answer(json!({"data": null, "errors": [{"message": "Forbidden: log in first"}]}));
+            }
+            if query.contains("updateAutotuning") {
+                let Some(limit) = variables["limit"].as_i64() else {
+                    return answer(json!({"data": null, "errors": [{"message": "Variable \"$limit\" of type Int!"}]}));
+                };
+                if !(min..=max).contains(&(limit as f64)) {
+                    let message = format!("power target {limit} out of range {min}-{max}");
+                    return answer(
+                        json!({"data": {"bosminer": {"config": {"updateAutotuning": {"message": message}}}}}),
+                    );
+                }
+                if !ignores.load(Ordering::SeqCst) {
+                    *t.lock().unwrap() = limit as f64;
+                }
+                return answer(json!({"data": {"bosminer": {"config": {"updateAutotuning": {
+                    "autotuning": {"powerTarget": limit}}}}}}));
+            }
+            if query.contains("metadata") && query.contains("powerTarget") {
+                let watts = *t.lock().unwrap();
+                return answer(json!({"data": {"bosminer": {
+                    "config": {"autotuning": {"mode": "POWER_TARGET", "powerTarget": watts}},
+                    "info": {"summary": {"power": {"limitW": watts}}},
+                    "metadata": {"autotuning": {"powerTarget": {"default": max, "min": min, "max": max}}}}}}));
+            }
+            answer(json!({"data": null, "errors": [{"message": "Cannot query this field"}]}))
+        });
+        FakeBraiinsGraphql { http, target, ignoring }
+    }
+
+    pub fn target(&self) -> f64 {
+        *self.target.lock().unwrap()
+    }
+
+    /// Accept `updateAutotuning` but keep the old target.
+    pub fn ignore_writes(&self, ignore: bool) {
+        self.ignoring.store(ignore, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The `updateAutotuning` requests it received: the limits asked for.
+    pub fn writes(&self) -> Vec<serde_json::Value> {
+        self.http
+            .log()
+            .iter()
+            .filter_map(|r| serde_json::from_str::<serde_json::Value>(&r.body).ok())
+            .filter(|b| b["query"].as_str().is_some_and(|q| q.contains("updateAutotuning")))
+            .map(|b| b["variables"]["limit"].clone())
+            .collect()
+    }
+}
