@@ -80,8 +80,9 @@ impl ComponentSettings for WhatsminerConfig {
 }
 
 impl ControllerSettings for WhatsminerConfig {
-    fn build<'a>(&'a self, _: &Build<'a>) -> Option<Box<dyn Controller + 'a>> {
-        Some(Box::new(Whatsminer::new(self)))
+    fn build<'a>(&'a self, build: &Build<'a>) -> Option<Box<dyn Controller + 'a>> {
+        let ordinary_power = build.owner().and_then(|m| m.power_max);
+        Some(Box::new(Whatsminer { ordinary_power, ..Whatsminer::new(self) }))
     }
 }
 
@@ -92,6 +93,9 @@ pub struct Whatsminer {
     api: Api,
     v3_port: u16,
     password: Option<String>,
+    /// The miner's `power_max`: a limit may not exceed the ordinary power (the firmware
+    /// gives no bounds of its own).
+    ordinary_power: Option<f64>,
 }
 
 impl Whatsminer {
@@ -103,6 +107,7 @@ impl Whatsminer {
             api: config.api,
             v3_port: config.v3_port,
             password: config.password.as_ref().map(|p| p.expose().to_string()),
+            ordinary_power: None,
         }
     }
 
@@ -292,10 +297,12 @@ impl Monitor for Whatsminer {
 }
 
 impl crate::devices::PowerTargetControl for Whatsminer {
-    /// The power limit the miner holds (`Power Limit` on v2, `power-limit` on v3).
+    /// The power limit the miner holds (`Power Limit` on v2, `power-limit` on v3), at most
+    /// the miner's `power_max`.
     fn target(&self, call: &Call) -> Result<crate::devices::PowerTarget, InputError> {
         let reading = self.read(&[], call)?;
-        Ok(crate::devices::PowerTarget { watts: reading.max_power, min: None, max: None, ..Default::default() })
+        let max = self.ordinary_power;
+        Ok(crate::devices::PowerTarget { watts: reading.max_power, min: None, max, ..Default::default() })
     }
 
     /// The limit in whole watts; the miner restarts to apply it.

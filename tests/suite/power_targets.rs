@@ -105,6 +105,9 @@ fn a_target_the_miner_ignores_is_retried_once_then_reported_not_effective() {
     assert_eq!(posts().len(), 1);
     assert_eq!(posts()[0].url, "/api/limit?w=2000", "the exact request");
     assert_eq!(posts()[0].body, "{\"watts\": 2000}");
+    // Outside power_limit_min/max: clamped, and said so; nothing more is sent for these.
+    let clamped = sandbox.run(&["miner", "power", "rig", "500", "--dry-run", "--now", &at(10)]);
+    assert!(clamped.stdout.contains("clamped to 1000 W"), "{}", clamped.stdout);
     // A dry run after verify_after sends nothing, not even the retry.
     let (dry, _) = sandbox.cycle(&at(200), &["--dry-run"]);
     assert!(dry.code <= 1);
@@ -275,7 +278,8 @@ fn stock_antminer_modes_are_two_power_targets() {
     let set = sandbox.run(&["miner", "power", "rig", "3000", "--now", &at(10)]);
     assert!(set.stdout.contains("the nearest lever: 2300 W"), "3000 W is below normal: low power. {}", set.stdout);
     assert_eq!((web.conf()["miner-mode"].clone(), web.conf()["bitmain-work-mode"].clone()), (json!(3), json!("3")));
-    assert_eq!(sandbox.run(&["miner", "power", "rig", "3250", "--now", &at(20)]).code, 0);
+    let clamped = sandbox.run(&["miner", "power", "rig", "5000", "--now", &at(20)]);
+    assert!(clamped.stdout.contains("clamped to 3250 W"), "{}", clamped.stdout);
     assert_eq!(web.conf()["miner-mode"], 0);
     let posts = web.http.log().iter().filter(|r| r.method == "POST").count();
     assert_eq!(sandbox.run(&["miner", "power", "rig", "2300", "--dry-run", "--now", &at(30)]).code, 0);
@@ -311,6 +315,9 @@ fn avalon_work_levels_stand_for_configured_watts() {
     assert!(set.stdout.contains("the nearest lever: 1200 W"), "{}", set.stdout);
     let write = fake.writes().into_iter().find(|w| w.command == "ascset").expect("an ascset");
     assert_eq!(write.parameter.as_deref(), Some("0,worklevel,set,1"));
+    let clamped = sandbox.run(&["miner", "power", "rig", "5000", "--now", &at(15)]);
+    assert!(clamped.stdout.contains("clamped to 1600 W"), "{}", clamped.stdout);
+    assert_eq!(fake.writes().last().and_then(|w| w.parameter.clone()).as_deref(), Some("0,worklevel,set,2"));
     let writes = fake.writes().len();
     assert_eq!(sandbox.run(&["miner", "power", "rig", "800", "--dry-run", "--now", &at(20)]).code, 0);
     assert_eq!(fake.writes().len(), writes, "--dry-run writes nothing");
@@ -344,6 +351,8 @@ fn vnish_chooses_the_highest_tuned_preset_at_or_below_and_reads_it_back() {
     let body: Value = serde_json::from_str(&posted.body).unwrap();
     assert_eq!(body["miner"]["overclock"]["preset"], "2400");
     assert_eq!(body["miner"]["overclock"]["globals"]["freq"], 585, "the rest of the overclock settings are kept");
+    let clamped = sandbox.run(&["miner", "power", "rig", "1000", "--now", &at(15)]);
+    assert!(clamped.stdout.contains("clamped to 2400 W"), "{}", clamped.stdout);
     let posts = fake.http.log().iter().filter(|r| r.method == "POST" && r.url == "/api/v1/settings").count();
     assert_eq!(sandbox.run(&["miner", "power", "rig", "3000", "--dry-run", "--now", &at(20)]).code, 0);
     let after = fake.http.log().iter().filter(|r| r.method == "POST" && r.url == "/api/v1/settings").count();
@@ -371,6 +380,10 @@ fn epic_sets_its_power_perpetual_tune_target_with_the_password() {
     let body: Value = serde_json::from_str(&posted.body).unwrap();
     assert_eq!(body, json!({"param": {"algo": "Power", "target": 3000.0}, "password": crate::support::epic::PASSWORD}));
     assert!(!clamped.stdout.contains(crate::support::epic::PASSWORD));
+    let posts = || fake.http.log().iter().filter(|r| r.method == "POST").count();
+    let before = posts();
+    assert_eq!(sandbox.run(&["miner", "power", "rig", "2000", "--dry-run", "--now", &at(20)]).code, 0);
+    assert_eq!(posts(), before, "--dry-run writes nothing");
 }
 
 #[test]
@@ -393,6 +406,8 @@ fn luxos_chooses_a_profile_at_or_below_and_pauses_atm_around_it() {
     );
     assert_eq!(sandbox.run(&["miner", "power", "rig", "2250", "--dry-run", "--now", &at(20)]).code, 0);
     assert_eq!(fake.writes().len(), 3, "--dry-run writes nothing");
+    let clamped = sandbox.run(&["miner", "power", "rig", "1000", "--dry-run", "--now", &at(30)]);
+    assert!(clamped.stdout.contains("clamped to 2250 W"), "{}", clamped.stdout);
 }
 
 #[test]
@@ -415,6 +430,11 @@ fn whatsminer_api_v2_sends_an_encrypted_power_limit_the_fake_decrypts() {
     assert_eq!(commands[0]["cmd"], "adjust_power_limit");
     assert_eq!(commands[0]["power_limit"], "2800", "watts as a string, as the API takes them");
     assert!(!set.stdout.contains(V2_PASSWORD) && !set.stderr.contains(V2_PASSWORD));
+    // No bounds from the firmware: a limit may not exceed the miner's ordinary power, its power_max.
+    assert_eq!(context(&sandbox, &at(5))["miner_state"]["power_target_bounds"], json!({"max": 3250.0}));
+    let dry = sandbox.run(&["miner", "power", "rig", "5000", "--dry-run", "--now", &at(5)]);
+    assert!(dry.stdout.contains("clamped to 3250 W") && dry.stdout.contains("would set"), "{}", dry.stdout);
+    assert_eq!(writer.commands().len(), 1, "--dry-run sends nothing");
     // The write restarts the miner: it counts as a switch (a target that does not, does not).
     let history = sandbox.run(&["history", "--output", "json", "--now", &at(10)]);
     assert!(history.stdout.contains("set_power_target"), "{}", history.stdout);
@@ -457,6 +477,9 @@ fn whatsminer_api_v3_signs_set_miner_power_limit() {
     assert_eq!(set.code, 0, "{}", set.stderr);
     let sent = v3.log().into_iter().find(|r| r["cmd"] == "set.miner.power_limit").expect("a set");
     assert_eq!((sent["param"].clone(), sent["account"].clone()), (json!(3000), json!("super")));
+    let sent = v3.log().len();
+    assert_eq!(sandbox.run(&["miner", "power", "rig", "2500", "--dry-run", "--now", &at(15)]).code, 0);
+    assert!(v3.log()[sent..].iter().all(|r| r["cmd"] != "set.miner.power_limit"), "--dry-run sends nothing");
     let wrong = sandbox_with_config(&controller("nope"));
     assert_eq!(wrong.run(&["miner", "power", "rig", "3000", "--now", &at(20)]).code, 1, "a wrong password is refused");
 }
