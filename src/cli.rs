@@ -76,6 +76,9 @@ pub enum Command {
     /// Try a notifier
     #[command(subcommand)]
     Notifier(NotifierCommand),
+    /// Set a unit's mode: auto (rules and allocation), hold (no automatic command), off
+    #[command(subcommand)]
+    Unit(UnitCommand),
     /// Show the persisted action log
     History(HistoryArgs),
     /// Describe every component type (or one): features, keys, defaults, an example
@@ -193,6 +196,9 @@ pub enum MinerCommand {
         /// Say what would be sent, send nothing
         #[arg(long)]
         dry_run: bool,
+        /// Keep the rules and the allocation from changing it for this long, e.g. 2h
+        #[arg(long, value_name = "DURATION")]
+        hold: Option<String>,
     },
 }
 
@@ -285,6 +291,20 @@ pub enum TrackerCommand {
     Payout { id: String },
     /// Make a real request now (a fresh cache is not used; a backoff still is) and report
     Test { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UnitCommand {
+    /// auto | hold (send no automatic command) | off (stop its miners now and keep them off);
+    /// persisted, and published to Home Assistant when the unit has publishers
+    Mode {
+        id: String,
+        /// auto, hold or off
+        mode: String,
+        /// Back to auto after this long, e.g. 2h
+        #[arg(long = "for", value_name = "DURATION")]
+        duration: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod notify;
 pub mod parallel;
 pub mod paths;
+pub mod publish;
 pub mod registry;
 pub mod rules;
 pub mod scan;

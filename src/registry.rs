@@ -3,7 +3,7 @@
 //!
 //! Adding a type is one file in its kind's folder and one line in that kind's list
 //! (`devices::TYPES`, `energy::MONITORS`, `energy::FORECASTS`, `trackers::TYPES`,
-//! `notify::TYPES`, `services::TYPES`, `market::TYPES`); nothing here changes.
+//! `notify::TYPES`, `services::TYPES`, `market::TYPES`, `publish::TYPES`); nothing here changes.
 
 use std::sync::LazyLock;
 
@@ -18,4 +18,5 @@ pub static REGISTRY: LazyLock<Registry> = LazyLock::new(|| Registry {
     trackers: crate::trackers::TYPES.iter().map(|t| *t as &dyn ComponentType).collect(),
     notifiers: crate::notify::TYPES.iter().map(|t| *t as &dyn ComponentType).collect(),
     markets: crate::market::TYPES.iter().map(|t| *t as &dyn ComponentType).collect(),
+    publishers: crate::publish::TYPES.iter().map(|t| *t as &dyn ComponentType).collect(),
 });

@@ -23,9 +23,9 @@ pub fn miner(cli: &Cli, command: &MinerCommand) -> Result<i32, Failure> {
         MinerCommand::List => list(&loaded),
         MinerCommand::Features { id } => features(cli, &loaded, id.as_deref()),
         MinerCommand::Status { id } => status(cli, &loaded, id.as_deref()),
-        MinerCommand::Start { id, hold } => control(cli, &loaded, id, Decision::StartMining, hold.as_deref()),
-        MinerCommand::Stop { id, hold } => control(cli, &loaded, id, Decision::StopMining, hold.as_deref()),
-        MinerCommand::Power { id, watts, dry_run } => power(cli, &loaded, id, *watts, *dry_run),
+        MinerCommand::Start { id, hold } => control(cli, &loaded, id, Decision::StartMining, hold.as_deref(), manual()),
+        MinerCommand::Stop { id, hold } => control(cli, &loaded, id, Decision::StopMining, hold.as_deref(), manual()),
+        MinerCommand::Power { id, watts, dry_run, hold } => power(cli, &loaded, id, *watts, *dry_run, hold.as_deref()),
     }
 }
 
@@ -163,11 +163,44 @@ fn status(cli: &Cli, loaded: &Loaded, id: Option<&str>) -> Result<i32, Failure> 
     Ok(code)
 }
 
-fn control(cli: &Cli, loaded: &Loaded, id: &str, decision: Decision, hold: Option<&str>) -> Result<i32, Failure> {
-    let hold = hold.map(Span::parse).transpose().map_err(|m| Failure::new(exit::USAGE, format!("--hold: {m}")))?;
+/// The reason of a command typed by hand.
+fn manual() -> Reason {
+    Reason { kind: ReasonKind::Manual, name: Some("manual".into()) }
+}
+
+/// Parses `--hold`.
+fn hold_span(hold: Option<&str>) -> Result<Option<Span>, Failure> {
+    hold.map(Span::parse).transpose().map_err(|m| Failure::new(exit::USAGE, format!("--hold: {m}")))
+}
+
+/// SPEC §24: nothing by hand starts a miner or sets its power while its unit is in mode off.
+fn refuse_in_mode_off(loaded: &Loaded, store: &Store, miner: &str, now: i64) -> Result<(), Failure> {
+    let Some(unit) = loaded.config.units.iter().find(|u| u.miners.iter().any(|m| m == miner)) else { return Ok(()) };
+    let modes = crate::state::load_modes(&store.conn).map_err(|e| Failure::new(exit::FATAL, e.to_string()))?;
+    if crate::core::mode::ModeSetting::at(modes.get(&unit.id), now) == crate::core::mode::UnitMode::Off {
+        return Err(Failure::new(
+            exit::DEGRADED,
+            format!("miner `{miner}`: unit `{}` is in mode off (`unit mode {} auto` first)", unit.id, unit.id),
+        ));
+    }
+    Ok(())
+}
+
+pub fn control(
+    cli: &Cli,
+    loaded: &Loaded,
+    id: &str,
+    decision: Decision,
+    hold: Option<&str>,
+    reason: Reason,
+) -> Result<i32, Failure> {
+    let hold = hold_span(hold)?;
     let miner = selected(loaded, Some(id))?[0];
     let clock = super::clock(cli, loaded)?;
     let (_lock, mut store) = open_locked(loaded)?;
+    if decision == Decision::StartMining {
+        refuse_in_mode_off(loaded, &store, &miner.id, clock.now)?;
+    }
     let (world, learned) = device_memory(&store)?;
     let controllers = crate::devices::build(&loaded.config, &world, &learned);
     let call = clock.call(loaded);
@@ -186,7 +219,7 @@ fn control(cli: &Cli, loaded: &Loaded, id: &str, decision: Decision, hold: Optio
         kind,
         controller,
         decision,
-        reason: Reason { kind: ReasonKind::None, name: Some("manual".into()) },
+        reason,
         follow_up: None,
         watts: None,
     };
@@ -230,7 +263,8 @@ fn control(cli: &Cli, loaded: &Loaded, id: &str, decision: Decision, hold: Optio
 
 /// `miner power ID WATTS`: reads the bounds, clamps and says so, sets the target (or, with
 /// `--dry-run`, only says what it would send), and leaves an intent that `run` verifies.
-fn power(cli: &Cli, loaded: &Loaded, id: &str, watts: f64, dry_run: bool) -> Result<i32, Failure> {
+fn power(cli: &Cli, loaded: &Loaded, id: &str, watts: f64, dry_run: bool, hold: Option<&str>) -> Result<i32, Failure> {
+    let hold = hold_span(hold)?;
     let miner = selected(loaded, Some(id))?[0];
     if !watts.is_finite() || watts <= 0.0 {
         return Err(Failure::new(exit::USAGE, format!("`{watts}` is not a power target in watts")));
@@ -242,6 +276,7 @@ fn power(cli: &Cli, loaded: &Loaded, id: &str, watts: f64, dry_run: bool) -> Res
         .clone();
     let clock = super::clock(cli, loaded)?;
     let (_lock, mut store) = open_locked(loaded)?;
+    refuse_in_mode_off(loaded, &store, &miner.id, clock.now)?;
     let (world, learned) = device_memory(&store)?;
     let controllers = crate::devices::build(&loaded.config, &world, &learned);
     let call = clock.call(loaded);
@@ -269,7 +304,7 @@ fn power(cli: &Cli, loaded: &Loaded, id: &str, watts: f64, dry_run: bool) -> Res
         kind: crate::core::command::CommandKind::SetPowerTarget,
         controller: controller.clone(),
         decision: Decision::MaintainState,
-        reason: Reason { kind: ReasonKind::None, name: Some("manual".into()) },
+        reason: manual(),
         follow_up: None,
         watts: Some(target),
     };
@@ -282,7 +317,19 @@ fn power(cli: &Cli, loaded: &Loaded, id: &str, watts: f64, dry_run: bool) -> Res
             let unit_id = command.unit.clone().unwrap_or_default();
             let intent = crate::cycle::plan::new_intent(&unit_id, &miner.id, command.kind, &controller, clock.now);
             let intent = crate::state::Intent { watts: Some(applied), restarts: action.restarts, ..intent };
-            store.transaction(|c| crate::state::save_intent(c, &intent)).map_err(|m| Failure::new(exit::FATAL, m))?;
+            let until = hold.map(|span| clock.now + span.as_secs_i64());
+            store
+                .transaction(|c| {
+                    crate::state::save_intent(c, &intent)?;
+                    match until {
+                        Some(until) => crate::state::set_hold(c, &miner.id, Some(until)),
+                        None => Ok(()),
+                    }
+                })
+                .map_err(|m| Failure::new(exit::FATAL, m))?;
+            if let Some(until) = until {
+                println!("{id}: rules and allocation leave its target alone until {}", clock.format(until));
+            }
             let lever = if applied == target { String::new() } else { format!(" (the nearest lever: {applied} W)") };
             println!("{id}: power target {target} W via {controller}: ok{lever}");
             Ok(exit::OK)

@@ -3,7 +3,7 @@
 mod context;
 mod history;
 mod init;
-mod miner;
+pub mod miner;
 mod notifier;
 mod rules;
 mod run;
@@ -11,6 +11,7 @@ mod scan;
 mod state;
 mod tracker;
 mod types;
+mod unit;
 mod validate;
 
 use std::path::PathBuf;
@@ -31,6 +32,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
         Command::Tracker(command) => tracker::tracker(cli, command),
         Command::History(args) => history::history(cli, args),
         Command::Notifier(command) => notifier::notifier(cli, command),
+        Command::Unit(command) => unit::unit(cli, command),
         Command::Scan(args) => scan::scan(args),
         Command::Init(args) => init::init(args),
         Command::Completions { shell } => {

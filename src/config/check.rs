@@ -46,6 +46,7 @@ impl<'a> Checker<'a> {
             miners: sections.miners,
             trackers: sections.trackers,
             notifiers: sections.notifiers,
+            publishers: sections.publishers,
             tariffs: sections.tariffs,
             market: sections.market,
             home_loads: sections.home_loads,
@@ -255,13 +256,14 @@ impl<'a> Checker<'a> {
     }
 
     fn unique_ids(&mut self, config: &Config) {
-        let sections: [(&str, Vec<&str>); 7] = [
+        let sections: [(&str, Vec<&str>); 8] = [
             ("services", config.services.iter().map(|c| c.id.as_str()).collect()),
             ("energy_sources", config.energy_sources.iter().map(|c| c.id.as_str()).collect()),
             ("controllers", config.controllers.iter().map(|c| c.id.as_str()).collect()),
             ("miners", config.miners.iter().map(|c| c.id.as_str()).collect()),
             ("trackers", config.trackers.iter().map(|c| c.id.as_str()).collect()),
             ("notifiers", config.notifiers.iter().map(|c| c.id.as_str()).collect()),
+            ("publishers", config.publishers.iter().map(|c| c.id.as_str()).collect()),
             ("units", config.units.iter().map(|c| c.id.as_str()).collect()),
         ];
         for (section, ids) in sections {
@@ -283,7 +285,8 @@ impl<'a> Checker<'a> {
         let has_location = config.settings.latitude.is_some() && config.settings.longitude.is_some();
         let sources = config.energy_sources.iter().flat_map(|s| std::iter::once(&s.monitor).chain(&s.forecast));
         let all = config.services.iter().chain(&config.controllers).chain(sources);
-        for component in all.chain(&config.trackers).chain(&config.notifiers).chain(&config.market) {
+        let others = config.trackers.iter().chain(&config.notifiers).chain(&config.publishers).chain(&config.market);
+        for component in all.chain(others) {
             let mut check = SettingsCheck { services: &services, has_location, problems: Vec::new() };
             component.settings.check(&mut check);
             for (key, message) in check.problems {
@@ -353,6 +356,7 @@ impl<'a> Checker<'a> {
         let miners = ids(config.miners.iter().map(|m| m.id.as_str()).collect());
         let trackers = ids(config.trackers.iter().map(|t| t.id.as_str()).collect());
         let notifiers = ids(config.notifiers.iter().map(|n| n.id.as_str()).collect());
+        let publishers = ids(config.publishers.iter().map(|n| n.id.as_str()).collect());
         for unit in &config.units {
             let path = &unit.at;
             if !sources.contains(&unit.energy_source) {
@@ -369,6 +373,12 @@ impl<'a> Checker<'a> {
             for (i, notifier) in unit.notifiers.iter().enumerate() {
                 if !notifiers.contains(notifier) {
                     self.error(&index_path(&key_path(path, "notifiers"), i), format!("unknown notifier `{notifier}`"));
+                }
+            }
+            for (i, publisher) in unit.publishers.iter().enumerate() {
+                if !publishers.contains(publisher) {
+                    let path = index_path(&key_path(path, "publishers"), i);
+                    self.error(&path, format!("unknown publisher `{publisher}`"));
                 }
             }
             if unit.policy.is_none() && unit.rules.is_none() {

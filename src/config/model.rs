@@ -31,6 +31,8 @@ pub struct Config {
     pub miners: Vec<Miner>,
     pub trackers: Vec<Component>,
     pub notifiers: Vec<Component>,
+    /// Where each cycle's states go, and modes come from (SPEC §21).
+    pub publishers: Vec<Component>,
     /// Electricity prices (SPEC §19).
     pub tariffs: Option<crate::core::tariff::Tariffs>,
     /// Where BTC price, network hashrate and rewards come from.
@@ -174,6 +176,9 @@ pub struct Unit {
     /// Who is told of its commands and failures.
     #[serde(default)]
     pub notifiers: Vec<String>,
+    /// Where its states are published and its mode and targets are read from (SPEC §21).
+    #[serde(default)]
+    pub publishers: Vec<String>,
     /// An Edge Mining policy file (start and stop rules), relative to the config.
     pub policy: Option<PathBuf>,
     /// A unit's rule files (`rules:`), as opposed to one `policy` file.

@@ -8,7 +8,7 @@ use crate::diag::Diagnostic;
 use crate::duration::Span;
 use crate::yaml::{Document, Value, index_path, key_path};
 
-pub const TOP_LEVEL_KEYS: [&str; 14] = [
+pub const TOP_LEVEL_KEYS: [&str; 15] = [
     "version",
     "state",
     "settings",
@@ -18,6 +18,7 @@ pub const TOP_LEVEL_KEYS: [&str; 14] = [
     "miners",
     "trackers",
     "notifiers",
+    "publishers",
     "tariffs",
     "market",
     "home_loads",
@@ -35,6 +36,7 @@ pub struct Sections {
     pub miners: Vec<Miner>,
     pub trackers: Vec<Component>,
     pub notifiers: Vec<Component>,
+    pub publishers: Vec<Component>,
     pub tariffs: Option<crate::core::tariff::Tariffs>,
     pub market: Option<Component>,
     pub home_loads: Vec<crate::home::HomeLoadProfile>,
@@ -72,6 +74,7 @@ impl<'a> SectionParser<'a> {
             }),
             trackers: self.components(&root, Section::Trackers),
             notifiers: self.components(&root, Section::Notifiers),
+            publishers: self.components(&root, Section::Publishers),
             tariffs: root.get("tariffs").and_then(|v| self.typed("tariffs", v.clone())),
             market: root.get("market").and_then(|v| self.component("market", v.clone(), Section::Market)),
             home_loads: self.list(&root, "home_loads", |parser, path, value| parser.typed(path, value)),

@@ -123,6 +123,7 @@ pub fn config_schema(registry: &Registry) -> Value {
             "miners": list(plain::<Miner>()),
             "trackers": list(one_of(registry, Section::Trackers)),
             "notifiers": list(one_of(registry, Section::Notifiers)),
+            "publishers": list(one_of(registry, Section::Publishers)),
             "tariffs": plain::<crate::core::tariff::Tariffs>(),
             "market": one_of(registry, Section::Market),
             "units": list(plain::<Unit>())

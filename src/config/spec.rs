@@ -25,10 +25,11 @@ pub enum Section {
     Trackers,
     Notifiers,
     Market,
+    Publishers,
 }
 
 impl Section {
-    pub const ALL: [Section; 7] = [
+    pub const ALL: [Section; 8] = [
         Section::Services,
         Section::Controllers,
         Section::Monitor,
@@ -36,6 +37,7 @@ impl Section {
         Section::Trackers,
         Section::Notifiers,
         Section::Market,
+        Section::Publishers,
     ];
 
     pub fn name(self) -> &'static str {
@@ -47,6 +49,7 @@ impl Section {
             Section::Trackers => "trackers",
             Section::Notifiers => "notifiers",
             Section::Market => "market",
+            Section::Publishers => "publishers",
         }
     }
 
@@ -204,6 +207,7 @@ pub struct Registry {
     pub trackers: Vec<&'static dyn ComponentType>,
     pub notifiers: Vec<&'static dyn ComponentType>,
     pub markets: Vec<&'static dyn ComponentType>,
+    pub publishers: Vec<&'static dyn ComponentType>,
 }
 
 impl Registry {
@@ -216,6 +220,7 @@ impl Registry {
             Section::Trackers => &self.trackers,
             Section::Notifiers => &self.notifiers,
             Section::Market => &self.markets,
+            Section::Publishers => &self.publishers,
         }
     }
 

@@ -13,6 +13,7 @@ pub mod guards;
 pub mod home_load;
 pub mod lever_model;
 pub mod miner;
+pub mod mode;
 pub mod performance;
 pub mod reading;
 pub mod safety;

@@ -203,6 +203,7 @@ fn evaluate_unit(
         tracker: None,
         economics: None,
         allocation: None,
+        mode: crate::core::mode::UnitMode::Auto.name(),
         miners: Vec::new(),
     };
     let Some(source) = source else { return outcome };

@@ -2,11 +2,13 @@
 //! (`min_on`, `min_off`, `max_switches_per_day`, a pending command) and starts beyond the
 //! stagger (`max_starts_per_cycle` per energy source, none while another start is
 //! unverified). Safety stops pass `min_on` and the daily limit; stops are never staggered.
+//! A unit's mode (`hold`, `off`) comes first, below safety only.
 
 use std::collections::BTreeMap;
 
 use crate::config::Config;
 use crate::core::guards::hold;
+use crate::core::mode::UnitMode;
 use crate::core::status::MinerStatus;
 use crate::cycle::evaluate::{Evaluated, Evaluation};
 use crate::cycle::memory::Memory;
@@ -88,7 +90,8 @@ pub fn apply(
     for Evaluated { unit, outcome } in &mut evaluation.units {
         for miner in outcome.miners.iter_mut().filter(|m| m.decision != Decision::MaintainState) {
             let Some(state) = inputs.miners.get(&miner.id) else { continue };
-            let safety = miner.reason.kind == ReasonKind::Safety;
+            // A unit's `off` stops like safety does: at once, over holds and hysteresis.
+            let safety = matches!(miner.reason.kind, ReasonKind::Safety | ReasonKind::Mode);
             let held_by_hand = memory.holds.get(&miner.id).filter(|until| **until > now && !safety);
             let guard = if !scope.commands(&miner.id) {
                 Some("not named by --miner".to_string())
@@ -105,6 +108,63 @@ pub fn apply(
         }
     }
     stagger(memory, &settled, evaluation);
+}
+
+/// SPEC §24: a unit in mode `off` stops its running miners and keeps the rest off; in mode
+/// `hold` it holds back every automatic decision. Safety stops go through either way, and no
+/// allocation target is sent in either mode.
+pub fn apply_modes(modes: &BTreeMap<String, UnitMode>, inputs: &Inputs, evaluation: &mut Evaluation) {
+    for Evaluated { unit, outcome } in &mut evaluation.units {
+        let mode = modes.get(&unit.id).copied().unwrap_or_default();
+        outcome.mode = mode.name();
+        if mode == UnitMode::Auto {
+            continue;
+        }
+        let reason = Reason { kind: ReasonKind::Mode, name: Some(format!("unit mode {}", mode.name())) };
+        for miner in outcome.miners.iter_mut().filter(|m| m.reason.kind != ReasonKind::Safety) {
+            if let Some(share) = miner.allocation.as_mut() {
+                share.target = None;
+            }
+            let status = inputs.miners.get(&miner.id).map(|s| s.status);
+            let running = matches!(status, Some(MinerStatus::On | MinerStatus::Starting));
+            if miner.reason.kind == ReasonKind::Rule && miner.decision != Decision::MaintainState {
+                miner.held_rule = miner.reason.name.clone();
+            }
+            miner.decision =
+                if mode == UnitMode::Off && running { Decision::StopMining } else { Decision::MaintainState };
+            miner.reason = reason.clone();
+        }
+    }
+}
+
+/// SPEC §24: what a unit's mode lets through of the planned commands. `hold` sends no
+/// automatic command (safety stops and commands by hand do go); `off` sends nothing that
+/// starts a miner or sets its power.
+pub fn allowed_by_mode(command: &crate::cycle::act::Command, modes: &BTreeMap<String, UnitMode>) -> bool {
+    let mode = command.unit.as_ref().and_then(|u| modes.get(u)).copied().unwrap_or_default();
+    let kind = command.reason.kind;
+    match mode {
+        UnitMode::Auto => true,
+        UnitMode::Hold => matches!(kind, ReasonKind::Safety | ReasonKind::Manual),
+        UnitMode::Off => {
+            kind == ReasonKind::Safety
+                || !(command.kind.starts() || command.kind == crate::core::command::CommandKind::SetPowerTarget)
+        }
+    }
+}
+
+/// The commands a unit's mode lets through, and a line for each command by hand it refused.
+pub fn by_mode(
+    commands: Vec<crate::cycle::act::Command>,
+    modes: &BTreeMap<String, UnitMode>,
+) -> (Vec<crate::cycle::act::Command>, Vec<String>) {
+    let (allowed, refused): (Vec<_>, Vec<_>) = commands.into_iter().partition(|c| allowed_by_mode(c, modes));
+    let lines = refused
+        .iter()
+        .filter(|c| c.reason.kind == ReasonKind::Manual)
+        .map(|c| format!("miner `{}`: its unit is in mode off: {} not sent", c.miner, c.kind.name()))
+        .collect();
+    (allowed, lines)
 }
 
 /// Turns a decision into `maintain_state` because of `guard`, naming the rule it held.

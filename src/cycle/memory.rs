@@ -33,6 +33,12 @@ pub struct Memory {
     pub samples: BTreeMap<String, Vec<crate::core::home_load::Sample>>,
     /// Each climate zone's last `heating_demand`.
     pub demands: BTreeMap<String, bool>,
+    /// Each unit's mode setting (SPEC §21).
+    pub modes: BTreeMap<String, crate::core::mode::ModeSetting>,
+    /// (publisher, command topic) → the payload last read or published there.
+    pub mqtt_seen: BTreeMap<(String, String), String>,
+    /// Each publisher's discovery topics, as last published.
+    pub discovery: BTreeMap<String, Vec<String>>,
 }
 
 impl Memory {
@@ -54,6 +60,9 @@ impl Memory {
             allocation: crate::state::load_allocation(conn)?,
             samples: crate::state::load_samples(conn, samples_since)?,
             demands: crate::state::load_demands(conn)?,
+            modes: crate::state::load_modes(conn)?,
+            mqtt_seen: crate::state::load_mqtt_seen(conn)?,
+            discovery: crate::state::load_mqtt_discovery(conn)?,
         })
     }
 

@@ -16,6 +16,7 @@ pub mod memory;
 pub mod outcome;
 pub mod plan;
 pub mod poll;
+pub mod publish;
 pub mod record;
 pub mod report;
 pub mod scope;
@@ -130,29 +131,44 @@ pub fn run(loaded: &Loaded, options: &RunOptions) -> Result<RunReport, Failure> 
     let (_lock, mut store) = open_locked(loaded)?;
     let rewound = crate::state::latest_run(&store.conn).map_err(fatal)?.filter(|last| *last > clock.now);
     let run_id = store.transaction(|c| crate::state::begin_run(c, clock.now, options.dry_run)).map_err(fatal)?;
-    let memory = Memory::load(&store, clock.day_start(), home::history_start(config, clock.now)).map_err(fatal)?;
-    let controllers = crate::devices::build(config, &memory.world, &memory.learned);
+    let mut memory = Memory::load(&store, clock.day_start(), home::history_start(config, clock.now)).map_err(fatal)?;
     let call = clock.call(loaded);
+    let publishers = crate::publish::build(config);
+    let inbox = publish::receive(&publishers, config, &scope, &memory, &call);
+    let modes = publish::modes(&scope, &publish::settings(&memory, &inbox, clock.now), clock.now);
+    let targets = publish::targets(&publishers, &inbox, clock.now);
+    // A target set on the dashboard keeps the rules and the allocation off the miner a while.
+    memory.holds.extend(targets.iter().map(|(miner, _, until)| (miner.clone(), *until)));
+    let memory = memory;
+    let controllers = crate::devices::build(config, &memory.world, &memory.learned);
     let sources = poll::Sources { world: &memory.world, fetcher: &memory.fetcher, samples: &memory.samples };
     let inputs = poll::poll(config, &scope, &controllers, &sources, &call);
     let mut evaluation = decide(loaded, &scope, &inputs, &memory, &clock);
+    evaluation.errors.extend(inbox.problems.iter().cloned());
+    guard::apply_modes(&modes, &inputs, &mut evaluation);
     let verifications = guard::verify_intents(config, &scope, &inputs, &memory, clock.now);
     guard::apply(&scope, &inputs, &memory, &verifications, &mut evaluation, clock.now);
     guard::report_ineffective_targets(&verifications, &inputs, &mut evaluation);
     let mut acted = act::Acted::default();
+    let mut plan_warnings = Vec::new();
     let restored = if options.dry_run {
         Vec::new()
     } else {
         act::restore_thermal_management(&mut store, &controllers, &call, &|at| clock.format(at))
     };
     if !options.dry_run {
-        let commands = plan::commands(config, &scope, &inputs, &memory, &verifications, &mut evaluation, clock.now);
+        let planned = plan::commands(config, &scope, &inputs, &memory, &verifications, &mut evaluation, clock.now);
+        let orders: Vec<(String, f64)> = targets.iter().map(|(miner, watts, _)| (miner.clone(), *watts)).collect();
+        let (manual, warnings) = plan::dashboard_targets(config, &scope, &inputs, &orders);
+        let (commands, refused) = guard::by_mode(plan::with_manual(planned, manual), &modes);
+        plan_warnings.extend(warnings.into_iter().chain(refused));
         let outcomes =
             act::execute(&mut store, config, &commands, &controllers, &call, &memory.world, false).map_err(fatal)?;
         act::attach(&mut evaluation, &commands, &outcomes);
         acted = act::Acted { commands, outcomes };
     }
     let mut report = report::assemble(&clock, options.dry_run, evaluation, store.recovered_from.as_deref());
+    report.warnings.extend(inbox.warnings.iter().cloned().chain(plan_warnings));
     for line in restored {
         log::warn!("{line}");
         report.warnings.push(line);
@@ -166,7 +182,9 @@ pub fn run(loaded: &Loaded, options: &RunOptions) -> Result<RunReport, Failure> 
         log::warn!("{warning}");
         report.warnings.push(warning);
     }
-    let changes = record::Changes { verifications: &verifications, acted: &acted, scope: &scope };
+    let discovered = publish::publish(&publishers, config, &scope, &memory, &mut report, &modes, &call);
+    let published = record::Published { inbox: &inbox, holds: &targets, discovered: &discovered };
+    let changes = record::Changes { verifications: &verifications, acted: &acted, scope: &scope, published };
     record::record(&mut store, loaded, &clock, run_id, &report, options.dry_run, &memory, &changes).map_err(fatal)?;
     if let Some(path) = options.metrics_file.as_ref().or(config.settings.metrics_file.as_ref()) {
         let last_success = crate::state::last_success(&store.conn).ok().flatten();

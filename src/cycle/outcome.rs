@@ -14,6 +14,10 @@ pub enum ReasonKind {
     Guard,
     /// The unit's allocation (SPEC §17.4): a stop after `stop_after`, a start in `auto` mode.
     Allocation,
+    /// The unit's mode (SPEC §21): `off` stops, `hold` holds back.
+    Mode,
+    /// A command by hand: the command line or the dashboard.
+    Manual,
     None,
 }
 
@@ -24,6 +28,8 @@ impl ReasonKind {
             ReasonKind::Safety => "safety",
             ReasonKind::Guard => "guard",
             ReasonKind::Allocation => "allocation",
+            ReasonKind::Mode => "mode",
+            ReasonKind::Manual => "manual",
             ReasonKind::None => "none",
         }
     }
@@ -121,6 +127,8 @@ pub struct UnitOutcome {
     /// The budget and how it is shared, with an `allocation:` block (SPEC §17.4).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allocation: Option<Value>,
+    /// `auto`, `hold` or `off` (SPEC §21).
+    pub mode: &'static str,
     pub miners: Vec<MinerOutcome>,
 }
 

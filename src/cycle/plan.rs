@@ -174,3 +174,44 @@ fn decided(config: &Config, scope: &Scope, inputs: &Inputs, evaluation: &mut Eva
     }
     commands
 }
+
+/// Power targets set on the dashboard (SPEC §21), one manual command each, clamped to the
+/// bounds the firmware reports; a miner without power targets gets a warning instead.
+pub fn dashboard_targets(
+    config: &Config,
+    scope: &Scope,
+    inputs: &Inputs,
+    orders: &[(String, f64)],
+) -> (Vec<Command>, Vec<String>) {
+    let (mut commands, mut warnings) = (Vec::new(), Vec::new());
+    for (miner, watts) in orders {
+        let Some(unit) = scope.units.iter().find(|u| u.miners.contains(miner)) else { continue };
+        let Some(binding) = resolve(config.bindings_of(miner), CommandKind::SetPowerTarget.feature()) else {
+            warnings.push(format!(
+                "miner `{miner}`: a power target was set in Home Assistant, but it has no power_target_control"
+            ));
+            continue;
+        };
+        let bounds = inputs.miners.get(miner).and_then(|s| s.reading.power_target).unwrap_or_default();
+        let (watts, _) = bounds.clamp(*watts);
+        commands.push(Command {
+            unit: Some(unit.id.clone()),
+            miner: miner.clone(),
+            kind: CommandKind::SetPowerTarget,
+            controller: binding.controller.clone(),
+            decision: Decision::MaintainState,
+            reason: Reason { kind: ReasonKind::Manual, name: Some("power target set in Home Assistant".into()) },
+            follow_up: None,
+            watts: Some(watts),
+        });
+    }
+    (commands, warnings)
+}
+
+/// Commands by hand join the plan after safety stops and before everything else, still one
+/// per miner.
+pub fn with_manual(planned: Vec<Command>, manual: Vec<Command>) -> Vec<Command> {
+    let (safety, rest): (Vec<Command>, Vec<Command>) =
+        planned.into_iter().partition(|c| c.reason.kind == ReasonKind::Safety);
+    one_per_miner(safety.into_iter().chain(manual).chain(rest).collect())
+}

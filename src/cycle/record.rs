@@ -22,6 +22,16 @@ pub struct Changes<'a> {
     pub verifications: &'a [(String, Verification)],
     pub acted: &'a Acted,
     pub scope: &'a Scope<'a>,
+    pub published: Published<'a>,
+}
+
+/// What the publish stage read and published (SPEC §21).
+pub struct Published<'a> {
+    pub inbox: &'a crate::cycle::publish::Inbox,
+    /// (miner, watts, held until) of the targets set on the dashboard.
+    pub holds: &'a [(String, f64, i64)],
+    /// Each publisher's discovery topics, published now.
+    pub discovered: &'a [(String, Vec<String>)],
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -54,6 +64,7 @@ pub fn record(
             if memory.world.changed() {
                 save_sim(conn, &memory.world)?;
             }
+            published(conn, &changes.published, clock.now)?;
             prune(conn, clock.now.saturating_sub(retention))?;
         }
         memory.fetcher.save(conn)?;
@@ -71,6 +82,24 @@ pub fn record(
         compact_samples(conn, (clock.now - 48 * 3600).div_euclid(3600) * 3600)?;
         finish_run(conn, run_id, &summary)
     })
+}
+
+/// The dashboard's orders as decision state (modes, holds), the command payloads seen, and
+/// the discovery topics published.
+fn published(conn: &Connection, published: &Published, now: i64) -> rusqlite::Result<()> {
+    for (publisher, received) in &published.inbox.received {
+        save_mqtt_seen(conn, publisher, &received.topic, &received.payload)?;
+        if let Ok(crate::publish::Order::Mode { unit, mode }) = &received.order {
+            save_mode(conn, unit, &crate::core::mode::ModeSetting { mode: *mode, at: now, until: None })?;
+        }
+    }
+    for (miner, _, until) in published.holds {
+        set_hold(conn, miner, Some(*until))?;
+    }
+    for (publisher, topics) in published.discovered {
+        save_mqtt_discovery(conn, publisher, topics)?;
+    }
+    Ok(())
 }
 
 /// Timers, observed statuses, and state changes the tool did not cause.

@@ -51,7 +51,8 @@ pub fn text(report: &RunReport) -> String {
     let dry = if report.dry_run { " (dry run: no commands sent)" } else { "" };
     let _ = writeln!(out, "edge-mining cycle at {}{dry}", report.started_at);
     for unit in &report.units {
-        let _ = writeln!(out, "unit {}: {}", unit.id, energy_summary(unit));
+        let mode = if unit.mode == "auto" { String::new() } else { format!(" [mode {}]", unit.mode) };
+        let _ = writeln!(out, "unit {}{mode}: {}", unit.id, energy_summary(unit));
         if let Some(line) = unit.economics.as_ref().map(economics_line) {
             let _ = writeln!(out, "  {line}");
         }

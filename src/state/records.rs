@@ -198,6 +198,57 @@ pub fn learn_lever_watts(
     Ok(())
 }
 
+/// Each unit's mode setting.
+pub fn load_modes(conn: &Connection) -> rusqlite::Result<BTreeMap<String, crate::core::mode::ModeSetting>> {
+    let mut statement = conn.prepare("SELECT unit, mode, at, until FROM unit_mode")?;
+    let rows = statement.query_map([], |r| {
+        let mode = crate::core::mode::UnitMode::parse(&r.get::<_, String>(1)?).unwrap_or_default();
+        Ok((r.get::<_, String>(0)?, crate::core::mode::ModeSetting { mode, at: r.get(2)?, until: r.get(3)? }))
+    })?;
+    rows.collect()
+}
+
+pub fn save_mode(conn: &Connection, unit: &str, setting: &crate::core::mode::ModeSetting) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT OR REPLACE INTO unit_mode (unit, mode, at, until) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![unit, setting.mode.name(), setting.at, setting.until])?;
+    Ok(())
+}
+
+/// (publisher, topic) → the command payload last read or published there.
+pub fn load_mqtt_seen(conn: &Connection) -> rusqlite::Result<BTreeMap<(String, String), String>> {
+    let mut statement = conn.prepare("SELECT publisher, topic, payload FROM mqtt_seen")?;
+    let rows = statement.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?;
+    rows.collect()
+}
+
+pub fn save_mqtt_seen(conn: &Connection, publisher: &str, topic: &str, payload: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT OR REPLACE INTO mqtt_seen (publisher, topic, payload) VALUES (?1, ?2, ?3)")?
+        .execute(params![publisher, topic, payload])?;
+    Ok(())
+}
+
+/// Each publisher's discovery topics, as last published.
+pub fn load_mqtt_discovery(conn: &Connection) -> rusqlite::Result<BTreeMap<String, Vec<String>>> {
+    let mut statement = conn.prepare("SELECT publisher, topic FROM mqtt_discovery ORDER BY publisher, topic")?;
+    let rows = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut topics: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for row in rows {
+        let (publisher, topic) = row?;
+        topics.entry(publisher).or_default().push(topic);
+    }
+    Ok(topics)
+}
+
+/// Replaces the discovery topics a publisher has published.
+pub fn save_mqtt_discovery(conn: &Connection, publisher: &str, topics: &[String]) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM mqtt_discovery WHERE publisher = ?1")?.execute(params![publisher])?;
+    let mut insert = conn.prepare_cached("INSERT OR IGNORE INTO mqtt_discovery (publisher, topic) VALUES (?1, ?2)")?;
+    for topic in topics {
+        insert.execute(params![publisher, topic])?;
+    }
+    Ok(())
+}
+
 /// Controllers whose thermal management a target write paused and may not have restored:
 /// (controller, miner, since).
 pub fn load_thermal_restores(conn: &Connection) -> rusqlite::Result<Vec<(String, String, i64)>> {
@@ -442,6 +493,9 @@ pub fn table_counts(conn: &Connection) -> rusqlite::Result<Vec<(String, i64)>> {
         "heating_demand",
         "thermal_restore",
         "lever_watts",
+        "unit_mode",
+        "mqtt_seen",
+        "mqtt_discovery",
         "notification",
         "sim_device",
         "sim_battery",

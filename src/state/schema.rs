@@ -185,4 +185,26 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (controller, setting)
     ) WITHOUT ROWID;
     ",
+    // 12: each unit's mode (SPEC §21): what, since and until when, and who set it; the
+    //     command-topic values last read or published per publisher, so a retained command
+    //     counts once; the discovery topics published, so entities that left are removed.
+    "
+    CREATE TABLE unit_mode (
+        unit TEXT PRIMARY KEY,
+        mode TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        until INTEGER
+    );
+    CREATE TABLE mqtt_seen (
+        publisher TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        PRIMARY KEY (publisher, topic)
+    ) WITHOUT ROWID;
+    CREATE TABLE mqtt_discovery (
+        publisher TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        PRIMARY KEY (publisher, topic)
+    ) WITHOUT ROWID;
+    ",
 ];

@@ -184,6 +184,29 @@ impl Fetcher {
         }
     }
 
+    /// For a service reached by another protocol (an MQTT broker, keyed `mqtt://host:port`):
+    /// until when it is backed off after its failures (§6.3), and why.
+    pub fn backed_off(&self, host: &str, now: i64) -> Option<(i64, String)> {
+        let state = self.backoff.lock().ok()?.get(host).cloned()?;
+        (state.next_allowed_at > now).then(|| (state.next_allowed_at, state.reason.unwrap_or_else(|| "errors".into())))
+    }
+
+    /// Records such a service's outcome: a success resets its counters, a failure backs it
+    /// off, refused credentials do not (they are reported every cycle until fixed).
+    pub fn settle_other(&self, host: &str, now: i64, failure: Option<&crate::core::error::InputError>) {
+        let Ok(mut backoffs) = self.backoff.lock() else { return };
+        let state = backoffs.entry(host.to_string()).or_default();
+        match failure {
+            None => *state = HostBackoff { last_request_at: Some(now), ..HostBackoff::default() },
+            Some(error) if error.kind == crate::core::error::ErrorKind::Authentication => {}
+            Some(error) => {
+                state.last_request_at = Some(now);
+                back_off(state, now, None, &error.message, false);
+            }
+        }
+        self.mark_host(host);
+    }
+
     fn asked_this_cycle(&self, host: &str) -> bool {
         self.spacing
             .lock()

@@ -10,6 +10,7 @@ pub mod fetch;
 pub mod framed;
 pub mod home_assistant;
 pub mod http;
+pub mod mqtt;
 
 use std::time::{Duration, Instant};
 

@@ -84,7 +84,7 @@ impl Drop for SmallDisk {
 fn a_full_disk_is_fatal_before_any_command_and_loses_nothing() {
     let sandbox = Sandbox::new();
     sandbox.example();
-    let _disk = SmallDisk::mount(&sandbox.path("disk"), "512k").expect("a tmpfs can be mounted here (root)");
+    let _disk = SmallDisk::mount(&sandbox.path("disk"), "1m").expect("a tmpfs can be mounted here (root)");
     let config = std::fs::read_to_string(sandbox.path("config.yaml")).unwrap();
     sandbox.config(&config.replace("state: state.db", "state: disk/state.db"));
     assert_eq!(sandbox.run(&["run", "--now", "2026-06-21T08:00:00+02:00"]).code, 0);

@@ -10,6 +10,7 @@ mod faults;
 mod home;
 mod home_and_climate;
 mod misbehaving_devices;
+mod mqtt;
 mod onboarding;
 mod operations;
 mod pools;

@@ -13,6 +13,7 @@ pub mod home_assistant;
 pub mod http;
 pub mod luxos;
 pub mod mempool;
+pub mod mosquitto;
 pub mod pool;
 pub mod prometheus;
 pub mod replies;

@@ -1,0 +1,156 @@
+//! A real MQTT broker for the tests: Debian's `mosquitto`, started on a free loopback port
+//! and stopped when dropped, and its own clients (`mosquitto_sub`, `mosquitto_pub`, from
+//! `mosquitto-clients`) to read and set topics, so our client is checked by another one.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Mosquitto {
+    pub port: u16,
+    /// (username, password) when it refuses anonymous clients.
+    pub login: Option<(String, String)>,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+/// One message as a client saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seen {
+    pub retained: bool,
+    pub topic: String,
+    pub payload: String,
+}
+
+impl Mosquitto {
+    /// A broker that lets anyone in.
+    pub fn start() -> Mosquitto {
+        Mosquitto::launch(None)
+    }
+
+    /// A broker that lets only `username` with `password` in.
+    pub fn with_login(username: &str, password: &str) -> Mosquitto {
+        Mosquitto::launch(Some((username.to_string(), password.to_string())))
+    }
+
+    fn launch(login: Option<(String, String)>) -> Mosquitto {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut conf = format!("listener {port} 127.0.0.1\npersistence false\n");
+        match &login {
+            None => conf.push_str("allow_anonymous true\n"),
+            Some((user, password)) => {
+                let file = dir.path().join("passwords");
+                let made = Command::new("mosquitto_passwd")
+                    .args(["-b", "-c"])
+                    .arg(&file)
+                    .args([user, password])
+                    .status()
+                    .expect("mosquitto_passwd (Debian's mosquitto)");
+                assert!(made.success());
+                conf.push_str(&format!("allow_anonymous false\npassword_file {}\n", file.display()));
+            }
+        }
+        let path = dir.path().join("mosquitto.conf");
+        std::fs::write(&path, conf).unwrap();
+        let child = Command::new(broker_program())
+            .arg("-c")
+            .arg(&path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mosquitto (Debian's mosquitto package)");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(10), "mosquitto did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Mosquitto { port, login, child, _dir: dir }
+    }
+
+    fn client(&self, program: &str) -> Command {
+        let mut command = Command::new(program);
+        command.args(["-h", "127.0.0.1", "-p", &self.port.to_string()]);
+        if let Some((user, password)) = &self.login {
+            command.args(["-u", user, "-P", password]);
+        }
+        command
+    }
+
+    /// The retained messages under `filter` now.
+    pub fn retained(&self, filter: &str) -> Vec<Seen> {
+        let output = self
+            .client("mosquitto_sub")
+            .args(["-t", filter, "--retained-only", "-W", "1", "-F", "%r\t%t\t%p"])
+            .output()
+            .expect("mosquitto_sub (Debian's mosquitto-clients)");
+        parse(&String::from_utf8_lossy(&output.stdout))
+    }
+
+    /// Publishes `payload` to `topic`, retained, as Home Assistant does for its commands.
+    pub fn publish_retained(&self, topic: &str, payload: &str) {
+        let status = self.client("mosquitto_pub").args(["-t", topic, "-m", payload, "-r", "-q", "1"]).status().unwrap();
+        assert!(status.success(), "mosquitto_pub to {topic}");
+    }
+
+    /// Listens to `filter` until [`Listening::finish`].
+    pub fn listen(&self, filter: &str) -> Listening {
+        let child = self
+            .client("mosquitto_sub")
+            .args(["-t", filter, "-F", "%r\t%t\t%p"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("mosquitto_sub");
+        // Subscribed once a probe message on its filter's own topic would reach it.
+        std::thread::sleep(Duration::from_millis(300));
+        Listening { child }
+    }
+
+    /// Stops the broker now (a broker that is down).
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `mosquitto`, which Debian puts in /usr/sbin (not on every user's PATH).
+fn broker_program() -> &'static str {
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("mosquitto").is_file()));
+    if on_path { "mosquitto" } else { "/usr/sbin/mosquitto" }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A subscriber running in the background.
+pub struct Listening {
+    child: Child,
+}
+
+impl Listening {
+    /// What it saw so far; stops it.
+    pub fn finish(mut self) -> Vec<Seen> {
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = self.child.kill();
+        let output = self.child.wait_with_output().unwrap();
+        parse(&String::from_utf8_lossy(&output.stdout))
+    }
+}
+
+fn parse(text: &str) -> Vec<Seen> {
+    text.lines()
+        .filter_map(|line| {
+            let mut parts = line.splitn(3, '\t');
+            let retained = parts.next()? == "1";
+            Some(Seen {
+                retained,
+                topic: parts.next()?.to_string(),
+                payload: parts.next().unwrap_or_default().to_string(),
+            })
+        })
+        .collect()
+}
