@@ -103,9 +103,10 @@ impl<'a> SimulatedMiner<'a> {
         1.0 - spread + 2.0 * spread * noise(seed_of(&self.id) ^ (now / 60) as u64)
     }
 
-    fn reading(&self, now: i64) -> MinerReading {
+    /// (status, W, TH/s) at `now`, as its reading reports them.
+    fn state_at(&self, now: i64) -> (MinerStatus, f64, f64) {
         let device = self.device_at(now);
-        let (status, power, hashrate) = match (device.relay_on, device.phase) {
+        match (device.relay_on, device.phase) {
             (false, _) => (MinerStatus::Off, 0.0, 0.0),
             (true, Phase::Off) => (MinerStatus::Off, 0.0, 0.0),
             (true, Phase::Starting) => (MinerStatus::Starting, 150.0, 0.0),
@@ -113,9 +114,20 @@ impl<'a> SimulatedMiner<'a> {
             (true, Phase::On) => {
                 let watts = self.hashing_power(&device, now);
                 let hashrate = self.hashrate * watts / self.power;
-                (MinerStatus::On, watts * self.wobble(now, 0.02), hashrate * self.wobble(now + 7, 0.03))
+                (MinerStatus::On, round(watts * self.wobble(now, 0.02)), hashrate * self.wobble(now + 7, 0.03))
             }
-        };
+        }
+    }
+
+    /// What it draws at `now`, W: exactly the power its reading reports, so the simulated
+    /// roof's grid and battery balance with the miners.
+    pub fn drawn(&self, now: i64) -> f64 {
+        self.state_at(now).1
+    }
+
+    fn reading(&self, now: i64) -> MinerReading {
+        let device = self.device_at(now);
+        let (status, power, hashrate) = self.state_at(now);
         let hashing = hashrate > 0.0;
         let chip = if hashing { 64.0 + 6.0 * self.wobble(now + 13, 0.5) } else { 30.0 };
         MinerReading {

@@ -7,7 +7,7 @@ use crate::config::model::{Config, EnergySource};
 use crate::config::spec::{ComponentSettings, TypeInfo, Typed};
 use crate::core::reading::{EnergyReading, ForecastReading};
 use crate::core::sun;
-use crate::devices::simulated::SimulatedControllerConfig;
+use crate::devices::simulated::{SimulatedControllerConfig, SimulatedMiner};
 use crate::energy::{Build, EnergyMonitor, ForecastProvider, ForecastSettings, MonitorSettings};
 use crate::sim::{SimBattery, SimWorld, noise};
 use crate::transport::{Call, InputError};
@@ -36,7 +36,7 @@ impl ComponentSettings for SimulatedMonitorConfig {}
 
 impl MonitorSettings for SimulatedMonitorConfig {
     fn build<'a>(&'a self, build: &Build<'a>) -> Option<Box<dyn EnergyMonitor + 'a>> {
-        let loads = simulated_loads(build.config, &build.source.id);
+        let loads = simulated_loads(build.config, &build.source.id, build.world);
         Some(Box::new(SimulatedMonitor::new(build.source, self, build.location(), loads, build.world)))
     }
 }
@@ -56,17 +56,18 @@ impl ForecastSettings for SimulatedForecastConfig {
     }
 }
 
-/// The simulated miners fed by this source: (controller id, watts when mining).
-pub fn simulated_loads(config: &Config, source: &str) -> Vec<(String, f64)> {
+/// The simulated miners fed by this source, each once.
+pub fn simulated_loads<'a>(config: &'a Config, source: &str, world: &'a SimWorld) -> Vec<SimulatedMiner<'a>> {
+    let mut ids: Vec<&str> = Vec::new();
     let mut loads = Vec::new();
     for unit in config.units.iter().filter(|u| u.energy_source == source && u.enabled) {
         for miner in config.miners.iter().filter(|m| unit.miners.contains(&m.id)) {
             for controller in config.controllers.iter().filter(|c| miner.controllers.contains(&c.id)) {
-                if let Some(sim) = controller.settings.downcast::<SimulatedControllerConfig>() {
-                    let watts = sim.power.or(miner.power_max).unwrap_or(3000.0);
-                    if !loads.iter().any(|(id, _)| id == &controller.id) {
-                        loads.push((controller.id.clone(), watts));
-                    }
+                if let Some(sim) = controller.settings.downcast::<SimulatedControllerConfig>()
+                    && !ids.contains(&controller.id.as_str())
+                {
+                    ids.push(&controller.id);
+                    loads.push(SimulatedMiner::new(&controller.id, sim, Some(miner), world));
                 }
             }
         }
@@ -102,7 +103,7 @@ pub struct SimulatedMonitor<'a> {
     house_load: f64,
     capacity: f64,
     location: (f64, f64),
-    loads: Vec<(String, f64)>,
+    loads: Vec<SimulatedMiner<'a>>,
     world: &'a SimWorld,
 }
 
@@ -111,7 +112,7 @@ impl<'a> SimulatedMonitor<'a> {
         source: &EnergySource,
         config: &SimulatedMonitorConfig,
         location: (f64, f64),
-        loads: Vec<(String, f64)>,
+        loads: Vec<SimulatedMiner<'a>>,
         world: &'a SimWorld,
     ) -> Self {
         SimulatedMonitor {
@@ -126,7 +127,7 @@ impl<'a> SimulatedMonitor<'a> {
     }
 
     fn miners_power(&self, now: i64) -> f64 {
-        self.loads.iter().filter(|(id, _)| self.world.device(id).hashing(now)).map(|(_, watts)| watts).sum()
+        self.loads.iter().map(|miner| miner.drawn(now)).sum()
     }
 
     /// Integrates the battery from its last step to `now`; returns (soc, battery power).
