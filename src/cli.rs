@@ -79,6 +79,8 @@ pub enum Command {
     /// Set a unit's mode: auto (rules and allocation), hold (no automatic command), off
     #[command(subcommand)]
     Unit(UnitCommand),
+    /// Replay a day through the config's rules with simulated miners; energy, money, a picture
+    Simulate(SimulateArgs),
     /// Show the persisted action log
     History(HistoryArgs),
     /// Describe every component type (or one): features, keys, defaults, an example
@@ -121,6 +123,42 @@ pub struct RunArgs {
     /// Write Prometheus metrics to this file (atomically)
     #[arg(long, value_name = "PATH")]
     pub metrics_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// The day to simulate (local date, e.g. 2026-06-21); default the day of --now, else today
+    #[arg(long, value_name = "DATE", conflicts_with_all = ["from", "to"])]
+    pub day: Option<String>,
+    /// The start of the span (RFC 3339, or a local time)
+    #[arg(long, value_name = "TIME", requires = "to")]
+    pub from: Option<String>,
+    /// The end of the span
+    #[arg(long, value_name = "TIME", requires = "from")]
+    pub to: Option<String>,
+    /// sunny, cloudy or variable (the simulated roof at the configured place), or a CSV file
+    #[arg(long, value_name = "TRACE", default_value = "sunny")]
+    pub trace: String,
+    /// Time between cycles
+    #[arg(long, value_name = "DURATION", default_value = "2m")]
+    pub step: String,
+    /// A second config to run over the same trace, side by side
+    #[arg(long, value_name = "CONFIG")]
+    pub compare: Option<std::path::PathBuf>,
+    /// Write an SVG of the day (the first unit, or --unit)
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<std::path::PathBuf>,
+    /// The unit to plot
+    #[arg(long = "unit", value_name = "ID")]
+    pub unit: Option<String>,
+    /// Sat per TH per day, for the sats mined
+    #[arg(long, value_name = "SAT_PER_TH_DAY")]
+    pub hashprice: Option<f64>,
+    /// The BTC price in the tariffs' currency, for the net
+    #[arg(long, value_name = "PRICE")]
+    pub btc_price: Option<f64>,
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
 }
 
 #[derive(Debug, Args)]

@@ -24,6 +24,7 @@ pub mod rules;
 pub mod scan;
 pub mod services;
 pub mod sim;
+pub mod simulate;
 pub mod state;
 pub mod trackers;
 pub mod transport;

@@ -8,6 +8,7 @@ mod notifier;
 mod rules;
 mod run;
 mod scan;
+mod simulate;
 mod state;
 mod tracker;
 mod types;
@@ -33,6 +34,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
         Command::History(args) => history::history(cli, args),
         Command::Notifier(command) => notifier::notifier(cli, command),
         Command::Unit(command) => unit::unit(cli, command),
+        Command::Simulate(args) => simulate::simulate(cli, args),
         Command::Scan(args) => scan::scan(args),
         Command::Init(args) => init::init(args),
         Command::Completions { shell } => {

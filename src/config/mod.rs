@@ -18,7 +18,7 @@ use crate::yaml::Document;
 pub use model::Config;
 
 /// A loaded config, with the rule sets of its units and any warnings.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Loaded {
     pub config: Config,
     pub rules: Vec<(String, crate::rules::model::RuleSet)>,

@@ -18,6 +18,7 @@ pub mod performance;
 pub mod reading;
 pub mod safety;
 pub mod schema;
+pub mod simulation;
 pub mod source;
 pub mod status;
 pub mod sun;

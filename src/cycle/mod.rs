@@ -123,15 +123,21 @@ fn fatal(message: impl ToString) -> Failure {
     Failure::new(exit::FATAL, message.to_string())
 }
 
-/// Runs one full cycle.
+/// Runs one full cycle, holding the run lock on the config's state database.
 pub fn run(loaded: &Loaded, options: &RunOptions) -> Result<RunReport, Failure> {
+    let (_lock, mut store) = open_locked(loaded)?;
+    run_on(loaded, options, &mut store)
+}
+
+/// Runs one full cycle on an open state database (`simulate` keeps one in memory across
+/// its cycles).
+pub fn run_on(loaded: &Loaded, options: &RunOptions, store: &mut Store) -> Result<RunReport, Failure> {
     let clock = Clock::new(loaded, options.now)?;
     let config = &loaded.config;
     let scope = Scope::select(config, &options.units, &options.miners).map_err(|m| Failure::new(exit::USAGE, m))?;
-    let (_lock, mut store) = open_locked(loaded)?;
     let rewound = crate::state::latest_run(&store.conn).map_err(fatal)?.filter(|last| *last > clock.now);
     let run_id = store.transaction(|c| crate::state::begin_run(c, clock.now, options.dry_run)).map_err(fatal)?;
-    let mut memory = Memory::load(&store, clock.day_start(), home::history_start(config, clock.now)).map_err(fatal)?;
+    let mut memory = Memory::load(store, clock.day_start(), home::history_start(config, clock.now)).map_err(fatal)?;
     let call = clock.call(loaded);
     let publishers = crate::publish::build(config);
     let inbox = publish::receive(&publishers, config, &scope, &memory, &call);
@@ -154,7 +160,7 @@ pub fn run(loaded: &Loaded, options: &RunOptions) -> Result<RunReport, Failure> 
     let restored = if options.dry_run {
         Vec::new()
     } else {
-        act::restore_thermal_management(&mut store, &controllers, &call, &|at| clock.format(at))
+        act::restore_thermal_management(store, &controllers, &call, &|at| clock.format(at))
     };
     if !options.dry_run {
         let planned = plan::commands(config, &scope, &inputs, &memory, &verifications, &mut evaluation, clock.now);
@@ -163,7 +169,7 @@ pub fn run(loaded: &Loaded, options: &RunOptions) -> Result<RunReport, Failure> 
         let (commands, refused) = guard::by_mode(plan::with_manual(planned, manual), &modes);
         plan_warnings.extend(warnings.into_iter().chain(refused));
         let outcomes =
-            act::execute(&mut store, config, &commands, &controllers, &call, &memory.world, false).map_err(fatal)?;
+            act::execute(store, config, &commands, &controllers, &call, &memory.world, false).map_err(fatal)?;
         act::attach(&mut evaluation, &commands, &outcomes);
         acted = act::Acted { commands, outcomes };
     }
@@ -185,7 +191,7 @@ pub fn run(loaded: &Loaded, options: &RunOptions) -> Result<RunReport, Failure> 
     let discovered = publish::publish(&publishers, config, &scope, &memory, &mut report, &modes, &call);
     let published = record::Published { inbox: &inbox, holds: &targets, discovered: &discovered };
     let changes = record::Changes { verifications: &verifications, acted: &acted, scope: &scope, published };
-    record::record(&mut store, loaded, &clock, run_id, &report, options.dry_run, &memory, &changes).map_err(fatal)?;
+    record::record(store, loaded, &clock, run_id, &report, options.dry_run, &memory, &changes).map_err(fatal)?;
     if let Some(path) = options.metrics_file.as_ref().or(config.settings.metrics_file.as_ref()) {
         let last_success = crate::state::last_success(&store.conn).ok().flatten();
         let timing = crate::metrics::Timing {
@@ -200,7 +206,7 @@ pub fn run(loaded: &Loaded, options: &RunOptions) -> Result<RunReport, Failure> 
     if !options.dry_run {
         let events = events::events(&scope, &report, &verifications, &acted);
         let format = |at: i64| clock.format(at);
-        let warnings = crate::notify::deliver(&mut store, &crate::notify::build(config), &events, &call, &format);
+        let warnings = crate::notify::deliver(store, &crate::notify::build(config), &events, &call, &format);
         warnings.iter().for_each(|w| log::warn!("{w}"));
     }
     Ok(report)

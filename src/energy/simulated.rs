@@ -30,6 +30,37 @@ pub struct SimulatedMonitorConfig {
     pub house_load: Option<f64>,
     /// Battery size in Wh; default the source's `storage_capacity`, else none.
     pub battery_capacity: Option<f64>,
+    /// The sky over the simulated roof: `sunny` (passing clouds), `cloudy` or `variable`.
+    #[serde(default)]
+    pub weather: Weather,
+    /// A day to replay instead of the PV and house models (`simulate --trace`).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub trace: Option<std::sync::Arc<crate::core::simulation::Trace>>,
+}
+
+/// The weather of the simulated roof (SPEC §20's presets).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Weather {
+    /// Clear sky dimmed at most 20 % by passing clouds, a quarter of an hour at a time.
+    #[default]
+    Sunny,
+    /// An overcast day: 15–40 % of the clear sky.
+    Cloudy,
+    /// Sun and heavy clouds taking turns every ten minutes or so.
+    Variable,
+}
+
+impl Weather {
+    pub fn parse(name: &str) -> Option<Weather> {
+        match name {
+            "sunny" => Some(Weather::Sunny),
+            "cloudy" => Some(Weather::Cloudy),
+            "variable" => Some(Weather::Variable),
+            _ => None,
+        }
+    }
 }
 
 impl ComponentSettings for SimulatedMonitorConfig {}
@@ -83,13 +114,20 @@ const BATTERY_RESERVE: f64 = 10.0;
 const MAX_STEP: i64 = 3600;
 
 /// PV output at an instant: clear-sky from the sun's elevation, dimmed by clouds.
-fn pv_power(peak: f64, (latitude, longitude): (f64, f64), at: i64) -> f64 {
+fn pv_power(peak: f64, (latitude, longitude): (f64, f64), at: i64, weather: Weather) -> f64 {
     let elevation = sun::position(latitude, longitude, at).elevation;
     if elevation <= 0.0 {
         return 0.0;
     }
     let clear_sky = elevation.to_radians().sin().powf(1.2);
-    let cloud = 0.8 + 0.2 * noise((at / 900) as u64);
+    let cloud = match weather {
+        Weather::Sunny => 0.8 + 0.2 * noise((at / 900) as u64),
+        Weather::Cloudy => 0.15 + 0.25 * noise((at / 900) as u64 ^ 0x5EED),
+        Weather::Variable => {
+            let sun = noise((at / 600) as u64 ^ 0xC10D) > 0.45;
+            if sun { 0.85 + 0.15 * noise((at / 300) as u64) } else { 0.2 + 0.2 * noise((at / 300) as u64) }
+        }
+    };
     (peak * clear_sky * cloud).round()
 }
 
@@ -103,6 +141,8 @@ pub struct SimulatedMonitor<'a> {
     house_load: f64,
     capacity: f64,
     location: (f64, f64),
+    weather: Weather,
+    trace: Option<std::sync::Arc<crate::core::simulation::Trace>>,
     loads: Vec<SimulatedMiner<'a>>,
     world: &'a SimWorld,
 }
@@ -121,8 +161,18 @@ impl<'a> SimulatedMonitor<'a> {
             house_load: config.house_load.unwrap_or(400.0),
             capacity: config.battery_capacity.or(source.storage_capacity).unwrap_or(0.0),
             location,
+            weather: config.weather,
+            trace: config.trace.clone(),
             loads,
             world,
+        }
+    }
+
+    /// (production, house) at `now`: the trace's row, else the models.
+    fn roof_and_house(&self, now: i64) -> (f64, f64) {
+        match self.trace.as_ref().and_then(|t| t.at(now)) {
+            Some(point) => (point.production, point.consumption),
+            None => (pv_power(self.peak, self.location, now, self.weather), house_load(self.house_load, now)),
         }
     }
 
@@ -132,7 +182,8 @@ impl<'a> SimulatedMonitor<'a> {
 
     /// Integrates the battery from its last step to `now`; returns (soc, battery power).
     fn battery(&self, now: i64, net: f64) -> (f64, f64) {
-        let previous = self.world.battery(&self.source).unwrap_or(SimBattery { soc: 50.0, at: now });
+        let first = self.trace.as_ref().and_then(|t| t.points.first()?.battery_soc).unwrap_or(50.0);
+        let previous = self.world.battery(&self.source).unwrap_or(SimBattery { soc: first, at: now });
         let step = (now - previous.at).clamp(0, MAX_STEP) as f64 / 3600.0;
         let power = if net > 0.0 && previous.soc < 100.0 {
             net.min(BATTERY_MAX_POWER)
@@ -151,8 +202,7 @@ impl<'a> SimulatedMonitor<'a> {
 impl EnergyMonitor for SimulatedMonitor<'_> {
     fn read(&self, call: &Call) -> Result<EnergyReading, InputError> {
         let now = call.now;
-        let production = pv_power(self.peak, self.location, now);
-        let consumption = house_load(self.house_load, now);
+        let (production, consumption) = self.roof_and_house(now);
         let net = production - consumption - self.miners_power(now);
         let (soc, battery_power) = if self.capacity > 0.0 { self.battery(now, net) } else { (f64::NAN, 0.0) };
         let has_battery = self.capacity > 0.0;
@@ -182,7 +232,7 @@ impl SimulatedForecast {
 
     fn average(&self, from: i64, to: i64) -> f64 {
         let samples: Vec<f64> =
-            (0..12).map(|i| pv_power(self.peak, self.location, from + (to - from) * i / 12)).collect();
+            (0..12).map(|i| pv_power(self.peak, self.location, from + (to - from) * i / 12, Weather::Sunny)).collect();
         (samples.iter().sum::<f64>() / samples.len() as f64 / 0.9).round()
     }
 }
@@ -235,10 +285,10 @@ mod tests {
     #[test]
     fn pv_follows_the_day() {
         let milan = (45.46, 9.19);
-        assert_eq!(pv_power(6000.0, milan, at("2026-06-21T01:00:00Z")), 0.0);
-        let noon = pv_power(6000.0, milan, at("2026-06-21T11:30:00Z"));
+        assert_eq!(pv_power(6000.0, milan, at("2026-06-21T01:00:00Z"), Weather::Sunny), 0.0);
+        let noon = pv_power(6000.0, milan, at("2026-06-21T11:30:00Z"), Weather::Sunny);
         assert!(noon > 4000.0, "{noon}");
-        assert!(pv_power(6000.0, milan, at("2026-06-21T06:00:00Z")) < noon);
+        assert!(pv_power(6000.0, milan, at("2026-06-21T06:00:00Z"), Weather::Sunny) < noon);
     }
 
     #[test]

@@ -21,5 +21,6 @@ mod rule_behaviours;
 mod rule_semantics;
 mod rules_cli;
 mod safety_and_guards;
+mod simulate;
 mod stagger;
 mod validate;

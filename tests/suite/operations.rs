@@ -218,7 +218,7 @@ fn every_command_honours_output_or_refuses_it() {
     let context = sandbox.run(&["context", "--miner", "s19", "--now", now]);
     sandbox.write("ctx.json", &context.stdout);
     // (command, honours --output): those that print a report take it, the others refuse it.
-    let commands: [(&[&str], bool); 28] = [
+    let commands: [(&[&str], bool); 29] = [
         (&["run", "--dry-run"], true),
         (&["validate"], false),
         (&["context"], true),
@@ -237,6 +237,7 @@ fn every_command_honours_output_or_refuses_it() {
         (&["tracker", "test", "pool"], false),
         (&["notifier", "test", "phone"], false),
         (&["unit", "mode", "home", "hold"], false),
+        (&["simulate", "--step", "1h"], true),
         (&["history"], true),
         (&["history", "--decisions"], true),
         (&["types"], false),
