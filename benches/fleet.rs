@@ -118,6 +118,15 @@ fn main() {
             row(&what, ms(wall), "< 5 ms", wall < Duration::from_millis(5));
         }
     }
+    if wanted("simulate") {
+        let wall = simulated_day(repo);
+        row(
+            "simulate a day of a 5-miner home (2-minute steps)",
+            ms(wall),
+            "< 500 ms",
+            wall < Duration::from_millis(500),
+        );
+    }
     if wanted("state") {
         let (bytes, cycles_per_second) = state_growth();
         let met = bytes < 20_000_000;
@@ -150,6 +159,28 @@ fn startup_and_example(repo: &Path) {
     assert_eq!(code, 0);
     let met = wall < Duration::from_millis(20) && rss < 16 * 1024;
     row("run on config.example.yaml (simulated)", format!("{} {}", ms(wall), mib(rss)), "< 20 ms, < 16 MiB", met);
+}
+
+/// `simulate --day` of the example home with three more miners: 720 cycles of 5 miners.
+fn simulated_day(repo: &Path) -> Duration {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("rules")).unwrap();
+    std::fs::copy(repo.join("rules/solar-policy.yaml"), dir.path().join("rules/solar-policy.yaml")).unwrap();
+    let example = std::fs::read_to_string(repo.join("config.example.yaml")).unwrap();
+    let config = example
+        .replace(
+            "  - {id: bitaxe-sim, type: simulated, boot_time: 30s}\n",
+            "  - {id: bitaxe-sim, type: simulated, boot_time: 30s}\n  - {id: s9-sim, type: simulated}\n  - {id: avalon-sim, type: simulated}\n  - {id: axe2-sim, type: simulated}\n",
+        )
+        .replace(
+            "    controllers: [bitaxe-sim]\n",
+            "    controllers: [bitaxe-sim]\n  - {id: s9, power_max: 1300, hashrate_max: 13, controllers: [s9-sim]}\n  - {id: avalon, power_max: 800, hashrate_max: 6, controllers: [avalon-sim]}\n  - {id: axe2, power_max: 20, hashrate_max: 1, controllers: [axe2-sim]}\n",
+        )
+        .replace("miners: [s19, bitaxe]", "miners: [s19, bitaxe, s9, avalon, axe2]");
+    std::fs::write(dir.path().join("config.yaml"), config).unwrap();
+    let (wall, _, code) = best(dir.path(), &["simulate", "-c", "config.yaml", "--day", "2026-06-21"], 3);
+    assert_eq!(code, 0);
+    wall
 }
 
 fn fleets() {

@@ -107,6 +107,8 @@ fn simulated_config(loaded: &Loaded, sky: &Sky) -> Loaded {
     let mut loaded = loaded.clone();
     let config = &mut loaded.config;
     config.settings.metrics_file = None;
+    // Simulated devices answer at once: polling them in turn spares a thread per job.
+    config.settings.concurrency = 1;
     let (weather, trace) = match sky {
         Sky::Weather(weather) => (*weather, None),
         Sky::Trace(trace) => (Weather::Sunny, Some(trace.clone())),

@@ -99,7 +99,12 @@ fn open_and_migrate(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+/// Room for every statement a cycle prepares, so none is parsed twice in one process
+/// (`simulate` runs hundreds of cycles on one connection).
+const STATEMENT_CACHE: usize = 128;
+
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     let version: usize = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?.try_into().unwrap_or(0);
     if version > schema::MIGRATIONS.len() {
         return Err(rusqlite::Error::SqliteFailure(

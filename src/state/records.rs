@@ -14,7 +14,7 @@ use crate::sim::{Phase, SimBattery, SimDevice, SimWorld};
 pub fn load_sim(conn: &Connection) -> rusqlite::Result<SimWorld> {
     let mut devices = BTreeMap::new();
     let mut statement =
-        conn.prepare("SELECT id, phase, since, settles_at, relay_on, target, target_since FROM sim_device")?;
+        conn.prepare_cached("SELECT id, phase, since, settles_at, relay_on, target, target_since FROM sim_device")?;
     let rows = statement.query_map([], |r| {
         let phase = Phase::parse(&r.get::<_, String>(1)?).unwrap_or(Phase::Off);
         let device = SimDevice {
@@ -32,7 +32,7 @@ pub fn load_sim(conn: &Connection) -> rusqlite::Result<SimWorld> {
         devices.insert(id, device);
     }
     let mut batteries = BTreeMap::new();
-    let mut statement = conn.prepare("SELECT source, soc, at FROM sim_battery")?;
+    let mut statement = conn.prepare_cached("SELECT source, soc, at FROM sim_battery")?;
     for row in statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?, r.get::<_, i64>(2)?)))? {
         let (source, soc, at) = row?;
         let soc = if soc.is_finite() { soc.clamp(0.0, 100.0) } else { 50.0 };
@@ -71,7 +71,7 @@ pub fn save_sim(conn: &Connection, world: &SimWorld) -> rusqlite::Result<()> {
 /// Every `for:` timer, by (unit, miner).
 pub fn load_timers(conn: &Connection) -> rusqlite::Result<BTreeMap<(String, String), Timers>> {
     let mut timers: BTreeMap<(String, String), Timers> = BTreeMap::new();
-    let mut statement = conn.prepare("SELECT unit, miner, rule, since FROM rule_timer")?;
+    let mut statement = conn.prepare_cached("SELECT unit, miner, rule, since FROM rule_timer")?;
     let rows = statement.query_map([], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
     })?;
@@ -85,7 +85,7 @@ pub fn load_timers(conn: &Connection) -> rusqlite::Result<BTreeMap<(String, Stri
 /// Each allocation unit's state. A row that does not parse is reported and dropped: its
 /// timers restart, nothing else is lost.
 pub fn load_allocation(conn: &Connection) -> rusqlite::Result<BTreeMap<String, AllocationState>> {
-    let mut statement = conn.prepare("SELECT unit, state FROM allocation_state")?;
+    let mut statement = conn.prepare_cached("SELECT unit, state FROM allocation_state")?;
     let rows = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
     let mut states = BTreeMap::new();
     for row in rows {
@@ -111,7 +111,8 @@ pub fn save_allocation(conn: &Connection, unit: &str, state: &AllocationState) -
 
 /// Every home-load sample taken since `since`, per series, oldest first.
 pub fn load_samples(conn: &Connection, since: i64) -> rusqlite::Result<BTreeMap<String, Vec<Sample>>> {
-    let mut statement = conn.prepare("SELECT series, at, watts FROM load_sample WHERE at >= ?1 ORDER BY series, at")?;
+    let mut statement =
+        conn.prepare_cached("SELECT series, at, watts FROM load_sample WHERE at >= ?1 ORDER BY series, at")?;
     let rows = statement
         .query_map(params![since], |r| Ok((r.get::<_, String>(0)?, Sample { at: r.get(1)?, watts: r.get(2)? })))?;
     let mut samples: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
@@ -147,7 +148,7 @@ pub fn prune_samples(conn: &Connection, before: i64) -> rusqlite::Result<usize> 
 
 /// Each climate zone's last `heating_demand`.
 pub fn load_demands(conn: &Connection) -> rusqlite::Result<BTreeMap<String, bool>> {
-    let mut statement = conn.prepare("SELECT zone, demand FROM heating_demand")?;
+    let mut statement = conn.prepare_cached("SELECT zone, demand FROM heating_demand")?;
     let rows = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))?;
     rows.collect()
 }
@@ -162,8 +163,8 @@ pub fn save_demand(conn: &Connection, zone: &str, demand: bool, at: i64) -> rusq
 
 /// Every controller's learned watts per lever setting, settings in order.
 pub fn load_lever_watts(conn: &Connection) -> rusqlite::Result<crate::core::lever_model::LeverWatts> {
-    let mut statement =
-        conn.prepare("SELECT controller, setting, watts, samples FROM lever_watts ORDER BY controller, setting")?;
+    let mut statement = conn
+        .prepare_cached("SELECT controller, setting, watts, samples FROM lever_watts ORDER BY controller, setting")?;
     let rows = statement.query_map([], |r| {
         let learned = crate::core::lever_model::Learned { watts: r.get(2)?, samples: r.get(3)? };
         Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?, learned))
@@ -200,7 +201,7 @@ pub fn learn_lever_watts(
 
 /// Each unit's mode setting.
 pub fn load_modes(conn: &Connection) -> rusqlite::Result<BTreeMap<String, crate::core::mode::ModeSetting>> {
-    let mut statement = conn.prepare("SELECT unit, mode, at, until FROM unit_mode")?;
+    let mut statement = conn.prepare_cached("SELECT unit, mode, at, until FROM unit_mode")?;
     let rows = statement.query_map([], |r| {
         let mode = crate::core::mode::UnitMode::parse(&r.get::<_, String>(1)?).unwrap_or_default();
         Ok((r.get::<_, String>(0)?, crate::core::mode::ModeSetting { mode, at: r.get(2)?, until: r.get(3)? }))
@@ -216,7 +217,7 @@ pub fn save_mode(conn: &Connection, unit: &str, setting: &crate::core::mode::Mod
 
 /// (publisher, topic) → the command payload last read or published there.
 pub fn load_mqtt_seen(conn: &Connection) -> rusqlite::Result<BTreeMap<(String, String), String>> {
-    let mut statement = conn.prepare("SELECT publisher, topic, payload FROM mqtt_seen")?;
+    let mut statement = conn.prepare_cached("SELECT publisher, topic, payload FROM mqtt_seen")?;
     let rows = statement.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?;
     rows.collect()
 }
@@ -229,7 +230,7 @@ pub fn save_mqtt_seen(conn: &Connection, publisher: &str, topic: &str, payload: 
 
 /// Each publisher's discovery topics, as last published.
 pub fn load_mqtt_discovery(conn: &Connection) -> rusqlite::Result<BTreeMap<String, Vec<String>>> {
-    let mut statement = conn.prepare("SELECT publisher, topic FROM mqtt_discovery ORDER BY publisher, topic")?;
+    let mut statement = conn.prepare_cached("SELECT publisher, topic FROM mqtt_discovery ORDER BY publisher, topic")?;
     let rows = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
     let mut topics: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for row in rows {
@@ -252,7 +253,7 @@ pub fn save_mqtt_discovery(conn: &Connection, publisher: &str, topics: &[String]
 /// Controllers whose thermal management a target write paused and may not have restored:
 /// (controller, miner, since).
 pub fn load_thermal_restores(conn: &Connection) -> rusqlite::Result<Vec<(String, String, i64)>> {
-    let mut statement = conn.prepare("SELECT controller, miner, since FROM thermal_restore")?;
+    let mut statement = conn.prepare_cached("SELECT controller, miner, since FROM thermal_restore")?;
     let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     rows.collect()
 }
@@ -348,7 +349,7 @@ pub fn finish_action(conn: &Connection, id: i64, ok: Option<bool>, error: Option
 
 /// The action log since `since` (unix seconds), oldest first, optionally for one miner.
 pub fn history(conn: &Connection, since: i64, miner: Option<&str>) -> rusqlite::Result<Vec<ActionRow>> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT at, unit, miner, decision, reason_kind, reason_name, action, controller, feature, manual, ok, error, follow_up, watts
          FROM action WHERE at >= ?1 AND (?2 IS NULL OR miner = ?2) ORDER BY at, id",
     )?;
@@ -375,7 +376,7 @@ pub fn history(conn: &Connection, since: i64, miner: Option<&str>) -> rusqlite::
 
 /// The last observed status of each miner and since when (unix seconds).
 pub fn load_observed(conn: &Connection) -> rusqlite::Result<BTreeMap<String, (String, i64)>> {
-    let mut statement = conn.prepare("SELECT miner, status, since FROM observed")?;
+    let mut statement = conn.prepare_cached("SELECT miner, status, since FROM observed")?;
     let rows =
         statement.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get::<_, String>(1)?, r.get::<_, i64>(2)?))))?;
     rows.collect()
@@ -524,7 +525,7 @@ pub fn clear_tables(conn: &Connection, tables: &[&'static str]) -> rusqlite::Res
 pub type RunRow = (i64, Option<i64>, Option<i32>, bool, i64, i64);
 
 pub fn recent_runs(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<RunRow>> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT started_at, finished_at, exit_code, dry_run, commands, failures FROM run ORDER BY id DESC LIMIT ?1",
     )?;
     let rows = statement
@@ -551,7 +552,7 @@ pub struct HostBackoff {
 }
 
 pub fn load_cache(conn: &Connection) -> rusqlite::Result<BTreeMap<String, CachedReply>> {
-    let mut statement = conn.prepare("SELECT url, fetched_at, body FROM http_cache")?;
+    let mut statement = conn.prepare_cached("SELECT url, fetched_at, body FROM http_cache")?;
     let rows = statement
         .query_map([], |r| Ok((r.get::<_, String>(0)?, CachedReply { fetched_at: r.get(1)?, body: r.get(2)? })))?;
     rows.collect()
@@ -559,7 +560,7 @@ pub fn load_cache(conn: &Connection) -> rusqlite::Result<BTreeMap<String, Cached
 
 pub fn load_backoff(conn: &Connection) -> rusqlite::Result<BTreeMap<String, HostBackoff>> {
     let mut statement =
-        conn.prepare("SELECT host, failures, errors, next_allowed_at, reason, last_request_at FROM backoff")?;
+        conn.prepare_cached("SELECT host, failures, errors, next_allowed_at, reason, last_request_at FROM backoff")?;
     let rows = statement.query_map([], |r| {
         Ok((
             r.get::<_, String>(0)?,
@@ -622,7 +623,7 @@ fn command_kind(row: &rusqlite::Row, index: usize) -> rusqlite::Result<CommandKi
 }
 
 pub fn load_intents(conn: &Connection) -> rusqlite::Result<BTreeMap<String, Intent>> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT miner, unit, target, command, controller, at, attempts, escalated, watts, restarts FROM intent",
     )?;
     let rows = statement.query_map([], |r| {
@@ -670,7 +671,7 @@ pub fn clear_intent(conn: &Connection, miner: &str) -> rusqlite::Result<()> {
 
 /// The last state change of each miner: (status, at).
 pub fn load_last_changes(conn: &Connection) -> rusqlite::Result<BTreeMap<String, (String, i64)>> {
-    let mut statement = conn.prepare("SELECT miner, status, at FROM last_change")?;
+    let mut statement = conn.prepare_cached("SELECT miner, status, at FROM last_change")?;
     let rows =
         statement.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get::<_, String>(1)?, r.get::<_, i64>(2)?))))?;
     rows.collect()
@@ -727,7 +728,7 @@ pub fn last_decisions(conn: &Connection) -> rusqlite::Result<BTreeMap<(String, S
     let sql = format!(
         "SELECT {DECISION_COLUMNS} FROM decision_log WHERE id IN (SELECT MAX(id) FROM decision_log GROUP BY miner, unit)"
     );
-    let mut statement = conn.prepare(&sql)?;
+    let mut statement = conn.prepare_cached(&sql)?;
     let rows = statement.query_map([], decision_row)?;
     rows.map(|row| row.map(|row| ((row.miner.clone(), row.unit.clone()), row))).collect()
 }
@@ -752,14 +753,14 @@ pub fn decision_history(conn: &Connection, since: i64, miner: Option<&str>) -> r
     let sql = format!(
         "SELECT {DECISION_COLUMNS} FROM decision_log WHERE until >= ?1 AND (?2 IS NULL OR miner = ?2) ORDER BY at, id"
     );
-    let mut statement = conn.prepare(&sql)?;
+    let mut statement = conn.prepare_cached(&sql)?;
     let rows = statement.query_map(params![since, miner], decision_row)?;
     rows.collect()
 }
 
 /// Until when each miner's manual command holds the rules off (`miner start|stop --hold`).
 pub fn load_holds(conn: &Connection) -> rusqlite::Result<BTreeMap<String, i64>> {
-    let mut statement = conn.prepare("SELECT miner, until FROM manual_hold")?;
+    let mut statement = conn.prepare_cached("SELECT miner, until FROM manual_hold")?;
     let rows = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
     rows.collect()
 }
@@ -778,7 +779,7 @@ pub fn set_hold(conn: &Connection, miner: &str, until: Option<i64>) -> rusqlite:
 }
 
 pub fn load_asleep(conn: &Connection) -> rusqlite::Result<BTreeMap<String, i64>> {
-    let mut statement = conn.prepare("SELECT miner, since FROM asleep")?;
+    let mut statement = conn.prepare_cached("SELECT miner, since FROM asleep")?;
     let rows = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
     rows.collect()
 }
