@@ -136,7 +136,8 @@ pub struct SimulateArgs {
     /// The end of the span
     #[arg(long, value_name = "TIME", requires = "from")]
     pub to: Option<String>,
-    /// sunny, cloudy or variable (the simulated roof at the configured place), or a CSV file
+    /// recorded (what `run` saw, from the state database), sunny, cloudy or variable (the
+    /// simulated roof at the configured place), or a CSV file
     #[arg(long, value_name = "TRACE", default_value = "sunny")]
     pub trace: String,
     /// Time between cycles

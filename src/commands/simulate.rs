@@ -17,7 +17,7 @@ use crate::simulate::{Options, Sky, UnitResult};
 pub fn simulate(cli: &Cli, args: &SimulateArgs) -> Result<i32, Failure> {
     let loaded = super::load_config(cli)?;
     let clock = super::clock(cli, &loaded)?;
-    let options = options(&clock, args)?;
+    let options = options(&loaded, &clock, args)?;
     let mut runs = vec![(super::config_path(cli)?, run(&loaded, &options)?)];
     if let Some(other) = &args.compare {
         let compared = load(other)?;
@@ -58,7 +58,7 @@ fn names(units: &[UnitResult]) -> String {
 }
 
 /// The span, step, trace and prices the arguments ask for.
-fn options(clock: &crate::cycle::Clock, args: &SimulateArgs) -> Result<Options, Failure> {
+fn options(loaded: &Loaded, clock: &crate::cycle::Clock, args: &SimulateArgs) -> Result<Options, Failure> {
     let usage = |m: String| Failure::new(exit::USAGE, m);
     let instant =
         |text: &str| crate::core::time::parse_instant_in(text, &clock.zone).map(|t| t.as_second()).map_err(usage);
@@ -76,12 +76,20 @@ fn options(clock: &crate::cycle::Clock, args: &SimulateArgs) -> Result<Options, 
     }
     let sky = match Weather::parse(&args.trace) {
         Some(weather) => Sky::Weather(weather),
+        None if args.trace == "recorded" => Sky::Recorded(
+            crate::simulate::trace::recorded(loaded, from, to).map_err(|m| Failure::new(exit::DEGRADED, m))?,
+        ),
         None if args.trace.ends_with(".csv") => {
             let trace = crate::simulate::trace::read(Path::new(&args.trace), &clock.zone)
                 .map_err(|m| Failure::new(exit::DEGRADED, m))?;
             Sky::Trace(std::sync::Arc::new(trace))
         }
-        None => return Err(usage(format!("--trace: `{}` is not sunny, cloudy, variable or a .csv file", args.trace))),
+        None => {
+            return Err(usage(format!(
+                "--trace: `{}` is not recorded, sunny, cloudy, variable or a .csv file",
+                args.trace
+            )));
+        }
     };
     Ok(Options { from, to, step, sky, prices: Prices { hashprice: args.hashprice, btc_price: args.btc_price } })
 }

@@ -78,10 +78,45 @@ pub fn record(
         for (controller, setting, watts) in &report.observations.levers {
             learn_lever_watts(conn, controller, *setting, *watts, clock.now)?;
         }
+        traces(conn, loaded, report, clock.now)?;
+        compact_traces(conn, (clock.now - 48 * 3600).div_euclid(3600) * 3600, clock.now.saturating_sub(retention))?;
         prune_samples(conn, crate::cycle::home::history_start(&loaded.config, clock.now))?;
         compact_samples(conn, (clock.now - 48 * 3600).div_euclid(3600) * 3600)?;
         finish_run(conn, run_id, &summary)
     })
+}
+
+/// What this cycle saw of each energy source and miner, for `simulate --trace recorded`;
+/// never when the clock went back (a trace only grows forward).
+fn traces(conn: &Connection, loaded: &Loaded, report: &RunReport, now: i64) -> rusqlite::Result<()> {
+    let mut seen: Vec<&str> = Vec::new();
+    for unit in &report.units {
+        let Some(source) = loaded.config.units.iter().find(|u| u.id == unit.id).map(|u| u.energy_source.as_str())
+        else {
+            continue;
+        };
+        let Some(energy) = unit.energy.as_ref() else { continue };
+        if !seen.contains(&source) && last_trace_at(conn, source)?.is_some_and(|last| last >= now) {
+            continue;
+        }
+        for miner in &unit.miners {
+            save_miner_trace(conn, &miner.id, now, miner.power, miner.hash_rate)?;
+        }
+        if seen.contains(&source) {
+            continue;
+        }
+        seen.push(source);
+        let number = |pointer: &str| energy.pointer(pointer).and_then(serde_json::Value::as_f64);
+        let row = EnergyRow {
+            production: number("/production"),
+            consumption: number("/consumption/current_power"),
+            grid: number("/grid/current_power"),
+            battery_soc: number("/battery/state_of_charge"),
+            battery_power: number("/battery/current_power"),
+        };
+        save_energy_trace(conn, source, now, &row)?;
+    }
+    Ok(())
 }
 
 /// The dashboard's orders as decision state (modes, holds), the command payloads seen, and

@@ -22,7 +22,21 @@ use crate::energy::simulated::{SimulatedMonitorConfig, Weather};
 #[derive(Debug, Clone)]
 pub enum Sky {
     Weather(Weather),
+    /// One trace (a CSV file) for every energy source.
     Trace(Arc<Trace>),
+    /// What the state database recorded, per energy source.
+    Recorded(BTreeMap<String, Arc<Trace>>),
+}
+
+impl Sky {
+    /// The trace an energy source replays, if any.
+    fn trace_of(&self, source: &str) -> Option<Arc<Trace>> {
+        match self {
+            Sky::Weather(_) => None,
+            Sky::Trace(trace) => Some(trace.clone()),
+            Sky::Recorded(traces) => traces.get(source).cloned(),
+        }
+    }
 }
 
 /// A simulation's span, step and inputs.
@@ -109,13 +123,13 @@ fn simulated_config(loaded: &Loaded, sky: &Sky) -> Loaded {
     config.settings.metrics_file = None;
     // Simulated devices answer at once: polling them in turn spares a thread per job.
     config.settings.concurrency = 1;
-    let (weather, trace) = match sky {
-        Sky::Weather(weather) => (*weather, None),
-        Sky::Trace(trace) => (Weather::Sunny, Some(trace.clone())),
+    let weather = match sky {
+        Sky::Weather(weather) => *weather,
+        _ => Weather::Sunny,
     };
     for source in &mut config.energy_sources {
         let old = source.monitor.settings.downcast::<SimulatedMonitorConfig>().cloned().unwrap_or_default();
-        let monitor = SimulatedMonitorConfig { weather, trace: trace.clone(), ..old };
+        let monitor = SimulatedMonitorConfig { weather, trace: sky.trace_of(&source.id), ..old };
         source.monitor = simulated_component(&source.monitor, Arc::new(monitor));
         // Only the simulated roof's own forecast is offline.
         if source.forecast.as_ref().is_some_and(|f| f.type_name != "simulated") {
@@ -184,7 +198,7 @@ fn simulated_component(old: &Component, settings: Arc<SimulatedMonitorConfig>) -
 fn step_prices(loaded: &Loaded, sky: &Sky, at: i64, zone: &jiff::tz::TimeZone) -> (Option<f64>, Option<f64>) {
     let point = match sky {
         Sky::Trace(trace) => trace.at(at).copied(),
-        Sky::Weather(_) => None,
+        _ => None,
     };
     let zoned = jiff::Timestamp::from_second(at).ok().map(|t| t.to_zoned(zone.clone()));
     let tariff = |price: Option<&crate::core::tariff::Price>| match (price?, zoned.as_ref()) {

@@ -1,12 +1,59 @@
-//! Energy traces for `simulate` from a CSV file: a header naming `time`, `production` and
+//! Energy traces for `simulate`: what the state database recorded ([`recorded`]), or a CSV
+//! file ([`read`]) with a header naming `time`, `production` and
 //! `consumption` (W, the house without the miners), and optionally `battery_soc` (%), `grid`
 //! (W, for comparison only), `price` or `import_price` and `feed_in_price`. `time` is RFC 3339
 //! or a local time in the configured zone; rows come in time order. A bad row is an error
 //! naming the file and the line.
 
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
+use crate::config::Loaded;
 use crate::core::simulation::{Trace, TracePoint};
+
+/// Each energy source's recorded trace over `[from, to)`, read from the config's state
+/// database without migrating or locking it. A house load that includes the miners has
+/// their recorded power taken off, as the simulated roof wants the house alone.
+pub fn recorded(loaded: &Loaded, from: i64, to: i64) -> Result<BTreeMap<String, Arc<Trace>>, String> {
+    let config = &loaded.config;
+    let state = config.state.display();
+    let store = crate::state::Store::open_read_only(&config.state)?
+        .ok_or_else(|| format!("{state} does not exist yet: every `run` records what it sees, so run it first"))?;
+    let fail = |e: rusqlite::Error| format!("{state}: {e}");
+    let mut traces = BTreeMap::new();
+    for source in &config.energy_sources {
+        let rows = crate::state::load_energy_trace(&store.conn, &source.id, from, to).map_err(fail)?;
+        if rows.is_empty() {
+            return Err(format!("{state} has no recorded trace of `{}` in that span", source.id));
+        }
+        let miners: Vec<String> = config
+            .units
+            .iter()
+            .filter(|u| u.energy_source == source.id)
+            .flat_map(|u| u.miners.iter().cloned())
+            .collect();
+        let drawn = if source.consumption_includes_miners {
+            crate::state::load_miners_power(&store.conn, &miners, from, to).map_err(fail)?
+        } else {
+            BTreeMap::new()
+        };
+        let points = rows
+            .iter()
+            .map(|(at, row)| TracePoint {
+                at: *at,
+                production: row.production.unwrap_or(0.0).max(0.0),
+                consumption: (row.consumption.unwrap_or(0.0) - drawn.get(at).copied().unwrap_or(0.0)).max(0.0),
+                battery_soc: row.battery_soc,
+                grid: row.grid,
+                import_price: None,
+                feed_in_price: None,
+            })
+            .collect();
+        traces.insert(source.id.clone(), Arc::new(Trace { points }));
+    }
+    Ok(traces)
+}
 
 /// Reads and checks a trace file.
 pub fn read(path: &Path, zone: &jiff::tz::TimeZone) -> Result<Trace, String> {

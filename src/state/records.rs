@@ -199,6 +199,118 @@ pub fn learn_lever_watts(
     Ok(())
 }
 
+/// One cycle's inputs of an energy source, W and %.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct EnergyRow {
+    pub production: Option<f64>,
+    pub consumption: Option<f64>,
+    pub grid: Option<f64>,
+    pub battery_soc: Option<f64>,
+    pub battery_power: Option<f64>,
+}
+
+/// The last instant a source's trace holds.
+pub fn last_trace_at(conn: &Connection, source: &str) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached("SELECT MAX(at) FROM energy_trace WHERE source = ?1")?.query_row(params![source], |r| r.get(0))
+}
+
+pub fn save_energy_trace(conn: &Connection, source: &str, at: i64, row: &EnergyRow) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO energy_trace (source, at, production, consumption, grid, battery_soc, battery_power)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        source,
+        at,
+        row.production,
+        row.consumption,
+        row.grid,
+        row.battery_soc,
+        row.battery_power
+    ])?;
+    Ok(())
+}
+
+pub fn save_miner_trace(
+    conn: &Connection,
+    miner: &str,
+    at: i64,
+    power: Option<f64>,
+    hashrate: Option<f64>,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT OR REPLACE INTO miner_trace (miner, at, power, hashrate) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![miner, at, power, hashrate])?;
+    Ok(())
+}
+
+/// A source's trace in `[from, to)`, oldest first.
+pub fn load_energy_trace(
+    conn: &Connection,
+    source: &str,
+    from: i64,
+    to: i64,
+) -> rusqlite::Result<Vec<(i64, EnergyRow)>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT at, production, consumption, grid, battery_soc, battery_power FROM energy_trace
+         WHERE source = ?1 AND at >= ?2 AND at < ?3 ORDER BY at",
+    )?;
+    let rows = statement.query_map(params![source, from, to], |r| {
+        let row = EnergyRow {
+            production: r.get(1)?,
+            consumption: r.get(2)?,
+            grid: r.get(3)?,
+            battery_soc: r.get(4)?,
+            battery_power: r.get(5)?,
+        };
+        Ok((r.get(0)?, row))
+    })?;
+    rows.collect()
+}
+
+/// The summed measured power of `miners` at each instant of `[from, to)`.
+pub fn load_miners_power(
+    conn: &Connection,
+    miners: &[String],
+    from: i64,
+    to: i64,
+) -> rusqlite::Result<BTreeMap<i64, f64>> {
+    let mut statement =
+        conn.prepare_cached("SELECT at, power FROM miner_trace WHERE miner = ?1 AND at >= ?2 AND at < ?3")?;
+    let mut sums = BTreeMap::new();
+    for miner in miners {
+        for row in
+            statement.query_map(params![miner, from, to], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<f64>>(1)?)))?
+        {
+            let (at, power) = row?;
+            *sums.entry(at).or_insert(0.0) += power.unwrap_or(0.0);
+        }
+    }
+    Ok(sums)
+}
+
+/// Traces older than `before` (an hour boundary) are kept hourly, their means; older than
+/// `prune_before` not at all.
+pub fn compact_traces(conn: &Connection, before: i64, prune_before: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO energy_trace (source, at, production, consumption, grid, battery_soc, battery_power)
+         SELECT source, (at / 3600) * 3600 AS hour, AVG(production), AVG(consumption), AVG(grid), AVG(battery_soc),
+                AVG(battery_power)
+         FROM energy_trace WHERE at < ?1 GROUP BY source, hour HAVING SUM(at % 3600 != 0) > 0",
+    )?
+    .execute(params![before])?;
+    conn.prepare_cached("DELETE FROM energy_trace WHERE (at < ?1 AND at % 3600 != 0) OR at < ?2")?
+        .execute(params![before, prune_before])?;
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO miner_trace (miner, at, power, hashrate)
+         SELECT miner, (at / 3600) * 3600 AS hour, AVG(power), AVG(hashrate)
+         FROM miner_trace WHERE at < ?1 GROUP BY miner, hour HAVING SUM(at % 3600 != 0) > 0",
+    )?
+    .execute(params![before])?;
+    conn.prepare_cached("DELETE FROM miner_trace WHERE (at < ?1 AND at % 3600 != 0) OR at < ?2")?
+        .execute(params![before, prune_before])?;
+    Ok(())
+}
+
 /// Each unit's mode setting.
 pub fn load_modes(conn: &Connection) -> rusqlite::Result<BTreeMap<String, crate::core::mode::ModeSetting>> {
     let mut statement = conn.prepare_cached("SELECT unit, mode, at, until FROM unit_mode")?;
@@ -497,6 +609,8 @@ pub fn table_counts(conn: &Connection) -> rusqlite::Result<Vec<(String, i64)>> {
         "unit_mode",
         "mqtt_seen",
         "mqtt_discovery",
+        "energy_trace",
+        "miner_trace",
         "notification",
         "sim_device",
         "sim_battery",

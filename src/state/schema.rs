@@ -207,4 +207,26 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (publisher, topic)
     ) WITHOUT ROWID;
     ",
+    // 13: what each cycle saw, for `simulate --trace recorded` (SPEC §20): each energy
+    //     source's inputs and each miner's measured power and hashrate, raw for 48 hours,
+    //     then hourly, pruned with the history.
+    "
+    CREATE TABLE energy_trace (
+        source TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        production REAL,
+        consumption REAL,
+        grid REAL,
+        battery_soc REAL,
+        battery_power REAL,
+        PRIMARY KEY (source, at)
+    ) WITHOUT ROWID;
+    CREATE TABLE miner_trace (
+        miner TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        power REAL,
+        hashrate REAL,
+        PRIMARY KEY (miner, at)
+    ) WITHOUT ROWID;
+    ",
 ];

@@ -177,3 +177,45 @@ proptest! {
         assert_balanced(&json(&run));
     }
 }
+
+/// Every `run` records what it saw; `--trace recorded` replays it from the state file, which
+/// it only reads.
+#[test]
+fn a_recorded_day_replays_what_the_runs_saw() {
+    let sandbox = Sandbox::new();
+    sandbox.example();
+    let mut seen = Vec::new();
+    for half_hours in 0..9 {
+        let now = jiff::Timestamp::from_second(1_782_036_000 + half_hours * 1800).unwrap().to_string();
+        let (run, report) = sandbox.cycle(&now, &[]);
+        assert!(run.code <= 1, "{}", run.stderr);
+        seen.push(report["units"][0]["energy"]["production"].as_f64().unwrap());
+    }
+    let before = std::fs::read(sandbox.path("state.db")).unwrap();
+    let run = sandbox.run(&[
+        "simulate",
+        "--trace",
+        "recorded",
+        "--from",
+        "2026-06-21T10:00:00Z",
+        "--to",
+        "2026-06-21T14:30:00Z",
+        "--step",
+        "30m",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let document = json(&run);
+    assert_balanced(&document);
+    let steps = document["runs"][0]["units"][0]["steps"].as_array().unwrap();
+    let replayed: Vec<f64> = steps.iter().map(|s| s["production"].as_f64().unwrap()).collect();
+    assert_eq!(replayed, seen, "the roof as the runs saw it");
+    assert_eq!(std::fs::read(sandbox.path("state.db")).unwrap(), before, "the state file is only read");
+    let state = sandbox.run(&["state", "show", "--now", "2026-06-21T15:00:00Z"]);
+    let rows = state.stdout.lines().find(|l| l.trim_start().starts_with("energy_trace")).unwrap_or_default();
+    assert!(rows.ends_with(" 9 row(s)"), "one row per cycle: {}", state.stdout);
+    let none = sandbox.run(&["simulate", "--trace", "recorded", "--day", "2026-01-01"]);
+    assert_eq!(none.code, 1);
+    assert!(none.stderr.contains("no recorded trace of `house`"), "{}", none.stderr);
+}
