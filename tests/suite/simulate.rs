@@ -72,14 +72,33 @@ fn compare_shows_the_difference_in_each_figure() {
         "{field: energy_state.surplus_for_miner, operator: gte, value: 800}",
     );
     sandbox.write("rules/eager-policy.yaml", &eager);
-    let config = std::fs::read_to_string(sandbox.path("config.yaml")).unwrap();
-    sandbox.write("eager.yaml", &config.replace("rules/solar-policy.yaml", "rules/eager-policy.yaml"));
+    let priced = std::fs::read_to_string(sandbox.path("config.yaml")).unwrap()
+        + "tariffs: {currency: EUR, import: 0.30, feed_in: 0.08}\n";
+    sandbox.config(&priced);
+    sandbox.write("eager.yaml", &priced.replace("rules/solar-policy.yaml", "rules/eager-policy.yaml"));
     let args = ["simulate", "--day", "2026-06-21", "--step", "10m", "--hashprice", "48000", "--btc-price", "90000"];
     let text = sandbox.run(&[&args[..], &["--compare", "eager.yaml"]].concat());
     assert_eq!(text.code, 0, "{}", text.stderr);
     let header = text.stdout.lines().find(|l| l.contains("config.yaml")).unwrap_or_default();
     assert!(header.contains("eager.yaml") && header.contains("difference"), "{}", text.stdout);
-    for figure in ["production kWh", "miners kWh", "from grid kWh", "export kWh", "hash TH·h", "sats", "net"] {
+    let figures = [
+        "production kWh",
+        "house kWh",
+        "miners kWh",
+        "from PV kWh",
+        "from battery kWh",
+        "from grid kWh",
+        "import kWh",
+        "export kWh",
+        "battery charge kWh",
+        "battery discharge kWh",
+        "hash TH·h",
+        "sats",
+        "grid cost EUR",
+        "feed-in forgone EUR",
+        "net EUR",
+    ];
+    for figure in figures {
         let line = text.stdout.lines().find(|l| l.trim_start().starts_with(figure)).unwrap_or_default();
         assert_eq!(line.split_whitespace().filter(|w| w.parse::<f64>().is_ok()).count(), 3, "{figure}: {line}");
     }
@@ -218,4 +237,26 @@ fn a_recorded_day_replays_what_the_runs_saw() {
     let none = sandbox.run(&["simulate", "--trace", "recorded", "--day", "2026-01-01"]);
     assert_eq!(none.code, 1);
     assert!(none.stderr.contains("no recorded trace of `house`"), "{}", none.stderr);
+}
+
+/// A config of real devices and services: `simulate` asks none of them, and its miners are
+/// simulated from their own config.
+#[test]
+fn simulate_contacts_no_device_or_service() {
+    let bos = crate::support::braiins_os::FakeBraiinsOs::start(1300.0, 3200.0, 3200.0);
+    let hook = crate::support::http::FakeHttp::start(|_| crate::support::http::json(serde_json::json!({"ok": true})));
+    let sandbox = Sandbox::new();
+    sandbox.write("policy.yaml", "name: sun\nstart_rules:\n  - {name: sunny, conditions: {field: energy_state.production, operator: gt, value: 1000}}\nstop_rules:\n  - {name: dusk, conditions: {field: energy_state.production, operator: lt, value: 300}}\n");
+    sandbox.config(&format!(
+        "version: 1\nstate: state.db\nsettings: {{latitude: 45.0, longitude: 9.0}}\nenergy_sources:\n  - {{id: roof, type: solar, nominal_power_max: 6000, monitor: {{type: http, production: {{url: \"{hook}/energy\", jsonpath: \"$.pv\"}}}}}}\ncontrollers:\n  - {{id: c, type: braiins_os, host: 127.0.0.1, web_url: \"{bos}\", password: pw}}\nminers:\n  - {{id: rig, power_max: 3200, hashrate_max: 100, controllers: [c]}}\nnotifiers:\n  - {{id: hook, type: webhook, url: \"{hook}/notify\"}}\npublishers:\n  - {{id: ha, type: mqtt, host: 127.0.0.1, port: 1}}\nunits:\n  - {{id: home, energy_source: roof, miners: [rig], policy: policy.yaml, notifiers: [hook], publishers: [ha]}}\n",
+        hook = hook.url(),
+        bos = bos.http.url()
+    ));
+    let run = sandbox.run(&["simulate", "--day", "2026-06-21", "--step", "15m", "--output", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let miner = &json(&run)["runs"][0]["units"][0]["miners"]["rig"];
+    assert!(miner["hours_mining"].as_f64().unwrap() > 4.0, "simulated from its config: {miner}");
+    assert_eq!(miner["starts"], 1);
+    assert!(bos.http.log().is_empty(), "no request to the miner");
+    assert!(hook.log().is_empty(), "no request to the monitor or the notifier");
 }
