@@ -79,9 +79,13 @@ pub fn record(
             learn_lever_watts(conn, controller, *setting, *watts, clock.now)?;
         }
         traces(conn, loaded, report, clock.now)?;
-        compact_traces(conn, (clock.now - 48 * 3600).div_euclid(3600) * 3600, clock.now.saturating_sub(retention))?;
-        prune_samples(conn, crate::cycle::home::history_start(&loaded.config, clock.now))?;
-        compact_samples(conn, (clock.now - 48 * 3600).div_euclid(3600) * 3600)?;
+        // Compaction and pruning scan whole tables: once an hour is enough, as they work in hours.
+        if previous_run_at(conn, run_id)?.is_none_or(|last| last.div_euclid(3600) != clock.now.div_euclid(3600)) {
+            let hours_kept_raw = (clock.now - 48 * 3600).div_euclid(3600) * 3600;
+            compact_traces(conn, hours_kept_raw, clock.now.saturating_sub(retention))?;
+            prune_samples(conn, crate::cycle::home::history_start(&loaded.config, clock.now))?;
+            compact_samples(conn, hours_kept_raw)?;
+        }
         finish_run(conn, run_id, &summary)
     })
 }

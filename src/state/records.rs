@@ -553,6 +553,13 @@ pub fn latest_run(conn: &Connection) -> rusqlite::Result<Option<i64>> {
     conn.query_row("SELECT MAX(started_at) FROM run", [], |r| r.get(0))
 }
 
+/// When the run before `run_id` started (unix seconds).
+pub fn previous_run_at(conn: &Connection, run_id: i64) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached("SELECT started_at FROM run WHERE id < ?1 ORDER BY id DESC LIMIT 1")?
+        .query_row(params![run_id], |r| r.get(0))
+        .optional()
+}
+
 /// When a run last exited 0 (unix seconds).
 pub fn last_success(conn: &Connection) -> rusqlite::Result<Option<i64>> {
     conn.query_row("SELECT MAX(started_at) FROM run WHERE exit_code = 0", [], |r| r.get(0))
