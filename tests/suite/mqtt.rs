@@ -271,3 +271,22 @@ fn a_bad_publisher_is_named_by_validate() {
     assert!(run.stdout.contains("units[0].publishers[1]: unknown publisher `nope`"), "{}", run.stdout);
     assert!(run.stdout.contains("publishers[0].base_topic: `edge/#` is not a topic prefix"), "{}", run.stdout);
 }
+
+/// TLS: with the broker's authority as `ca_file` the cycle publishes; trusting only the
+/// public roots, the broker's certificate is refused, and the run says so.
+#[test]
+#[ignore = "needs mosquitto"]
+fn tls_checks_the_brokers_certificate() {
+    let broker = Mosquitto::with_tls();
+    let ca = broker.ca_file.clone().unwrap();
+    let trusting = home(broker.port, &format!(", tls: true, ca_file: \"{}\"", ca.display()), &[]);
+    let (run, _) = trusting.sandbox.cycle(&at(0), &[]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let states = broker.retained("edge-mining/#");
+    assert_eq!(payload(&states, "edge-mining/miner/rig/state")["decision"], "start_mining");
+    let untrusted = home(broker.port, ", tls: true", &[]);
+    let (run, report) = untrusted.sandbox.cycle(&at(0), &[]);
+    assert_eq!(run.code, 1);
+    assert!(report["errors"].to_string().contains("invalid peer certificate: UnknownIssuer"), "{report}");
+    assert_eq!(untrusted.bos.writes(), ["resume"], "the control work is done");
+}

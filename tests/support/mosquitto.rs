@@ -9,6 +9,8 @@ pub struct Mosquitto {
     pub port: u16,
     /// (username, password) when it refuses anonymous clients.
     pub login: Option<(String, String)>,
+    /// The authority that signed its certificate, when it speaks TLS only.
+    pub ca_file: Option<std::path::PathBuf>,
     child: Child,
     _dir: tempfile::TempDir,
 }
@@ -24,18 +26,38 @@ pub struct Seen {
 impl Mosquitto {
     /// A broker that lets anyone in.
     pub fn start() -> Mosquitto {
-        Mosquitto::launch(None)
+        Mosquitto::launch(None, false)
     }
 
     /// A broker that lets only `username` with `password` in.
     pub fn with_login(username: &str, password: &str) -> Mosquitto {
-        Mosquitto::launch(Some((username.to_string(), password.to_string())))
+        Mosquitto::launch(Some((username.to_string(), password.to_string())), false)
     }
 
-    fn launch(login: Option<(String, String)>) -> Mosquitto {
+    /// A broker that speaks TLS only, with a certificate for 127.0.0.1 signed by its own
+    /// authority (`ca_file`), made with `openssl`.
+    pub fn with_tls() -> Mosquitto {
+        Mosquitto::launch(None, true)
+    }
+
+    fn launch(login: Option<(String, String)>, tls: bool) -> Mosquitto {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut conf = format!("listener {port} 127.0.0.1\npersistence false\n");
+        // As root it would drop to the `mosquitto` user, who cannot read this private folder.
+        let user = if unsafe { libc::geteuid() } == 0 { "user root\n" } else { "" };
+        let mut conf = format!("{user}listener {port} 127.0.0.1\npersistence false\n");
+        let ca_file = tls.then(|| {
+            certificates(dir.path());
+            let (ca, cert, key) =
+                (dir.path().join("ca.crt"), dir.path().join("server.crt"), dir.path().join("server.key"));
+            conf.push_str(&format!(
+                "cafile {}\ncertfile {}\nkeyfile {}\n",
+                ca.display(),
+                cert.display(),
+                key.display()
+            ));
+            ca
+        });
         match &login {
             None => conf.push_str("allow_anonymous true\n"),
             Some((user, password)) => {
@@ -64,12 +86,15 @@ impl Mosquitto {
             assert!(started.elapsed() < Duration::from_secs(10), "mosquitto did not listen on {port}");
             std::thread::sleep(Duration::from_millis(20));
         }
-        Mosquitto { port, login, child, _dir: dir }
+        Mosquitto { port, login, ca_file, child, _dir: dir }
     }
 
     fn client(&self, program: &str) -> Command {
         let mut command = Command::new(program);
         command.args(["-h", "127.0.0.1", "-p", &self.port.to_string()]);
+        if let Some(ca) = &self.ca_file {
+            command.arg("--cafile").arg(ca);
+        }
         if let Some((user, password)) = &self.login {
             command.args(["-u", user, "-P", password]);
         }
@@ -110,6 +135,63 @@ impl Mosquitto {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A test authority and a server certificate for 127.0.0.1 it signed, in `dir`.
+fn certificates(dir: &std::path::Path) {
+    let openssl = |args: &[&str]| {
+        let status = Command::new("openssl").args(args).current_dir(dir).stderr(Stdio::null()).status();
+        assert!(status.expect("openssl").success(), "openssl {args:?}");
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=edge-mining test authority",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
 }
 
 /// `mosquitto`, which Debian puts in /usr/sbin (not on every user's PATH).
