@@ -51,6 +51,12 @@ pub fn receive(publishers: &[Configured], config: &Config, scope: &Scope, memory
             if memory.mqtt_seen.get(&key) == Some(&item.payload) {
                 continue;
             }
+            // A target for a miner this run may not command waits, unseen, for one that may.
+            if let Ok(Order::Target { miner, .. }) = &item.order
+                && !scope.commands(miner)
+            {
+                continue;
+            }
             if let Err(why) = &item.order {
                 inbox.warnings.push(format!("publisher `{}`: {}: {why}", configured.id, item.topic));
             }

@@ -192,9 +192,13 @@ fn the_command_line_mode_is_published_and_runs_out() {
 #[ignore = "needs mosquitto"]
 fn a_power_target_set_in_home_assistant_is_sent_once_and_holds_the_miner() {
     let broker = Mosquitto::start();
-    let home = home(broker.port, "", &[]);
+    let home = home(broker.port, "", &["bitaxe"]);
     home.sandbox.cycle(&at(0), &[]);
     broker.publish_retained("edge-mining/miner/rig/power_target/set", "2000");
+    // A run that may command only the Bitaxe leaves the target for a later run.
+    let (run, _) = home.sandbox.cycle(&at(150), &["--miner", "bitaxe"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(home.bos.writes(), ["resume"]);
     let (run, report) = home.sandbox.cycle(&at(300), &[]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert_eq!(miner(&report, "rig")["action"]["kind"], "set_power_target");
