@@ -123,7 +123,9 @@ fn wanted(key: &str) -> bool {
 
 fn main() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("edge-mining benchmark, release build, {cores} cores; medians of several runs, each a process of its own\n");
+    println!(
+        "edge-mining benchmark, release build, {cores} cores; medians of several runs, each a process of its own\n"
+    );
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
 
     if wanted("startup example") {

@@ -20,6 +20,9 @@ use mqtt::{Decodable, Encodable, QualityOfService, TopicFilter, TopicName};
 use crate::core::error::{ErrorKind, InputError};
 use crate::transport::cgminer::transport::{connect, io};
 
+/// Messages sent and not yet acknowledged, at most.
+const IN_FLIGHT: usize = 64;
+
 /// Where the broker is and how to log in.
 pub struct Broker<'a> {
     pub host: &'a str,
@@ -115,10 +118,14 @@ impl Session {
         }
     }
 
-    /// Publishes every message at QoS 1 and waits for each acknowledgement.
+    /// Publishes every message at QoS 1 and waits for each acknowledgement, with at most
+    /// [`IN_FLIGHT`] unacknowledged at a time (a farm publishes thousands).
     pub fn publish(&mut self, messages: &[Message]) -> Result<(), InputError> {
         let mut waiting = std::collections::BTreeSet::new();
         for message in messages {
+            while waiting.len() >= IN_FLIGHT {
+                self.acknowledged(&mut waiting)?;
+            }
             let id = self.packet_id();
             let topic = TopicName::new(message.topic.clone())
                 .map_err(|_| InputError::invalid(format!("`{}` is not an MQTT topic name", message.topic)))?;
@@ -128,9 +135,15 @@ impl Session {
             waiting.insert(id);
         }
         while !waiting.is_empty() {
-            if let VariablePacket::PubackPacket(ack) = self.receive()? {
-                waiting.remove(&ack.packet_identifier());
-            }
+            self.acknowledged(&mut waiting)?;
+        }
+        Ok(())
+    }
+
+    /// Reads one packet; a PUBACK takes its message off `waiting`.
+    fn acknowledged(&mut self, waiting: &mut std::collections::BTreeSet<u16>) -> Result<(), InputError> {
+        if let VariablePacket::PubackPacket(ack) = self.receive()? {
+            waiting.remove(&ack.packet_identifier());
         }
         Ok(())
     }

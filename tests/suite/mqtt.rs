@@ -294,3 +294,17 @@ fn tls_checks_the_brokers_certificate() {
     assert!(report["errors"].to_string().contains("invalid peer certificate: UnknownIssuer"), "{report}");
     assert_eq!(untrusted.bos.writes(), ["resume"], "the control work is done");
 }
+
+/// More messages than may be in flight at once (64): every one is acknowledged and arrives.
+#[test]
+#[ignore = "needs mosquitto"]
+fn a_dozen_miners_publish_past_the_in_flight_window() {
+    let broker = Mosquitto::start();
+    let axes: Vec<String> = (1..=11).map(|i| format!("axe{i}")).collect();
+    let names: Vec<&str> = axes.iter().map(String::as_str).collect();
+    let home = home(broker.port, "", &names);
+    let (run, _) = home.sandbox.cycle(&at(0), &[]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(broker.retained("homeassistant/#").len(), 12 * 7 + 4);
+    assert_eq!(broker.retained("edge-mining/miner/+/state").len(), 12);
+}
