@@ -134,15 +134,28 @@ impl Mqtt {
         format!("{}/availability", self.base())
     }
 
+    /// The JSON state of a unit or miner (`kind`), under `base` (the base topic, or its
+    /// `dry_run/`).
+    fn state_topic(base: &str, kind: &str, id: &str) -> String {
+        format!("{base}/{kind}/{}/state", topic_id(id))
+    }
+
     /// The discovery configs of every entity of `snapshot`, by topic.
     fn discovery(&self, snapshot: &Snapshot) -> Vec<(String, Value)> {
         let expire = self.config.expire_after.map_or(900, |s| s.as_secs_i64());
+        let availability = self.availability();
         let mut configs = Vec::new();
         for unit in &snapshot.units {
             let node = Node::unit(&unit.id);
-            let state = format!("{}/unit/{}/state", self.base(), topic_id(&unit.id));
-            let entity =
-                |object: &'static str, name: &'static str| Entity { node: &node, object, name, state: &state, expire };
+            let state = Self::state_topic(self.base(), "unit", &unit.id);
+            let entity = |object: &'static str, name: &'static str| Entity {
+                node: &node,
+                object,
+                name,
+                state: &state,
+                availability: &availability,
+                expire,
+            };
             configs.push(entity("budget", "Budget").sensor("budget", Some(("power", "W"))));
             configs.push(entity("surplus", "Surplus").sensor("surplus", Some(("power", "W"))));
             configs.push(entity("last_cycle", "Last cycle").sensor("at", Some(("timestamp", ""))));
@@ -156,12 +169,13 @@ impl Mqtt {
             configs.push(mode);
             for miner in &unit.miners {
                 let node = Node::miner(&miner.id, &unit.id);
-                let state = format!("{}/miner/{}/state", self.base(), topic_id(&miner.id));
+                let state = Self::state_topic(self.base(), "miner", &miner.id);
                 let entity = |object: &'static str, name: &'static str| Entity {
                     node: &node,
                     object,
                     name,
                     state: &state,
+                    availability: &availability,
                     expire,
                 };
                 configs.push(entity("status", "Status").sensor("status", None));
@@ -199,12 +213,12 @@ impl Mqtt {
         for unit in &snapshot.units {
             let state = json!({"mode": unit.mode, "budget": unit.budget, "surplus": unit.surplus,
                                "at": snapshot.at, "dry_run": snapshot.dry_run});
-            messages.push(message(format!("{base}/unit/{}/state", topic_id(&unit.id)), state));
+            messages.push(message(Self::state_topic(base, "unit", &unit.id), state));
             for miner in &unit.miners {
                 let mut state = serde_json::to_value(miner).unwrap_or(Value::Null);
                 state["at"] = json!(snapshot.at);
                 state["dry_run"] = json!(snapshot.dry_run);
-                messages.push(message(format!("{base}/miner/{}/state", topic_id(&miner.id)), state));
+                messages.push(message(Self::state_topic(base, "miner", &miner.id), state));
             }
         }
         messages
@@ -239,6 +253,7 @@ struct Entity<'a> {
     object: &'static str,
     name: &'static str,
     state: &'a str,
+    availability: &'a str,
     expire: i64,
 }
 
@@ -251,7 +266,7 @@ impl Entity<'_> {
             "object_id": format!("{}_{}", self.node.id, self.object),
             "state_topic": self.state,
             "value_template": format!("{{{{ value_json.{field} }}}}"),
-            "availability_topic": format!("{}/availability", self.state.split('/').next().unwrap_or_default()),
+            "availability_topic": self.availability,
             "device": self.node.device,
         });
         if let (Some(config), Some(extra)) = (config.as_object_mut(), extra.as_object()) {
@@ -346,5 +361,40 @@ impl Publisher for Mqtt {
 
     fn endpoint(&self) -> String {
         format!("mqtt://{}:{}", self.config.host, self.port())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nested_base_topic_is_kept_whole_in_every_discovery_config() {
+        let config: MqttConfig = serde_yaml::from_str("{host: broker, base_topic: home/edge}").unwrap();
+        let mqtt = Mqtt { config, client_id: "edge-mining-ha".into() };
+        let miner = crate::publish::MinerSnapshot {
+            id: "rig".into(),
+            status: "on",
+            hashrate: None,
+            power: None,
+            power_target: None,
+            power_target_min: None,
+            power_target_max: None,
+            decision: "maintain_state",
+            reason: "none".into(),
+            chip_temperature: None,
+        };
+        let unit = crate::publish::UnitSnapshot {
+            id: "home".into(),
+            mode: "auto",
+            budget: None,
+            surplus: None,
+            miners: vec![miner],
+        };
+        let snapshot = Snapshot { at: "t".into(), dry_run: false, ok: true, units: vec![unit] };
+        for (topic, config) in mqtt.discovery(&snapshot) {
+            assert_eq!(config["availability_topic"], "home/edge/availability", "{topic}");
+            assert!(config["state_topic"].as_str().unwrap().starts_with("home/edge/"), "{topic}");
+        }
     }
 }
