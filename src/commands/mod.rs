@@ -71,8 +71,12 @@ pub fn config_path(cli: &Cli) -> Result<PathBuf, Failure> {
 
 /// Loads the config; every problem is printed with its position, and the exit code is 78.
 pub fn load_config(cli: &Cli) -> Result<Loaded, Failure> {
-    let path = config_path(cli)?;
-    match crate::config::load(&path, &crate::registry::REGISTRY) {
+    load_file(&config_path(cli)?)
+}
+
+/// Loads the config at `path` (a second one, for `simulate --compare`), as `load_config` does.
+pub fn load_file(path: &std::path::Path) -> Result<Loaded, Failure> {
+    match crate::config::load(path, &crate::registry::REGISTRY) {
         Ok(loaded) => {
             for warning in &loaded.warnings {
                 log::warn!("{warning}");

@@ -20,7 +20,7 @@ pub fn simulate(cli: &Cli, args: &SimulateArgs) -> Result<i32, Failure> {
     let options = options(&loaded, &clock, args)?;
     let mut runs = vec![(super::config_path(cli)?, run(&loaded, &options)?)];
     if let Some(other) = &args.compare {
-        let compared = load(other)?;
+        let compared = super::load_file(other)?;
         runs.push((other.clone(), run(&compared, &options)?));
     }
     if let Some(path) = &args.plot {
@@ -40,13 +40,6 @@ pub fn simulate(cli: &Cli, args: &SimulateArgs) -> Result<i32, Failure> {
         output => super::print_structured(output, &document(&runs, &options, &args.trace, &clock)),
     }
     Ok(exit::OK)
-}
-
-fn load(path: &Path) -> Result<Loaded, Failure> {
-    crate::config::load(path, &crate::registry::REGISTRY).map_err(|problems| {
-        problems.iter().for_each(|p| eprintln!("{p}"));
-        Failure::new(exit::CONFIG, format!("{} is invalid", path.display()))
-    })
 }
 
 fn run(loaded: &Loaded, options: &Options) -> Result<Vec<UnitResult>, Failure> {
