@@ -78,9 +78,13 @@ pub fn record(
         for (controller, setting, watts) in &report.observations.levers {
             learn_lever_watts(conn, controller, *setting, *watts, clock.now)?;
         }
-        traces(conn, loaded, report, clock.now)?;
+        let previous = previous_run_at(conn, run_id)?;
+        // A trace only grows forward: nothing when the clock went back.
+        if previous.is_none_or(|last| last < clock.now) {
+            traces(conn, loaded, report, clock.now)?;
+        }
         // Compaction and pruning scan whole tables: once an hour is enough, as they work in hours.
-        if previous_run_at(conn, run_id)?.is_none_or(|last| last.div_euclid(3600) != clock.now.div_euclid(3600)) {
+        if previous.is_none_or(|last| last.div_euclid(3600) != clock.now.div_euclid(3600)) {
             let hours_kept_raw = (clock.now - 48 * 3600).div_euclid(3600) * 3600;
             compact_traces(conn, hours_kept_raw, clock.now.saturating_sub(retention))?;
             prune_samples(conn, crate::cycle::home::history_start(&loaded.config, clock.now))?;
@@ -90,8 +94,7 @@ pub fn record(
     })
 }
 
-/// What this cycle saw of each energy source and miner, for `simulate --trace recorded`;
-/// never when the clock went back (a trace only grows forward).
+/// What this cycle saw of each energy source and miner, for `simulate --trace recorded`.
 fn traces(conn: &Connection, loaded: &Loaded, report: &RunReport, now: i64) -> rusqlite::Result<()> {
     let mut seen: Vec<&str> = Vec::new();
     for unit in &report.units {
@@ -100,9 +103,6 @@ fn traces(conn: &Connection, loaded: &Loaded, report: &RunReport, now: i64) -> r
             continue;
         };
         let Some(energy) = unit.energy.as_ref() else { continue };
-        if !seen.contains(&source) && last_trace_at(conn, source)?.is_some_and(|last| last >= now) {
-            continue;
-        }
         for miner in &unit.miners {
             save_miner_trace(conn, &miner.id, now, miner.power, miner.hash_rate)?;
         }

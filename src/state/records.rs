@@ -209,11 +209,6 @@ pub struct EnergyRow {
     pub battery_power: Option<f64>,
 }
 
-/// The last instant a source's trace holds.
-pub fn last_trace_at(conn: &Connection, source: &str) -> rusqlite::Result<Option<i64>> {
-    conn.prepare_cached("SELECT MAX(at) FROM energy_trace WHERE source = ?1")?.query_row(params![source], |r| r.get(0))
-}
-
 pub fn save_energy_trace(conn: &Connection, source: &str, at: i64, row: &EnergyRow) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT OR REPLACE INTO energy_trace (source, at, production, consumption, grid, battery_soc, battery_power)
