@@ -117,17 +117,32 @@ impl Mosquitto {
         assert!(status.success(), "mosquitto_pub to {topic}");
     }
 
-    /// Listens to `filter` until [`Listening::finish`].
+    /// Listens to `filter` until [`Listening::finish`]; returns once it is subscribed (a
+    /// probe published under the filter has come back to it).
     pub fn listen(&self, filter: &str) -> Listening {
-        let child = self
+        let mut child = self
             .client("mosquitto_sub")
             .args(["-t", filter, "-F", "%r\t%t\t%p"])
             .stdout(Stdio::piped())
             .spawn()
             .expect("mosquitto_sub");
-        // Subscribed once a probe message on its filter's own topic would reach it.
-        std::thread::sleep(Duration::from_millis(300));
-        Listening { child }
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let collected = lines.clone();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+                collected.lock().unwrap().push(line);
+            }
+        });
+        let probe = filter.replace(['#', '+'], "probe");
+        let started = Instant::now();
+        while !lines.lock().unwrap().iter().any(|l| l.contains(&format!("\t{probe}\t"))) {
+            assert!(started.elapsed() < Duration::from_secs(10), "the subscriber never saw its probe");
+            let status = self.client("mosquitto_pub").args(["-t", &probe, "-m", "probe"]).status().unwrap();
+            assert!(status.success());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Listening { child, lines, probe }
     }
 
     /// Stops the broker now (a broker that is down).
@@ -211,15 +226,18 @@ impl Drop for Mosquitto {
 /// A subscriber running in the background.
 pub struct Listening {
     child: Child,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    probe: String,
 }
 
 impl Listening {
-    /// What it saw so far; stops it.
+    /// What it saw so far, without its probes; stops it.
     pub fn finish(mut self) -> Vec<Seen> {
         std::thread::sleep(Duration::from_millis(300));
         let _ = self.child.kill();
-        let output = self.child.wait_with_output().unwrap();
-        parse(&String::from_utf8_lossy(&output.stdout))
+        let _ = self.child.wait();
+        let text = self.lines.lock().unwrap().join("\n");
+        parse(&text).into_iter().filter(|m| m.topic != self.probe).collect()
     }
 }
 
