@@ -248,17 +248,13 @@ fn record_step(
         totals.kwh += miner.power.unwrap_or(0.0) * hours / 1000.0;
         totals.th_hours += miner.hash_rate.unwrap_or(0.0) * hours;
         let Some(action) = miner.action.as_ref().filter(|a| a.ok || a.unknown) else { continue };
-        let kind = match action.kind.as_str() {
-            "start_mining" | "power_on" => "start",
-            "stop_mining" | "power_off" => "stop",
-            "set_power_target" => "target",
+        let (kind, count) = match action.kind.as_str() {
+            "start_mining" | "power_on" => ("start", &mut totals.starts),
+            "stop_mining" | "power_off" => ("stop", &mut totals.stops),
+            "set_power_target" => ("target", &mut totals.target_changes),
             _ => continue,
         };
-        match kind {
-            "start" => totals.starts += 1,
-            "stop" => totals.stops += 1,
-            _ => totals.target_changes += 1,
-        }
+        *count += 1;
         result.events.push(Event { at, miner: miner.id.clone(), kind, watts: action.watts });
     }
     result.decisions.push((at, unit.miners.iter().map(|m| (m.id.clone(), m.decision.name().to_string())).collect()));
