@@ -6,8 +6,9 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use support::cgminer::{FakeCgminer, Mode};
@@ -26,26 +27,47 @@ struct Measured {
     code: i32,
 }
 
-/// Runs the binary once. The child is reaped by `wait4`, which reports its own CPU and peak
-/// RSS (not those of this process, which holds the fakes).
-#[allow(clippy::zombie_processes)]
+/// Runs the binary once, through a helper (this benchmark again, `--measure-child`) that
+/// forks it and reaps it with `wait4`. Peak RSS is kept per process and carried over `exec`:
+/// a child spawned straight from this process, large once it has held a thousand rule
+/// contexts, would report this process's peak. The helper is small, so the figure is the
+/// product's own.
 fn measure(dir: &Path, args: &[&str]) -> Measured {
-    let started = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_edge-mining"))
-        .current_dir(dir)
+    let output = Command::new(std::env::current_exe().expect("the benchmark's own path"))
+        .arg("--measure-child")
+        .arg(dir)
+        .arg(env!("CARGO_BIN_EXE_edge-mining"))
         .args(args)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
+        .output()
+        .expect("spawn the measuring helper");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let figures: Vec<i64> = text.split_whitespace().map(|f| f.parse().expect("a figure")).collect();
+    let [wall, cpu, rss, code] = figures[..] else { panic!("the measuring helper printed {text:?}") };
+    let micros = |us: i64| Duration::from_micros(us as u64);
+    Measured { wall: micros(wall), cpu: micros(cpu), rss: rss as u64, code: code as i32 }
+}
+
+/// The helper's side: `--measure-child DIR BINARY ARGS…` runs BINARY in DIR and prints its
+/// wall time and CPU (µs), peak RSS (KiB) and exit code.
+#[allow(clippy::zombie_processes)]
+fn measure_child(dir: &str, binary: &str, args: &[String]) {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(binary);
+    command.current_dir(dir).args(args).stdout(Stdio::null()).stderr(Stdio::null());
+    // SAFETY: an empty hook; having one makes the standard library fork rather than share
+    // this helper's memory with the child (vfork), whose peak RSS would then include ours.
+    unsafe { command.pre_exec(|| Ok(())) };
+    let started = Instant::now();
+    let child = command.spawn().expect("spawn the product");
     let mut status = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: wait4 on our own child with valid out-pointers.
     unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    let wall = started.elapsed();
-    let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    let wall = started.elapsed().as_micros();
+    let micros = |t: libc::timeval| t.tv_sec * 1_000_000 + t.tv_usec;
     let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
-    Measured { wall, cpu: time(usage.ru_utime) + time(usage.ru_stime), rss: usage.ru_maxrss as u64, code }
+    let cpu = micros(usage.ru_utime) + micros(usage.ru_stime);
+    println!("{wall} {cpu} {} {code}", usage.ru_maxrss);
 }
 
 /// The median of `runs` runs, figure by figure (a shared machine disturbs single runs).
@@ -77,18 +99,18 @@ fn mib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
 }
 
-fn fleet_config(dir: &Path, fakes: &[FakeCgminer]) {
+fn fleet_config(dir: &Path, ports: &[u16]) {
     let mut text = String::from(
         "version: 1\nstate: state.db\nenergy_sources:\n  - {id: site, type: solar, monitor: {type: simulated}}\ncontrollers:\n",
     );
-    for (i, fake) in fakes.iter().enumerate() {
-        text.push_str(&format!("  - {{id: c{i}, type: cgminer, host: 127.0.0.1, port: {}}}\n", fake.port));
+    for (i, port) in ports.iter().enumerate() {
+        text.push_str(&format!("  - {{id: c{i}, type: cgminer, host: 127.0.0.1, port: {port}}}\n"));
     }
     text.push_str("miners:\n");
-    for i in 0..fakes.len() {
+    for i in 0..ports.len() {
         text.push_str(&format!("  - {{id: m{i}, controllers: [c{i}]}}\n"));
     }
-    let ids: Vec<String> = (0..fakes.len()).map(|i| format!("m{i}")).collect();
+    let ids: Vec<String> = (0..ports.len()).map(|i| format!("m{i}")).collect();
     text.push_str(&format!(
         "units:\n  - {{id: farm, energy_source: site, miners: [{}], policy: policy.yaml}}\n",
         ids.join(", ")
@@ -97,8 +119,10 @@ fn fleet_config(dir: &Path, fakes: &[FakeCgminer]) {
     std::fs::write(dir.join("policy.yaml"), "name: farm\nstart_rules:\n  - name: sunny\n    conditions: {field: energy_state.production, operator: gt, value: 1000}\nstop_rules:\n  - name: dark\n    conditions: {field: energy_state.production, operator: lt, value: 100}\n").unwrap();
 }
 
-fn fleet(size: usize, hanging: usize) -> Vec<FakeCgminer> {
-    (0..size)
+/// Serves a fleet of fake miners in this process: `--serve-fleet SIZE HANGING` prints their
+/// ports, one a line, then `ready`, and serves until its standard input closes.
+fn serve_fleet(size: usize, hanging: usize) {
+    let fakes: Vec<FakeCgminer> = (0..size)
         .map(|i| {
             let fake = FakeCgminer::start(&[
                 ("summary", replies::cgminer_summary(95_000_000.0)),
@@ -112,7 +136,51 @@ fn fleet(size: usize, hanging: usize) -> Vec<FakeCgminer> {
             }
             fake
         })
-        .collect()
+        .collect();
+    let mut out = std::io::stdout().lock();
+    for fake in &fakes {
+        writeln!(out, "{}", fake.port).expect("stdout");
+    }
+    writeln!(out, "ready").expect("stdout");
+    out.flush().expect("stdout");
+    drop(out);
+    let mut sink = String::new();
+    while std::io::stdin().read_line(&mut sink).is_ok_and(|n| n > 0) {}
+}
+
+/// A fleet of fake miners in a process of its own, so that its CPU is neither counted as the
+/// product's nor taken from the product's threads inside this process. Closing its input ends it.
+struct Fleet {
+    process: Child,
+    input: Option<ChildStdin>,
+    ports: Vec<u16>,
+}
+
+impl Fleet {
+    fn start(size: usize, hanging: usize) -> Fleet {
+        let mut process = Command::new(std::env::current_exe().expect("the benchmark's own path"))
+            .args(["--serve-fleet", &size.to_string(), &hanging.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn the fake fleet");
+        let input = process.stdin.take();
+        let output = BufReader::new(process.stdout.take().expect("the fleet's output"));
+        let ports = output
+            .lines()
+            .map(|line| line.expect("the fleet's output"))
+            .take_while(|line| line != "ready")
+            .map(|line| line.parse().expect("a port"))
+            .collect();
+        Fleet { process, input, ports }
+    }
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        drop(self.input.take());
+        let _ = self.process.wait();
+    }
 }
 
 /// `cargo bench --bench fleet -- rules` runs only the figures whose key is given.
@@ -122,6 +190,16 @@ fn wanted(key: &str) -> bool {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--serve-fleet") {
+        let number = |i: usize| args.get(at + i).and_then(|a| a.parse().ok()).expect("--serve-fleet SIZE HANGING");
+        serve_fleet(number(1), number(2));
+        return;
+    }
+    if let Some(at) = args.iter().position(|a| a == "--measure-child") {
+        measure_child(&args[at + 1], &args[at + 2], &args[at + 3..]);
+        return;
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "edge-mining benchmark, release build, {cores} cores; medians of several runs, each a process of its own\n"
@@ -211,9 +289,9 @@ fn simulated_day(repo: &Path) -> Duration {
 }
 
 fn fleets() {
-    let fakes = fleet(1000, 0);
+    let fakes = Fleet::start(1000, 0);
     let dir = tempfile::tempdir().unwrap();
-    fleet_config(dir.path(), &fakes);
+    fleet_config(dir.path(), &fakes.ports);
     let Measured { wall, cpu, rss, code } = median(dir.path(), &["run", "--dry-run", "-c", "config.yaml"], 5);
     assert_eq!(code, 0, "every fake miner answers");
     let met = wall < Duration::from_millis(350) && cpu < Duration::from_millis(150) && rss < 48 * 1024;
@@ -221,9 +299,9 @@ fn fleets() {
     row("1,000 miners at 50 ms: run --dry-run", figure, "< 350 ms, CPU < 150 ms, < 48 MiB", met);
     drop(fakes);
 
-    let fakes = fleet(1000, 100);
+    let fakes = Fleet::start(1000, 100);
     let dir = tempfile::tempdir().unwrap();
-    fleet_config(dir.path(), &fakes);
+    fleet_config(dir.path(), &fakes.ports);
     let Measured { wall, rss, code, .. } = median(dir.path(), &["run", "--dry-run", "-c", "config.yaml"], 1);
     assert_eq!(code, 1, "the hanging ones are failed inputs");
     let met = wall.as_secs_f64() < TIMEOUT_SECONDS + 0.25;
