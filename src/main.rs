@@ -6,5 +6,6 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    edge_mining::parallel::raise_open_file_limit();
     std::process::exit(edge_mining::cli::main());
 }

@@ -1,12 +1,40 @@
 //! Bounded parallelism on plain threads: a fixed number of workers pull jobs from a shared
-//! counter inside `std::thread::scope`, so jobs may borrow from the caller.
+//! counter inside `std::thread::scope`, so jobs may borrow from the caller. Every job here
+//! talks to a device or a service, so the workers are also bounded by the open files the
+//! process may hold.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// Files kept for the database, the log, the lock and the standard streams.
+const FILES_RESERVED: u64 = 64;
+
+/// Raises the soft limit on open files to the hard one (SPEC §24: 1,024 connections by
+/// default, where a login shell often allows 1,024 files in all). Call once, at start.
+pub fn raise_open_file_limit() {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit and setrlimit on this process with a valid pointer.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
+/// How many workers the open-file limit leaves room for, each holding up to two connections.
+fn room_for_workers() -> usize {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit on this process with a valid pointer.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 || limit.rlim_cur == libc::RLIM_INFINITY {
+        return usize::MAX;
+    }
+    usize::try_from(limit.rlim_cur.saturating_sub(FILES_RESERVED) / 2).unwrap_or(usize::MAX)
+}
+
 /// Runs `work` on every item with at most `concurrency` threads; results keep item order.
 pub fn map<T: Sync, R: Send>(items: &[T], concurrency: usize, work: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let workers = concurrency.clamp(1, items.len().max(1));
+    let workers = concurrency.min(room_for_workers()).clamp(1, items.len().max(1));
     if workers == 1 {
         return items.iter().map(&work).collect();
     }

@@ -86,7 +86,7 @@ pub struct Settings {
 }
 
 fn default_concurrency() -> usize {
-    256
+    1024
 }
 fn default_timeout() -> Span {
     Span::secs(5)
