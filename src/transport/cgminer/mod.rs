@@ -95,13 +95,17 @@ impl Client {
             }
             Err(_) => return Err(Multi::Refused),
         };
-        let value = repair::parse(&reply).map_err(|_| Multi::Refused)?;
+        let mut value = repair::parse(&reply).map_err(|_| Multi::Refused)?;
         let mut replies = BTreeMap::new();
         for command in commands {
-            let part =
-                value.get(*command).and_then(Value::as_array).and_then(|parts| parts.first()).ok_or(Multi::Refused)?;
-            reply::check_status(part).map_err(|_| Multi::Refused)?;
-            replies.insert(command.to_string(), part.clone());
+            // Each part is moved out of the whole reply, not copied.
+            let part = match value.get_mut(*command).map(Value::take) {
+                Some(Value::Array(parts)) => parts.into_iter().next(),
+                _ => None,
+            }
+            .ok_or(Multi::Refused)?;
+            reply::check_status(&part).map_err(|_| Multi::Refused)?;
+            replies.insert(command.to_string(), part);
         }
         Ok(replies)
     }

@@ -8,12 +8,15 @@
 //! `stats` entries are read key by key (`fanN`, `chain_acnN`, `temp_chipN`, bdminer's
 //! `Board Count`, `N Temp k`, `N Speed`, `PSU Input Power`), wherever they appear.
 
+use std::sync::LazyLock;
+
 use serde_json::Value;
 
 use crate::core::reading::{DeviceInfo, Hashboard, MinerReading};
 use crate::transport::cgminer::reply::{field, field_text, first, number, section};
 
-/// Windows, shortest first, with their length in seconds (`av`: since start).
+/// Windows, shortest first, with their length in seconds (`av`: since start). `RT` is
+/// Whatsminer's real-time rate (`HS RT`, in MH/s).
 const WINDOWS: [(&str, u32); 10] = [
     ("5s", 5),
     ("RT", 5),
@@ -27,26 +30,51 @@ const WINDOWS: [(&str, u32); 10] = [
     ("Avg", u32::MAX),
 ];
 
+/// How a window's key is spelled, in order of preference, with the divisor to TH/s.
+const SPELLINGS: [(&str, bool, f64); 6] = [
+    ("MHS", false, 1e6),
+    ("MHS", true, 1e6),
+    ("GHS", false, 1e3),
+    ("GHS", true, 1e3),
+    ("THS", false, 1.0),
+    ("THS", true, 1.0),
+];
+
 /// A short window this much above a steady one is a spike, not the current hashrate.
 const SPIKE: f64 = 1.3;
 
-/// The hashrate of one window in TH/s: `MHS 5s`, `MHS(5s)`, `GHS 5s`, `THS 5s`, `HS RT`.
-fn window(object: &Value, name: &str) -> Option<f64> {
-    if name == "RT" {
-        return field(object, "HS RT").map(|mhs| mhs / 1e6);
+/// Which window and spelling a key is: `MHS 5s` → (0, 0), `GHS(5s)` → (0, 3), `HS RT` → (1, 0).
+fn window_key(key: &str) -> Option<(usize, usize)> {
+    if key == "HS RT" {
+        return Some((1, 0));
     }
-    [("MHS", 1e6), ("GHS", 1e3), ("THS", 1.0)].iter().find_map(|(prefix, divisor)| {
-        let value = field(object, &format!("{prefix} {name}")).or_else(|| field(object, &format!("{prefix}({name})")));
-        value.map(|v| v / divisor)
-    })
+    let (prefix, rest) = (key.get(..3)?, key.get(3..)?);
+    let (name, parenthesised) = match rest.strip_prefix('(') {
+        Some(inside) => (inside.strip_suffix(')')?, true),
+        None => (rest.strip_prefix(' ')?, false),
+    };
+    let window = WINDOWS.iter().position(|(w, _)| *w == name && *w != "RT")?;
+    let spelling = SPELLINGS.iter().position(|(p, paren, _)| *p == prefix && *paren == parenthesised)?;
+    Some((window, spelling))
 }
 
-/// The current hashrate of a summary, a dev, or a stats entry, in TH/s.
+/// The current hashrate of a summary, a dev, or a stats entry, in TH/s. The entry's keys
+/// are read in one pass; a window spelled several ways takes the first spelling above.
 pub fn hashrate_ths(object: &Value) -> Option<f64> {
-    let present: Vec<(u32, f64)> =
-        WINDOWS.iter().filter_map(|(name, seconds)| window(object, name).map(|ths| (*seconds, ths))).collect();
-    let (seconds, shortest) = *present.first()?;
-    let steady = present.iter().find(|(s, _)| (60..=300).contains(s)).map(|(_, ths)| *ths);
+    let mut rates = [[None::<f64>; SPELLINGS.len()]; WINDOWS.len()];
+    for (key, value) in object.as_object()? {
+        if let Some((window, spelling)) = window_key(key) {
+            let divisor = if window == 1 { 1e6 } else { SPELLINGS[spelling].2 };
+            rates[window][spelling] = number(Some(value)).map(|v| v / divisor);
+        }
+    }
+    let mut present = WINDOWS
+        .iter()
+        .zip(&rates)
+        .filter_map(|((_, seconds), spellings)| spellings.iter().find_map(|rate| *rate).map(|ths| (*seconds, ths)));
+    let (seconds, shortest) = present.next()?;
+    let steady =
+        std::iter::once((seconds, shortest)).chain(present).find(|(s, _)| (60..=300).contains(s)).map(|(_, ths)| ths);
     match steady {
         Some(steady) if seconds < 60 && shortest > steady * SPIKE => Some(steady),
         _ => Some(shortest),
@@ -94,24 +122,79 @@ pub fn boards_from_devs(devs_reply: &Value) -> Vec<Hashboard> {
         .collect()
 }
 
+/// Most boards and fans a `stats` reply is read for (a reply claiming more is cut here).
+const MOST: usize = 16;
+
+/// The numbered `stats` keys, spelled once per process rather than formatted per miner.
+struct StatsKeys {
+    /// Antminer, from 1: `fanN`, `chain_acnN`, `chain_rateN`, `temp_chipN`, `temp2_N`,
+    /// `temp_pcbN`, `tempN`, `voltageN`, `freqN`.
+    fan: Vec<String>,
+    chain_acn: Vec<String>,
+    chain_rate: Vec<String>,
+    temp_chip: Vec<String>,
+    temp2: Vec<String>,
+    temp_pcb: Vec<String>,
+    temp: Vec<String>,
+    voltage: Vec<String>,
+    freq: Vec<String>,
+    /// bdminer, from 0: `N Speed` and each board's keys.
+    speed: Vec<String>,
+    boards: Vec<BoardKeys>,
+}
+
+/// bdminer board `N`: `N Temp k`, `N MHS(window)`, `N Freq`, `N MHS(Ideal)`.
+struct BoardKeys {
+    temperatures: Vec<String>,
+    rates: Vec<String>,
+    freq: String,
+    ideal: String,
+}
+
+static STATS_KEYS: LazyLock<StatsKeys> = LazyLock::new(|| {
+    let numbered = |prefix: &str| (1..=MOST).map(|i| format!("{prefix}{i}")).collect();
+    StatsKeys {
+        fan: numbered("fan"),
+        chain_acn: numbered("chain_acn"),
+        chain_rate: numbered("chain_rate"),
+        temp_chip: numbered("temp_chip"),
+        temp2: numbered("temp2_"),
+        temp_pcb: numbered("temp_pcb"),
+        temp: numbered("temp"),
+        voltage: numbered("voltage"),
+        freq: numbered("freq"),
+        speed: (0..MOST).map(|i| format!("{i} Speed")).collect(),
+        boards: (0..MOST)
+            .map(|board| BoardKeys {
+                temperatures: (0..8).map(|k| format!("{board} Temp {k}")).collect(),
+                rates: ["30s", "1m", "5m", "Sample"].iter().map(|w| format!("{board} MHS({w})")).collect(),
+                freq: format!("{board} Freq"),
+                ideal: format!("{board} MHS(Ideal)"),
+            })
+            .collect(),
+    }
+});
+
 /// `stats`, read key by key over every entry: boards (Antminer `chain_*N`, bdminer
 /// `N …`), fans, power, the nameplate and the model.
 pub fn apply_stats(reading: &mut MinerReading, stats_reply: &Value) {
+    let names = &*STATS_KEYS;
     let entries = section(stats_reply, "STATS");
     let raw = |name: &str| entries.iter().find_map(|e| e.get(name));
     let key = |name: &str| entries.iter().find_map(|e| field(e, name));
     let text = |name: &str| entries.iter().find_map(|e| field_text(e, name));
     let model = text("Type").or_else(|| text("Model"));
     let unit_divisor = if text("rate_unit").is_some_and(|u| u.eq_ignore_ascii_case("MH")) { 1e6 } else { 1e3 };
-    let mut fans: Vec<f64> = (1..=16).filter_map(|i| key(&format!("fan{i}"))).filter(|rpm| *rpm > 0.0).collect();
-    let fan_count = key("Fan Count").map_or(0, |n| n as u32);
-    fans.extend((0..fan_count).filter_map(|i| key(&format!("{i} Speed"))).filter(|rpm| *rpm > 0.0));
+    let mut fans: Vec<f64> = names.fan.iter().filter_map(|name| key(name)).filter(|rpm| *rpm > 0.0).collect();
+    let fan_count = key("Fan Count").map_or(0, |n| n.clamp(0.0, MOST as f64) as usize);
+    fans.extend(names.speed[..fan_count].iter().filter_map(|name| key(name)).filter(|rpm| *rpm > 0.0));
     if !fans.is_empty() {
         reading.internal_fans = Some(fans);
     }
-    let mut boards = antminer_chains(&raw, unit_divisor);
+    let mut boards = antminer_chains(names, &raw, unit_divisor);
     if boards.is_empty() {
-        boards = bdminer_boards(&key, key("Board Count").map_or(0, |n| n as u32));
+        let count = key("Board Count").map_or(0, |n| n.clamp(0.0, MOST as f64) as usize);
+        boards = bdminer_boards(&names.boards[..count], &key);
     }
     if !boards.is_empty() {
         reading.hashboards = Some(boards);
@@ -132,26 +215,28 @@ pub fn apply_stats(reading: &mut MinerReading, stats_reply: &Value) {
     let info = reading.device_info.get_or_insert_with(DeviceInfo::default);
     info.model = info.model.take().or(model);
     info.hashboard_count = reading.hashboards.as_ref().map(|b| b.len() as u32).or(info.hashboard_count);
-    info.fan_count = key("fan_num").or(Some(f64::from(fan_count)).filter(|n| *n > 0.0)).map(|n| n as u32);
-    let chips = (1..=16).filter_map(|i| key(&format!("chain_acn{i}"))).sum::<f64>() as u32;
+    info.fan_count = key("fan_num").or(Some(fan_count as f64).filter(|n| *n > 0.0)).map(|n| n as u32);
+    let chips = names.chain_acn.iter().filter_map(|name| key(name)).sum::<f64>() as u32;
     info.chip_count = Some(chips).filter(|c| *c > 0).or_else(|| key("Chip Count").map(|c| c as u32));
 }
 
 /// Antminer chains `N` (from 1): present when any of their keys is.
-fn antminer_chains<'a>(raw: &dyn Fn(&str) -> Option<&'a Value>, unit_divisor: f64) -> Vec<Hashboard> {
+fn antminer_chains<'a>(
+    names: &StatsKeys,
+    raw: &dyn Fn(&str) -> Option<&'a Value>,
+    unit_divisor: f64,
+) -> Vec<Hashboard> {
     let key = |name: &str| number(raw(name));
     let corners = |name: &str| raw(name).and_then(max_of_corners);
-    (1..=16u32)
-        .filter(|i| {
-            key(&format!("chain_acn{i}")).is_some_and(|chips| chips > 0.0) || key(&format!("chain_rate{i}")).is_some()
-        })
+    (0..MOST)
+        .filter(|&i| key(&names.chain_acn[i]).is_some_and(|chips| chips > 0.0) || key(&names.chain_rate[i]).is_some())
         .map(|i| Hashboard {
-            index: i - 1,
-            chip_temperature: corners(&format!("temp_chip{i}")).or_else(|| key(&format!("temp2_{i}"))),
-            board_temperature: corners(&format!("temp_pcb{i}")).or_else(|| key(&format!("temp{i}"))),
-            voltage: key(&format!("voltage{i}")).filter(|v| *v > 0.0),
-            frequency: key(&format!("freq{i}")).filter(|f| *f > 0.0),
-            hash_rate: key(&format!("chain_rate{i}")).map(|r| non_negative(r / unit_divisor)),
+            index: i as u32,
+            chip_temperature: corners(&names.temp_chip[i]).or_else(|| key(&names.temp2[i])),
+            board_temperature: corners(&names.temp_pcb[i]).or_else(|| key(&names.temp[i])),
+            voltage: key(&names.voltage[i]).filter(|v| *v > 0.0),
+            frequency: key(&names.freq[i]).filter(|f| *f > 0.0),
+            hash_rate: key(&names.chain_rate[i]).map(|r| non_negative(r / unit_divisor)),
             nominal_hash_rate: None,
         })
         .filter(|board| board.hash_rate.is_some() || board.chip_temperature.is_some())
@@ -159,24 +244,23 @@ fn antminer_chains<'a>(raw: &dyn Fn(&str) -> Option<&'a Value>, unit_divisor: f6
 }
 
 /// bdminer boards `N` (from 0): `N MHS(…)`, `N Temp k`, `N Freq`, `N MHS(Ideal)`.
-fn bdminer_boards(key: &dyn Fn(&str) -> Option<f64>, count: u32) -> Vec<Hashboard> {
-    (0..count)
-        .map(|board| {
-            let temperatures: Vec<f64> =
-                (0..8).filter_map(|k| key(&format!("{board} Temp {k}"))).filter(plausible_temperature).collect();
-            let rate = ["30s", "1m", "5m", "Sample"]
+fn bdminer_boards(boards: &[BoardKeys], key: &dyn Fn(&str) -> Option<f64>) -> Vec<Hashboard> {
+    boards
+        .iter()
+        .enumerate()
+        .map(|(board, names)| Hashboard {
+            index: board as u32,
+            chip_temperature: names
+                .temperatures
                 .iter()
-                .find_map(|window| key(&format!("{board} MHS({window})")))
-                .map(|mhs| non_negative(mhs / 1e6));
-            Hashboard {
-                index: board,
-                chip_temperature: temperatures.iter().copied().reduce(f64::max),
-                board_temperature: None,
-                voltage: None,
-                frequency: key(&format!("{board} Freq")).filter(|f| *f > 0.0),
-                hash_rate: rate,
-                nominal_hash_rate: key(&format!("{board} MHS(Ideal)")).map(|m| m / 1e6),
-            }
+                .filter_map(|name| key(name))
+                .filter(plausible_temperature)
+                .reduce(f64::max),
+            board_temperature: None,
+            voltage: None,
+            frequency: key(&names.freq).filter(|f| *f > 0.0),
+            hash_rate: names.rates.iter().find_map(|name| key(name)).map(|mhs| non_negative(mhs / 1e6)),
+            nominal_hash_rate: key(&names.ideal).map(|m| m / 1e6),
         })
         .collect()
 }
@@ -249,6 +333,17 @@ mod tests {
         let bdminer = json!({"MHS(30s)": 220.4e6, "MHS(1m)": 220.3e6, "MHS(Avg)": 218.7e6});
         assert_eq!(hashrate_ths(&bdminer), Some(220.4));
         assert_eq!(hashrate_ths(&json!({"THS 5s": 0.95})), Some(0.95));
+    }
+
+    #[test]
+    fn a_window_takes_its_first_spelling_and_other_keys_are_not_windows() {
+        assert_eq!(hashrate_ths(&json!({"GHS 5s": 2000.0, "MHS 5s": 1e6})), Some(1.0), "MHS before GHS");
+        assert_eq!(
+            hashrate_ths(&json!({"MHS(5s)": 3e6, "MHS 5s": "x"})),
+            Some(3.0),
+            "an unreadable spelling is absent"
+        );
+        assert_eq!(hashrate_ths(&json!({"MHS 5": 1e6, "MHS(5s": 1e6, "XHS 5s": 1e6, "MHS RT": 1e6})), None);
     }
 
     #[test]
