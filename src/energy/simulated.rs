@@ -1,6 +1,8 @@
 //! The simulated energy source: a PV curve from the sun's elevation with passing clouds,
 //! a house load, and a battery whose charge is integrated between invocations.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::Deserialize;
 
 use crate::config::model::{Config, EnergySource};
@@ -89,16 +91,20 @@ impl ForecastSettings for SimulatedForecastConfig {
 
 /// The simulated miners fed by this source, each once.
 pub fn simulated_loads<'a>(config: &'a Config, source: &str, world: &'a SimWorld) -> Vec<SimulatedMiner<'a>> {
-    let mut ids: Vec<&str> = Vec::new();
+    // Indexed by id: a site of thousands of miners is not searched once per miner.
+    let simulated: HashMap<&str, (&str, &SimulatedControllerConfig)> = config
+        .controllers
+        .iter()
+        .filter_map(|c| Some((c.id.as_str(), (c.id.as_str(), c.settings.downcast::<SimulatedControllerConfig>()?))))
+        .collect();
+    let mut seen: HashSet<&str> = HashSet::new();
     let mut loads = Vec::new();
     for unit in config.units.iter().filter(|u| u.energy_source == source && u.enabled) {
-        for miner in config.miners.iter().filter(|m| unit.miners.contains(&m.id)) {
-            for controller in config.controllers.iter().filter(|c| miner.controllers.contains(&c.id)) {
-                if let Some(sim) = controller.settings.downcast::<SimulatedControllerConfig>()
-                    && !ids.contains(&controller.id.as_str())
-                {
-                    ids.push(&controller.id);
-                    loads.push(SimulatedMiner::new(&controller.id, sim, Some(miner), world));
+        let listed: HashSet<&str> = unit.miners.iter().map(String::as_str).collect();
+        for miner in config.miners.iter().filter(|m| listed.contains(m.id.as_str())) {
+            for &(id, sim) in miner.controllers.iter().filter_map(|c| simulated.get(c.as_str())) {
+                if seen.insert(id) {
+                    loads.push(SimulatedMiner::new(id, sim, Some(miner), world));
                 }
             }
         }
