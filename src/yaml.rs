@@ -2,11 +2,13 @@
 //!
 //! A document is parsed twice over the same text: `serde_yaml` gives the values the
 //! typed config is built from, and `saphyr-parser` gives the position of every key and
-//! list item, so that any problem found later can be reported as `file:line:column`.
+//! list item, so that any problem found later can be reported as `file:line:column`. The
+//! positions are indexed on the first problem, so a clean config is walked only once.
 //! Keeping both behind this module lets a maintained fork replace either in one place.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use saphyr_parser::{Event, Parser, Span};
 
@@ -19,7 +21,8 @@ pub use serde_yaml::{Mapping, Value};
 pub struct Document {
     pub file: PathBuf,
     pub value: Value,
-    positions: HashMap<String, (usize, usize)>,
+    text: Arc<str>,
+    positions: OnceLock<HashMap<String, (usize, usize)>>,
 }
 
 impl Document {
@@ -34,14 +37,15 @@ impl Document {
             )
         })?;
         let value = if value.is_null() { Value::Mapping(Mapping::new()) } else { value };
-        Ok(Document { file: file.to_path_buf(), value, positions: index_positions(text) })
+        Ok(Document { file: file.to_path_buf(), value, text: text.into(), positions: OnceLock::new() })
     }
 
     /// The position of `path` (`controllers[2].adress`), or of its nearest ancestor that has one.
     pub fn locate(&self, path: &str) -> Location {
+        let positions = self.positions.get_or_init(|| index_positions(&self.text));
         let mut candidate = path;
         loop {
-            if let Some(&(line, column)) = self.positions.get(candidate) {
+            if let Some(&(line, column)) = positions.get(candidate) {
                 return Location::new(&self.file, line, column);
             }
             match parent_path(candidate) {

@@ -166,27 +166,50 @@ impl<'a> Checker<'a> {
     fn startable(&mut self, config: &Config, unit: &Unit, set: &RuleSet) {
         use crate::core::feature::FeatureType;
         let reads_power_max = set.field_paths().into_iter().any(|(_, field)| field.text == "miner.power_max");
+        let miners: HashMap<&str, &Miner> = config.miners.iter().map(|m| (m.id.as_str(), m)).collect();
+        let mut stuck: Vec<&Miner> = Vec::new();
         for id in &unit.miners {
-            let Some(miner) = config.miners.iter().find(|m| &m.id == id) else { continue };
+            let Some(&miner) = miners.get(id.as_str()) else { continue };
             let bindings = config.bindings_of(id);
             let switchable = [FeatureType::MiningControl, FeatureType::PowerControl]
                 .iter()
                 .any(|feature| crate::core::binding::resolve(bindings, *feature).is_some());
-            let warn = |message: String| Diagnostic::warning(self.doc.locate(&miner.at), &miner.at, message);
             if !switchable {
-                let message = format!(
-                    "miner `{id}` has neither mining_control nor power_control: unit `{}` can never start or stop it (add a plug controller)",
-                    unit.id
-                );
-                self.diagnostics.push(warn(message));
+                stuck.push(miner);
             }
             if reads_power_max && miner.power_max.is_none() {
                 let message = format!(
                     "miner `{id}` has no `power_max`: the rules of unit `{}` compare with miner.power_max, so they start it only if the firmware reports its maximum",
                     unit.id
                 );
-                self.diagnostics.push(warn(message));
+                self.diagnostics.push(Diagnostic::warning(self.doc.locate(&miner.at), &miner.at, message));
             }
+        }
+        self.unswitchable(unit, &stuck);
+    }
+
+    /// Miners a unit can never start or stop: one warning each, or one for the unit when
+    /// there are many (a farm of read-only monitors is one finding, not a thousand lines).
+    fn unswitchable(&mut self, unit: &Unit, stuck: &[&Miner]) {
+        const EACH_UP_TO: usize = 3;
+        if stuck.len() > EACH_UP_TO {
+            let named: Vec<&str> = stuck.iter().take(EACH_UP_TO).map(|m| m.id.as_str()).collect();
+            let message = format!(
+                "{} miners of unit `{}` have neither mining_control nor power_control ({}, …): the unit can never start or stop them (add a plug controller)",
+                stuck.len(),
+                unit.id,
+                named.join(", ")
+            );
+            let at = key_path(&unit.at, "miners");
+            self.diagnostics.push(Diagnostic::warning(self.doc.locate(&at), &at, message));
+            return;
+        }
+        for miner in stuck {
+            let message = format!(
+                "miner `{}` has neither mining_control nor power_control: unit `{}` can never start or stop it (add a plug controller)",
+                miner.id, unit.id
+            );
+            self.diagnostics.push(Diagnostic::warning(self.doc.locate(&miner.at), &miner.at, message));
         }
     }
 

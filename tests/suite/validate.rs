@@ -197,6 +197,37 @@ fn a_miner_the_unit_could_never_switch_is_a_warning() {
     assert!(run.stdout.contains("2 warning(s)"), "{}", run.stdout);
 }
 
+/// A farm of read-only monitors is one warning for the unit, naming how many and a few of
+/// them, not one line per miner.
+#[test]
+fn many_miners_the_unit_could_never_switch_are_one_warning() {
+    let mut config = String::from(
+        "version: 1\nstate: state.db\nenergy_sources:\n  - {id: roof, type: solar, monitor: {type: simulated}}\ncontrollers:\n",
+    );
+    for i in 0..40 {
+        config.push_str(&format!("  - {{id: api{i}, type: cgminer, host: 127.0.0.1, port: 9}}\n"));
+    }
+    config.push_str("miners:\n");
+    for i in 0..40 {
+        config.push_str(&format!("  - {{id: m{i}, controllers: [api{i}]}}\n"));
+    }
+    let ids: Vec<String> = (0..40).map(|i| format!("m{i}")).collect();
+    config.push_str(&format!(
+        "units:\n  - id: farm\n    energy_source: roof\n    miners: [{}]\n    policy: policy.yaml\n",
+        ids.join(", ")
+    ));
+    let run = validate(&config);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let line =
+        config_line(&run, "40 miners of unit `farm` have neither mining_control nor power_control (m0, m1, m2, …)");
+    assert!(
+        line.contains("warning") && line.contains("units[0].miners") && line.contains("add a plug controller"),
+        "{line}"
+    );
+    assert_eq!(run.stdout.matches("mining_control").count(), 1, "{}", run.stdout);
+    assert!(run.stdout.contains("1 warning(s)"), "{}", run.stdout);
+}
+
 /// SPEC §22: a rule over an energy quantity the unit's monitor does not read is a warning that
 /// names the rule, the field and the key that would give it.
 #[test]
