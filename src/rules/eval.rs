@@ -4,12 +4,12 @@
 //! makes a leaf false; nothing aborts evaluation.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::OnceCell;
 
 use regex::Regex;
 use serde_json::Value;
 
-use crate::rules::model::{Condition, FieldPath, Leaf, Operand, Operator};
+use crate::rules::model::{Condition, FieldPath, Leaf, Operand, Operator, path_count};
 
 /// Fields whose values are enumerations: compared case-insensitively by every operator.
 pub const ENUM_FIELDS: [&str; 3] =
@@ -24,49 +24,99 @@ pub fn leaf_holds(leaf: &Leaf, context: &Value) -> bool {
     Evaluator::new(context).leaf_holds(leaf)
 }
 
-/// Evaluates conditions against one context, resolving each distinct field path once.
+/// Evaluates conditions against one context, resolving each distinct field path once (and
+/// reading it as a number once), however many rules use it.
 pub struct Evaluator<'a> {
     context: &'a Value,
-    resolved: RefCell<Vec<Option<Option<Cow<'a, Value>>>>>,
+    /// By path id; paths interned after this evaluator was made are resolved each time.
+    slots: Vec<OnceCell<Slot<'a>>>,
+}
+
+/// A resolved path: its value (absent when missing or null) and, on first use, its number.
+struct Slot<'a> {
+    value: Option<Cow<'a, Value>>,
+    number: OnceCell<Option<f64>>,
+}
+
+impl Slot<'_> {
+    fn number(&self) -> Option<f64> {
+        *self.number.get_or_init(|| self.value.as_deref().and_then(as_f64))
+    }
 }
 
 impl<'a> Evaluator<'a> {
     pub fn new(context: &'a Value) -> Evaluator<'a> {
-        Evaluator { context, resolved: RefCell::new(Vec::new()) }
+        Evaluator { context, slots: (0..path_count()).map(|_| OnceCell::new()).collect() }
     }
 
-    fn lookup(&self, path: &FieldPath) -> Option<Cow<'a, Value>> {
-        if let Some(Some(known)) = self.resolved.borrow().get(path.id) {
-            return known.clone();
-        }
-        let value = resolve(self.context, path);
-        let mut resolved = self.resolved.borrow_mut();
-        if resolved.len() <= path.id {
-            resolved.resize(path.id + 1, None);
-        }
-        resolved[path.id] = Some(value.clone());
-        value
+    fn slot(&self, path: &FieldPath) -> Option<&Slot<'a>> {
+        let cell = self.slots.get(path.id)?;
+        Some(cell.get_or_init(|| Slot { value: resolve(self.context, path), number: OnceCell::new() }))
     }
 
     pub fn holds(&self, condition: &Condition) -> bool {
         match condition {
             Condition::Leaf(leaf) => self.leaf_holds(leaf),
-            Condition::AllOf(children) => children.iter().all(|child| self.holds(child)),
-            Condition::AnyOf(children) => children.iter().any(|child| self.holds(child)),
-            Condition::Not(child) => !self.holds(child),
+            Condition::AllOf(children) => children.iter().all(|child| self.child_holds(child)),
+            Condition::AnyOf(children) => children.iter().any(|child| self.child_holds(child)),
+            Condition::Not(child) => !self.child_holds(child),
         }
     }
 
+    /// A leaf without a recursive call (most children are leaves; the recursion's frame
+    /// cost as much as the comparison).
+    #[inline(always)]
+    fn child_holds(&self, condition: &Condition) -> bool {
+        match condition {
+            Condition::Leaf(leaf) => self.leaf_holds(leaf),
+            other => self.holds(other),
+        }
+    }
+
+    /// A leaf: a missing field or `value_ref` is false; `gt`/`gte`/`lt`/`lte` compare the
+    /// numbers read once per path; every other operator goes through `compare_leaf`.
     pub fn leaf_holds(&self, leaf: &Leaf) -> bool {
-        let Some(field) = self.lookup(&leaf.field) else { return false };
+        let Some(field) = self.slot(&leaf.field) else { return self.resolving_each_time(leaf) };
+        let Some(field_value) = field.value.as_deref() else { return false };
+        let ordered = ordering(leaf.operator);
+        match &leaf.operand {
+            Operand::Value(operand) => match ordered {
+                Some(order) => field.number().zip(leaf.number).is_some_and(|(a, b)| order(a, b)),
+                None => compare_leaf(leaf, Cow::Borrowed(field_value), Cow::Borrowed(operand)),
+            },
+            Operand::Ref(path) => {
+                let Some(other) = self.slot(path) else { return self.resolving_each_time(leaf) };
+                let Some(other_value) = other.value.as_deref() else { return false };
+                match ordered {
+                    Some(order) => field.number().zip(other.number()).is_some_and(|(a, b)| order(a, b)),
+                    None => compare_leaf(leaf, Cow::Borrowed(field_value), Cow::Borrowed(other_value)),
+                }
+            }
+        }
+    }
+
+    /// A leaf over a path this evaluator has no slot for.
+    fn resolving_each_time(&self, leaf: &Leaf) -> bool {
+        let Some(field) = resolve(self.context, &leaf.field) else { return false };
         let operand = match &leaf.operand {
             Operand::Value(value) => Cow::Borrowed(value),
-            Operand::Ref(path) => match self.lookup(path) {
+            Operand::Ref(path) => match resolve(self.context, path) {
                 Some(value) => value,
                 None => return false,
             },
         };
         compare_leaf(leaf, field, operand)
+    }
+}
+
+/// The numeric comparison of an ordering operator.
+fn ordering(operator: Operator) -> Option<fn(f64, f64) -> bool> {
+    match operator {
+        Operator::Gt => Some(|a, b| a > b),
+        Operator::Gte => Some(|a, b| a >= b),
+        Operator::Lt => Some(|a, b| a < b),
+        Operator::Lte => Some(|a, b| a <= b),
+        _ => None,
     }
 }
 
@@ -135,10 +185,9 @@ pub fn apply(operator: Operator, field: &Value, value: &Value) -> bool {
     match operator {
         Operator::Eq => equal(field, value),
         Operator::Ne => !equal(field, value),
-        Operator::Gt => compare(field, value, |a, b| a > b),
-        Operator::Gte => compare(field, value, |a, b| a >= b),
-        Operator::Lt => compare(field, value, |a, b| a < b),
-        Operator::Lte => compare(field, value, |a, b| a <= b),
+        Operator::Gt | Operator::Gte | Operator::Lt | Operator::Lte => {
+            ordering(operator).is_some_and(|order| compare(field, value, order))
+        }
         Operator::In => membership(field, value).unwrap_or(false),
         Operator::NotIn => membership(field, value).is_some_and(|found| !found),
         Operator::Contains => text(field).contains(text(value).as_ref()),
@@ -241,5 +290,34 @@ pub fn explain(condition: &Condition, context: &Value, depth: usize, out: &mut V
             out.push(format!("{indent}not_: {}", verdict(holds(condition, context))));
             explain(child, context, depth + 1, out);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::load::parse_condition;
+    use serde_json::json;
+
+    /// One evaluator reads a path once and serves every leaf over it: numbers, numeric
+    /// strings and booleans order as Python's `float()` reads them; text does not order.
+    #[test]
+    fn a_path_read_once_serves_every_operator() {
+        let context = json!({"energy_state": {"production": "12.5", "grid": true, "consumption": 12.5}, "miner_state": {"status": "off"}});
+        let evaluator = Evaluator::new(&context);
+        let check = |yaml: &str| evaluator.holds(&parse_condition(yaml).expect("condition"));
+        assert!(check("{field: energy_state.production, operator: gt, value: 12}"));
+        assert!(check("{field: energy_state.production, operator: lte, value: 12.5}"));
+        assert!(!check("{field: energy_state.production, operator: lt, value: 12.5}"));
+        assert!(check("{field: energy_state.production, operator: eq, value: '12.5'}"), "eq compares the string");
+        assert!(!check("{field: energy_state.production, operator: eq, value: 12.5}"), "without coercion");
+        assert!(check("{field: energy_state.grid, operator: gte, value: 1}"));
+        assert!(!check("{field: miner_state.status, operator: gt, value: 0}"));
+        assert!(!check("{field: miner_state.status, operator: lt, value: 0}"));
+        assert!(check("{field: energy_state.consumption, operator: gte, value_ref: energy_state.production}"));
+        assert!(!check("{field: energy_state.battery.state_of_charge, operator: lt, value: 1}"));
+        assert!(!check(
+            "{field: energy_state.consumption, operator: lt, value_ref: energy_state.battery.state_of_charge}"
+        ));
     }
 }

@@ -303,7 +303,11 @@ impl Loader<'_> {
         let (field, operator, operand) = (field?, operator?, operand?);
         let pattern = self.pattern(operator, &operand, path);
         let enumeration = crate::rules::eval::is_enumeration(&field, &operand);
-        Some(Leaf { field, operator, operand, pattern, enumeration })
+        let number = match &operand {
+            Operand::Value(value) => crate::rules::eval::as_f64(value),
+            Operand::Ref(_) => None,
+        };
+        Some(Leaf { field, operator, operand, pattern, enumeration, number })
     }
 
     fn field_path(&mut self, value: Option<&Value>, path: &str, key: &str) -> Option<FieldPath> {

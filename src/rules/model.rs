@@ -105,6 +105,8 @@ pub struct Leaf {
     pub pattern: Option<Regex>,
     /// The field or the value_ref is an enumeration (compared case-insensitively).
     pub enumeration: bool,
+    /// A literal operand read as a number (as `gt`, `lt`… read it), once, when loaded.
+    pub number: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -122,12 +124,18 @@ pub struct FieldPath {
     pub id: usize,
 }
 
+static IDS: OnceLock<Mutex<HashMap<String, usize>>> = OnceLock::new();
+
 /// The id of a path text: the same text always gets the same id, in this process.
 fn intern(text: &str) -> usize {
-    static IDS: OnceLock<Mutex<HashMap<String, usize>>> = OnceLock::new();
     let mut ids = IDS.get_or_init(Mutex::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let next = ids.len();
     *ids.entry(text.to_string()).or_insert(next)
+}
+
+/// How many distinct paths this process has seen: ids are below it.
+pub fn path_count() -> usize {
+    IDS.get().map_or(0, |ids| ids.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).len())
 }
 
 impl FieldPath {

@@ -23,12 +23,14 @@ fn cond(yaml: &str) -> Condition {
 
 /// A leaf built directly, for paths that validation would (rightly) reject.
 fn raw_leaf(field: &str, operator: Operator, value: Value) -> Condition {
+    let number = edge_mining::rules::eval::as_f64(&value);
     Condition::Leaf(Leaf {
         field: path(field),
         operator,
         operand: Operand::Value(value),
         pattern: None,
         enumeration: false,
+        number,
     })
 }
 
