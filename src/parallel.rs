@@ -40,19 +40,25 @@ pub fn map<T: Sync, R: Send>(items: &[T], concurrency: usize, work: impl Fn(&T) 
     }
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(item) = items.get(index) else { break };
-                    let result = work(item);
-                    if let Ok(mut results) = results.lock() {
-                        results[index] = Some(result);
-                    }
-                }
-            });
+    let pull = || {
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(index) else { break };
+            let result = work(item);
+            if let Ok(mut results) = results.lock() {
+                results[index] = Some(result);
+            }
         }
+    };
+    std::thread::scope(|scope| {
+        // This thread is a worker too, so every item is done even when the system refuses
+        // more threads (a spawn that fails is not a panic).
+        for _ in 1..workers {
+            if std::thread::Builder::new().spawn_scoped(scope, pull).is_err() {
+                break;
+            }
+        }
+        pull();
     });
     results.into_inner().unwrap_or_default().into_iter().flatten().collect()
 }
