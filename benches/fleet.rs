@@ -32,11 +32,11 @@ struct Measured {
 /// a child spawned straight from this process, large once it has held a thousand rule
 /// contexts, would report this process's peak. The helper is small, so the figure is the
 /// product's own.
-fn measure(dir: &Path, args: &[&str]) -> Measured {
+fn measure(dir: &Path, binary: &str, args: &[&str]) -> Measured {
     let output = Command::new(std::env::current_exe().expect("the benchmark's own path"))
         .arg("--measure-child")
         .arg(dir)
-        .arg(env!("CARGO_BIN_EXE_edge-mining"))
+        .arg(binary)
         .args(args)
         .output()
         .expect("spawn the measuring helper");
@@ -72,7 +72,12 @@ fn measure_child(dir: &str, binary: &str, args: &[String]) {
 
 /// The median of `runs` runs, figure by figure (a shared machine disturbs single runs).
 fn median(dir: &Path, args: &[&str], runs: usize) -> Measured {
-    let all: Vec<Measured> = (0..runs).map(|_| measure(dir, args)).collect();
+    median_of(dir, env!("CARGO_BIN_EXE_edge-mining"), args, runs)
+}
+
+/// The median of `runs` runs of any program (the peer, beside the product).
+fn median_of(dir: &Path, binary: &str, args: &[&str], runs: usize) -> Measured {
+    let all: Vec<Measured> = (0..runs).map(|_| measure(dir, binary, args)).collect();
     let middle = |mut values: Vec<Duration>| {
         values.sort();
         values[values.len() / 2]
@@ -292,11 +297,13 @@ fn fleets() {
     let fakes = Fleet::start(1000, 0);
     let dir = tempfile::tempdir().unwrap();
     fleet_config(dir.path(), &fakes.ports);
-    let Measured { wall, cpu, rss, code } = median(dir.path(), &["run", "--dry-run", "-c", "config.yaml"], 5);
+    let thousand = median(dir.path(), &["run", "--dry-run", "-c", "config.yaml"], 5);
+    let Measured { wall, cpu, rss, code } = thousand;
     assert_eq!(code, 0, "every fake miner answers");
     let met = wall < Duration::from_millis(350) && cpu < Duration::from_millis(150) && rss < 48 * 1024;
     let figure = format!("{}, CPU {}, {}", ms(wall), ms(cpu), mib(rss));
     row("1,000 miners at 50 ms: run --dry-run", figure, "< 350 ms, CPU < 150 ms, < 48 MiB", met);
+    peer(dir.path(), &fakes.ports, thousand);
     drop(fakes);
 
     let fakes = Fleet::start(1000, 100);
@@ -306,6 +313,50 @@ fn fleets() {
     assert_eq!(code, 1, "the hanging ones are failed inputs");
     let met = wall.as_secs_f64() < TIMEOUT_SECONDS + 0.25;
     row("1,000 miners, 100 never replying", format!("{} {}", ms(wall), mib(rss)), "< timeout + 0.25 s = 5.25 s", met);
+
+    // 10,000 miners from four fake processes of 2,500 each.
+    let fleets: Vec<Fleet> = (0..4).map(|_| Fleet::start(2500, 0)).collect();
+    let ports: Vec<u16> = fleets.iter().flat_map(|f| f.ports.iter().copied()).collect();
+    let dir = tempfile::tempdir().unwrap();
+    fleet_config(dir.path(), &ports);
+    let Measured { wall, cpu, rss, code } = median(dir.path(), &["run", "--dry-run", "-c", "config.yaml"], 3);
+    assert_eq!(code, 0, "every fake miner answers");
+    let per_miner = |cpu: Duration, miners: u32| cpu.as_secs_f64() / f64::from(miners) * 1e6;
+    let ratio = per_miner(cpu, 10_000) / per_miner(thousand.cpu, 1000);
+    let met = wall < Duration::from_millis(2500) && rss < 160 * 1024 && ratio <= 1.2;
+    let figure = format!("{}, CPU {}, {}, {ratio:.2}x", ms(wall), ms(cpu), mib(rss));
+    row("10,000 miners (CPU per miner vs 1,000)", figure, "< 2.5 s, < 160 MiB, <= 1.2x", met);
+}
+
+/// pyasic (SPEC §13's peer) reading the same four commands from the same fleet, when
+/// `PYASIC_PYTHON` (or `python3`) can import it; see benches/pyasic_fleet.py for the venv.
+fn peer(dir: &Path, ports: &[u16], product: Measured) {
+    let python = std::env::var("PYASIC_PYTHON").unwrap_or_else(|_| "python3".into());
+    let importable = Command::new(&python)
+        .args(["-c", "import pyasic"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !importable {
+        println!(
+            "{:<52} {:>24}   (set PYASIC_PYTHON; see benches/pyasic_fleet.py)",
+            "pyasic on the same fleet", "not installed"
+        );
+        return;
+    }
+    let listed = dir.join("ports.txt");
+    std::fs::write(&listed, ports.iter().map(|p| format!("{p}\n")).collect::<String>()).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/pyasic_fleet.py");
+    let Measured { wall, cpu, rss, code } =
+        median_of(dir, &python, &[script.to_str().expect("a UTF-8 path"), listed.to_str().expect("a UTF-8 path")], 3);
+    assert_eq!(code, 0, "pyasic read every fake miner");
+    let ratio = wall.as_secs_f64() / product.wall.as_secs_f64();
+    let figure = format!("{}, CPU {}, {}", ms(wall), ms(cpu), mib(rss));
+    println!(
+        "{:<52} {figure:>24}   the product's whole run is {ratio:.1}x faster",
+        "pyasic reading the same 1,000 (whole process)"
+    );
 }
 
 /// Every context against every rule: no rule matches, so all 1,000 are evaluated each time.
