@@ -163,10 +163,9 @@ impl<'a> Checker<'a> {
 
     /// SPEC §22: a miner no bound feature can start or stop, and a miner the start rules
     /// compare with a `power_max` it does not have, are warnings: the unit would never switch it.
-    fn startable(&mut self, config: &Config, unit: &Unit, set: &RuleSet) {
+    fn startable(&mut self, config: &Config, miners: &HashMap<&str, &Miner>, unit: &Unit, set: &RuleSet) {
         use crate::core::feature::FeatureType;
         let reads_power_max = set.field_paths().into_iter().any(|(_, field)| field.text == "miner.power_max");
-        let miners: HashMap<&str, &Miner> = config.miners.iter().map(|m| (m.id.as_str(), m)).collect();
         let mut stuck: Vec<&Miner> = Vec::new();
         for id in &unit.miners {
             let Some(&miner) = miners.get(id.as_str()) else { continue };
@@ -459,6 +458,7 @@ impl<'a> Checker<'a> {
     /// Loads every unit's rules; rule-file problems keep their own file positions.
     pub fn rule_sets(&mut self, config: &Config) -> Vec<(String, RuleSet)> {
         let mut sets = Vec::new();
+        let miners: HashMap<&str, &Miner> = config.miners.iter().map(|m| (m.id.as_str(), m)).collect();
         for unit in &config.units {
             let path = &unit.at;
             let source = match crate::rules::rule_source(unit.policy.as_deref(), unit.rules.as_ref(), self.dir) {
@@ -481,7 +481,7 @@ impl<'a> Checker<'a> {
             if let Some(set) = &set {
                 let key = if unit.rules.is_some() { "rules" } else { "policy" };
                 self.home_names(&key_path(path, key), config, unit, set);
-                self.startable(config, unit, set);
+                self.startable(config, &miners, unit, set);
                 self.energy_fields(config, unit, set);
             }
             if let Some(set) = set {

@@ -148,14 +148,7 @@ impl Mqtt {
         for unit in &snapshot.units {
             let node = Node::unit(&unit.id);
             let state = Self::state_topic(self.base(), "unit", &unit.id);
-            let entity = |object: &'static str, name: &'static str| Entity {
-                node: &node,
-                object,
-                name,
-                state: &state,
-                availability: &availability,
-                expire,
-            };
+            let entity = Entity::of(&node, &state, &availability, expire);
             configs.push(entity("budget", "Budget").sensor("budget", Some(("power", "W"))));
             configs.push(entity("surplus", "Surplus").sensor("surplus", Some(("power", "W"))));
             configs.push(entity("last_cycle", "Last cycle").sensor("at", Some(("timestamp", ""))));
@@ -170,14 +163,7 @@ impl Mqtt {
             for miner in &unit.miners {
                 let node = Node::miner(&miner.id, &unit.id);
                 let state = Self::state_topic(self.base(), "miner", &miner.id);
-                let entity = |object: &'static str, name: &'static str| Entity {
-                    node: &node,
-                    object,
-                    name,
-                    state: &state,
-                    availability: &availability,
-                    expire,
-                };
+                let entity = Entity::of(&node, &state, &availability, expire);
                 configs.push(entity("status", "Status").sensor("status", None));
                 configs.push(entity("hashrate", "Hashrate").sensor("hashrate", Some(("", "TH/s"))));
                 configs.push(entity("power", "Power").sensor("power", Some(("power", "W"))));
@@ -257,7 +243,17 @@ struct Entity<'a> {
     expire: i64,
 }
 
-impl Entity<'_> {
+impl<'a> Entity<'a> {
+    /// The entities of one node, one state topic: `entity(object, name)`.
+    fn of(
+        node: &'a Node,
+        state: &'a str,
+        availability: &'a str,
+        expire: i64,
+    ) -> impl Fn(&'static str, &'static str) -> Entity<'a> {
+        move |object, name| Entity { node, object, name, state, availability, expire }
+    }
+
     /// (component, node, object, config).
     fn config(&self, component: &str, field: &str, extra: Value) -> (String, String, String, Value) {
         let mut config = json!({

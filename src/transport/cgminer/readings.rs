@@ -43,7 +43,8 @@ const SPELLINGS: [(&str, bool, f64); 6] = [
 /// A short window this much above a steady one is a spike, not the current hashrate.
 const SPIKE: f64 = 1.3;
 
-/// Which window and spelling a key is: `MHS 5s` → (0, 0), `GHS(5s)` → (0, 3), `HS RT` → (1, 0).
+/// Which window and spelling a key is: `MHS 5s` → (0, 0), `GHS(5s)` → (0, 3), `HS RT` → (1, 0)
+/// (in MH/s, as the first spelling).
 fn window_key(key: &str) -> Option<(usize, usize)> {
     if key == "HS RT" {
         return Some((1, 0));
@@ -64,8 +65,7 @@ pub fn hashrate_ths(object: &Value) -> Option<f64> {
     let mut rates = [[None::<f64>; SPELLINGS.len()]; WINDOWS.len()];
     for (key, value) in object.as_object()? {
         if let Some((window, spelling)) = window_key(key) {
-            let divisor = if window == 1 { 1e6 } else { SPELLINGS[spelling].2 };
-            rates[window][spelling] = number(Some(value)).map(|v| v / divisor);
+            rates[window][spelling] = number(Some(value)).map(|v| v / SPELLINGS[spelling].2);
         }
     }
     let mut present = WINDOWS
