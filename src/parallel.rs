@@ -22,14 +22,24 @@ pub fn raise_open_file_limit() {
     }
 }
 
-/// How many workers the open-file limit leaves room for, each holding up to two connections.
-fn room_for_workers() -> usize {
+/// How many connections the open-file limit leaves room for.
+pub fn room_for_connections() -> usize {
     let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit on this process with a valid pointer.
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 || limit.rlim_cur == libc::RLIM_INFINITY {
         return usize::MAX;
     }
-    usize::try_from(limit.rlim_cur.saturating_sub(FILES_RESERVED) / 2).unwrap_or(usize::MAX)
+    usize::try_from(limit.rlim_cur.saturating_sub(FILES_RESERVED)).unwrap_or(usize::MAX)
+}
+
+/// How many workers the open-file limit leaves room for, each holding up to two connections.
+fn room_for_workers() -> usize {
+    room_for_connections() / 2
+}
+
+/// The threads that CPU-bound work can use at once.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 /// Runs `work` on every item with at most `concurrency` threads; results keep item order.

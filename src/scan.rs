@@ -186,7 +186,7 @@ fn probe_axeos(address: Ipv4Addr, port: u16, call: &Call) -> Option<Found> {
 /// Probes every address; returns what answered, in address order.
 pub fn scan(addresses: &[Ipv4Addr], port: u16, http_port: u16, timeout: Duration, concurrency: usize) -> Vec<Found> {
     let results = crate::parallel::map(addresses, concurrency, |address| {
-        let call = Call { now: 0, deadline: Instant::now() + timeout * 4, timeout };
+        let call = Call::new(0, Instant::now() + timeout * 4, timeout);
         probe_cgminer(*address, port, &call)
             .or_else(|| probe_epic(*address, port, &call))
             .or_else(|| probe_axeos(*address, http_port, &call))

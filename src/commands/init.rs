@@ -139,12 +139,12 @@ fn check_home_assistant(file: &std::path::Path, answers: &Answers) {
 }
 
 /// The budget of `init`'s look at a device or Home Assistant: 2 s a request, 5 s in all.
-fn probe_call() -> crate::transport::Call {
-    crate::transport::Call {
-        now: jiff::Timestamp::now().as_second(),
-        deadline: std::time::Instant::now() + std::time::Duration::from_secs(5),
-        timeout: std::time::Duration::from_secs(2),
-    }
+fn probe_call() -> crate::transport::Call<'static> {
+    crate::transport::Call::new(
+        jiff::Timestamp::now().as_second(),
+        std::time::Instant::now() + std::time::Duration::from_secs(5),
+        std::time::Duration::from_secs(2),
+    )
 }
 
 fn usage(message: String) -> Failure {

@@ -95,9 +95,9 @@ impl Clock {
             .map_or(self.now - self.now.rem_euclid(86_400), |z| z.timestamp().as_second())
     }
 
-    pub fn call(&self, loaded: &Loaded) -> Call {
+    pub fn call(&self, loaded: &Loaded) -> Call<'static> {
         let settings = &loaded.config.settings;
-        Call { now: self.now, deadline: self.started + settings.deadline.0, timeout: settings.timeout.0 }
+        Call::new(self.now, self.started + settings.deadline.0, settings.timeout.0)
     }
 }
 

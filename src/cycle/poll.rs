@@ -106,9 +106,7 @@ pub fn poll(config: &Config, scope: &Scope, controllers: &Controllers, sources: 
         }
     }
     jobs.extend(home_jobs(config, scope, sources.samples));
-    let answers = crate::parallel::map(&jobs, config.settings.concurrency, |job| {
-        run_job(config, job, controllers, sources, call)
-    });
+    let answers = run_jobs(config, &jobs, controllers, sources, call);
     let mut inputs = Inputs { now: call.now, ..Inputs::default() };
     for answer in answers {
         match answer {
@@ -125,6 +123,66 @@ pub fn poll(config: &Config, scope: &Scope, controllers: &Controllers, sources: 
         }
     }
     inputs
+}
+
+/// Runs the jobs. The miners read by one CGMiner multi-command alone are sent it all at once
+/// over one poll loop (`cgminer::prime`) and parsed on a thread per core, while every other
+/// job has a thread of its own (up to `concurrency`), as has a miner whose firmware refused
+/// the multi-command and must be asked command by command.
+fn run_jobs(config: &Config, jobs: &[Job], controllers: &Controllers, sources: &Sources, call: &Call) -> Vec<Answer> {
+    let concurrency = config.settings.concurrency;
+    let mut primable: Vec<&Job> = Vec::new();
+    let mut openings = Vec::new();
+    let mut others: Vec<&Job> = Vec::new();
+    for job in jobs {
+        match job {
+            Job::Miner(miner) => match opening(config, miner, controllers, call) {
+                Some(opening) => {
+                    primable.push(job);
+                    openings.push(opening);
+                }
+                None => others.push(job),
+            },
+            _ => others.push(job),
+        }
+    }
+    let run = |jobs: &[&Job], workers: usize, call: &Call| {
+        crate::parallel::map(jobs, workers, |job| run_job(config, job, controllers, sources, call))
+    };
+    // The other jobs' threads hold connections too.
+    let in_flight = concurrency.saturating_sub(others.len()).min(crate::parallel::room_for_connections()).max(1);
+    std::thread::scope(|scope| {
+        let others = scope.spawn(|| run(&others, concurrency, call));
+        let (primed, refused) =
+            crate::transport::cgminer::prime(&openings, in_flight, crate::parallel::cores(), call.deadline);
+        let call = call.with_primed(&primed);
+        let (slow, quick): (Vec<(&Job, Option<bool>)>, Vec<_>) =
+            primable.into_iter().zip(refused).partition(|(_, refused)| *refused != Some(false));
+        let quick: Vec<&Job> = quick.into_iter().map(|(job, _)| job).collect();
+        let slow: Vec<&Job> = slow.into_iter().map(|(job, _)| job).collect();
+        let mut answers = run(&quick, crate::parallel::cores(), &call);
+        answers.extend(run(&slow, concurrency, &call));
+        // A job that panicked has no answer, as when a worker thread fails.
+        answers.extend(others.join().unwrap_or_default());
+        answers
+    })
+}
+
+/// The opening of a miner read from one CGMiner-API controller alone, and nothing else.
+fn opening<'c>(
+    config: &Config,
+    miner: &Miner,
+    controllers: &'c Controllers,
+    call: &Call,
+) -> Option<crate::transport::cgminer::Opening<'c>> {
+    let bindings = config.bindings_of(&miner.id);
+    let first = bindings.first()?;
+    if bindings.iter().any(|b| b.controller != first.controller) {
+        return None;
+    }
+    let controller = controllers.get(&first.controller)?;
+    let budget = controller.call(call).budget()?;
+    controller.inner.monitor()?.opening(budget)
 }
 
 fn run_job(config: &Config, job: &Job, controllers: &Controllers, sources: &Sources, call: &Call) -> Answer {

@@ -145,13 +145,20 @@ fn asleep(mode: &Value) -> bool {
     first(mode, "Mode").and_then(|m| field_text(m, "Sleep")).is_some_and(|s| s.eq_ignore_ascii_case("on"))
 }
 
+/// The commands `read` sends beside the standard ones.
+const READ_EXTRA: [&str; 4] = ["psu", "fan", "temperature", "mode"];
+
 impl Monitor for Auradine {
     fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, InputError> {
-        let (mut reading, replies) = read_standard(&self.client, &["psu", "fan", "temperature", "mode"], call)?;
+        let (mut reading, replies) = read_standard(&self.client, &READ_EXTRA, call)?;
         apply_gcminer(&mut reading, replies.get("psu"), replies.get("fan"), replies.get("temperature"));
         reading.status =
             Some(if replies.get("mode").is_some_and(asleep) { MinerStatus::Off } else { hashing_status(&reading) });
         Ok(reading)
+    }
+
+    fn opening(&self, budget: std::time::Duration) -> Option<crate::transport::cgminer::Opening<'_>> {
+        Some(crate::devices::cgminer::standard_opening(&self.client, &READ_EXTRA, budget))
     }
 }
 

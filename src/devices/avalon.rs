@@ -195,6 +195,10 @@ impl Monitor for Avalon {
         reading.status = Some(if soft_off(&fields) { MinerStatus::Off } else { hashing_status(&reading) });
         Ok(reading)
     }
+
+    fn opening(&self, budget: std::time::Duration) -> Option<crate::transport::cgminer::Opening<'_>> {
+        Some(crate::devices::cgminer::standard_opening(&self.client, &[], budget))
+    }
 }
 
 impl crate::devices::PowerTargetControl for Avalon {

@@ -10,8 +10,8 @@ use crate::core::feature::FeatureType;
 use crate::core::reading::MinerReading;
 use crate::core::status::MinerStatus;
 use crate::devices::{Build, Controller, ControllerSettings, Monitor};
-use crate::transport::cgminer::Client;
 use crate::transport::cgminer::readings::{apply_stats, apply_summary, apply_version, boards_from_devs};
+use crate::transport::cgminer::{Client, Opening, Replies};
 use crate::transport::{Call, InputError};
 
 pub const TYPE: Typed<CgminerConfig> = Typed::new(
@@ -75,15 +75,24 @@ impl Cgminer {
     }
 }
 
+/// The commands `read_standard` sends besides `summary`: the standard ones and a type's own.
+fn standard_optional(extra: &[&'static str]) -> Vec<&'static str> {
+    ["devs", "stats", "version"].iter().chain(extra).copied().collect()
+}
+
+/// The multi-command of `read_standard`, for a monitor whose reading needs nothing else.
+pub fn standard_opening<'a>(client: &'a Client, extra: &[&'static str], budget: std::time::Duration) -> Opening<'a> {
+    let commands = std::iter::once("summary").chain(standard_optional(extra)).collect();
+    Opening { client, commands, budget }
+}
+
 /// Reads the standard commands into a reading: summary, devs, stats and version.
 pub fn read_standard(
     client: &Client,
-    extra: &[&str],
+    extra: &[&'static str],
     call: &Call,
-) -> Result<(MinerReading, std::collections::BTreeMap<String, serde_json::Value>), InputError> {
-    let mut optional = vec!["devs", "stats", "version"];
-    optional.extend_from_slice(extra);
-    let replies = client.read(&["summary"], &optional, call)?;
+) -> Result<(MinerReading, Replies), InputError> {
+    let replies = client.read(&["summary"], &standard_optional(extra), call)?;
     let mut reading = MinerReading::default();
     if let Some(summary) = replies.get("summary") {
         apply_summary(&mut reading, summary);
@@ -120,6 +129,10 @@ impl Monitor for Cgminer {
         let (mut reading, _) = read_standard(&self.client, &[], call)?;
         reading.status = Some(hashing_status(&reading));
         Ok(reading)
+    }
+
+    fn opening(&self, budget: std::time::Duration) -> Option<Opening<'_>> {
+        Some(standard_opening(&self.client, &[], budget))
     }
 }
 

@@ -77,9 +77,12 @@ impl Luxos {
     }
 }
 
+/// The commands `read` sends beside the standard ones.
+const READ_EXTRA: [&str; 3] = ["config", "power", "fans"];
+
 impl Monitor for Luxos {
     fn read(&self, _wanted: &[FeatureType], call: &Call) -> Result<MinerReading, InputError> {
-        let (mut reading, replies) = read_standard(&self.client, &["config", "power", "fans"], call)?;
+        let (mut reading, replies) = read_standard(&self.client, &READ_EXTRA, call)?;
         reading.power =
             replies.get("power").and_then(|p| first(p, "POWER")).and_then(|p| field(p, "Watts")).filter(|w| *w >= 0.0);
         let fans: Vec<f64> = replies
@@ -103,6 +106,10 @@ impl Monitor for Luxos {
             config.and_then(|c| field_text(c, "CurtailMode")).is_some_and(|mode| !mode.eq_ignore_ascii_case("none"));
         reading.status = Some(if curtailed { MinerStatus::Off } else { hashing_status(&reading) });
         Ok(reading)
+    }
+
+    fn opening(&self, budget: std::time::Duration) -> Option<crate::transport::cgminer::Opening<'_>> {
+        Some(crate::devices::cgminer::standard_opening(&self.client, &READ_EXTRA, budget))
     }
 }
 

@@ -52,6 +52,12 @@ pub const TYPES: &[&dyn ControllerType] = &[
 /// Reads monitoring and info features in one poll.
 pub trait Monitor {
     fn read(&self, wanted: &[FeatureType], call: &Call) -> Result<MinerReading, InputError>;
+
+    /// The one CGMiner multi-command that gives `read` all it needs, if there is one: the
+    /// cycle sends it to every such miner at once before `read` runs.
+    fn opening(&self, _budget: std::time::Duration) -> Option<crate::transport::cgminer::Opening<'_>> {
+        None
+    }
 }
 
 /// Start and stop mining in software (pause/resume, sleep/wake).

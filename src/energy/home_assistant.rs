@@ -78,7 +78,7 @@ impl HomeAssistantMonitor {
 /// Reads the configured sensors: (values, the oldest `last_updated`, problems).
 struct Sensors<'a> {
     client: &'a Client,
-    call: &'a Call,
+    call: &'a Call<'a>,
     oldest: Option<i64>,
     problems: Vec<InputError>,
     read: usize,

@@ -260,8 +260,8 @@ mod tests {
     use super::*;
     use std::time::{Duration, Instant};
 
-    fn call(now: i64) -> Call {
-        Call { now, deadline: Instant::now() + Duration::from_secs(5), timeout: Duration::from_secs(5) }
+    fn call(now: i64) -> Call<'static> {
+        Call::new(now, Instant::now() + Duration::from_secs(5), Duration::from_secs(5))
     }
 
     fn at(text: &str) -> i64 {

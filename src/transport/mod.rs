@@ -16,18 +16,30 @@ use std::time::{Duration, Instant};
 
 /// The limits and clock of one call to a device.
 #[derive(Debug, Clone, Copy)]
-pub struct Call {
+pub struct Call<'a> {
     /// The cycle's instant (unix seconds; `--now` drives it).
     pub now: i64,
     /// No call may run past this.
     pub deadline: Instant,
     /// Bound on one request (connect, send, complete reply).
     pub timeout: Duration,
+    /// The CGMiner replies this cycle has already read, all at once (`cgminer::prime`).
+    pub primed: Option<&'a cgminer::Primed>,
 }
 
-impl Call {
+impl<'a> Call<'a> {
+    /// A call with nothing read ahead.
+    pub fn new(now: i64, deadline: Instant, timeout: Duration) -> Call<'static> {
+        Call { now, deadline, timeout, primed: None }
+    }
+
+    /// The same call, answered first from what was read ahead.
+    pub fn with_primed(self, primed: &'a cgminer::Primed) -> Call<'a> {
+        Call { primed: Some(primed), ..self }
+    }
+
     /// The same call with a component's own `timeout`, if it sets one.
-    pub fn with_timeout(self, timeout: Option<crate::duration::Span>) -> Call {
+    pub fn with_timeout(self, timeout: Option<crate::duration::Span>) -> Call<'a> {
         Call { timeout: timeout.map_or(self.timeout, |t| t.0), ..self }
     }
 
@@ -48,7 +60,7 @@ pub struct Timed<T> {
 
 impl<T> Timed<T> {
     /// The cycle's call with this component's timeout.
-    pub fn call(&self, call: &Call) -> Call {
+    pub fn call<'c>(&self, call: &Call<'c>) -> Call<'c> {
         call.with_timeout(self.timeout)
     }
 }

@@ -28,8 +28,8 @@ fn serve(dir: &Path, folder: &str, commands: &[(&str, &str)]) -> FakeCgminer {
     FakeCgminer::start(&replies)
 }
 
-fn call() -> Call {
-    Call { now: 1_760_000_000, deadline: Instant::now() + Duration::from_secs(10), timeout: Duration::from_secs(5) }
+fn call() -> Call<'static> {
+    Call::new(1_760_000_000, Instant::now() + Duration::from_secs(10), Duration::from_secs(5))
 }
 
 fn read(monitor: &dyn Monitor) -> MinerReading {

@@ -1,6 +1,7 @@
 //! The integration suites, one module per area.
 
 mod allocation;
+mod batch_exchange;
 mod compat_fixtures;
 mod controllers;
 mod cycle;

@@ -79,40 +79,57 @@ pub(crate) fn connect(host: &str, port: u16, budget: Duration) -> Result<TcpStre
 }
 
 fn read_reply(stream: &mut TcpStream, deadline: Instant) -> Result<Vec<u8>, TransportError> {
-    let mut reply = Vec::with_capacity(4096);
+    let mut reply = ReplyBuffer::default();
     let mut chunk = [0u8; 16 * 1024];
     loop {
         let left =
             deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()).ok_or(TransportError::Timeout)?;
         stream.set_read_timeout(Some(left)).map_err(io)?;
-        let read = match stream.read(&mut chunk) {
+        match stream.read(&mut chunk) {
             Ok(0) => break,
-            Ok(n) => n,
+            Ok(n) if reply.push(&chunk[..n])? => break,
+            Ok(_) => {}
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 return Err(TransportError::Timeout);
             }
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) => return Err(io(e)),
-        };
-        let fresh = &chunk[..read];
-        if let Some(nul) = fresh.iter().position(|b| *b == 0) {
-            reply.extend_from_slice(&fresh[..nul]);
-            break;
         }
-        reply.extend_from_slice(fresh);
-        if reply.len() > REPLY_LIMIT {
+    }
+    reply.finish()
+}
+
+/// The bytes of one reply as they arrive, and the rule of when it is complete: at a NUL, at
+/// EOF (the caller's), or once it forms a whole JSON value. Both the blocking exchange and the
+/// poll loop of `batch` use it, so a reply ends the same way on either path.
+#[derive(Debug, Default)]
+pub(crate) struct ReplyBuffer {
+    bytes: Vec<u8>,
+}
+
+impl ReplyBuffer {
+    /// Adds freshly read bytes; true when the reply is complete.
+    pub(crate) fn push(&mut self, fresh: &[u8]) -> Result<bool, TransportError> {
+        if let Some(nul) = fresh.iter().position(|b| *b == 0) {
+            self.bytes.extend_from_slice(&fresh[..nul]);
+            return Ok(true);
+        }
+        self.bytes.extend_from_slice(fresh);
+        if self.bytes.len() > REPLY_LIMIT {
             return Err(TransportError::TooLarge);
         }
-        if looks_complete(&reply) {
-            break;
+        Ok(looks_complete(&self.bytes))
+    }
+
+    /// The reply with its trailing whitespace removed; a reply of nothing is `Empty`.
+    pub(crate) fn finish(mut self) -> Result<Vec<u8>, TransportError> {
+        let end = self.bytes.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(0, |i| i + 1);
+        self.bytes.truncate(end);
+        if self.bytes.is_empty() {
+            return Err(TransportError::Empty);
         }
+        Ok(self.bytes)
     }
-    let end = reply.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(0, |i| i + 1);
-    reply.truncate(end);
-    if reply.is_empty() {
-        return Err(TransportError::Empty);
-    }
-    Ok(reply)
 }
 
 /// A reply that ends a JSON object or array and parses is complete, even if the socket stays open.
