@@ -153,19 +153,27 @@ fn run_jobs(config: &Config, jobs: &[Job], controllers: &Controllers, sources: &
     let in_flight = concurrency.saturating_sub(others.len()).min(crate::parallel::room_for_connections()).max(1);
     std::thread::scope(|scope| {
         let others = scope.spawn(|| run(&others, concurrency, call));
-        let (primed, refused) =
-            crate::transport::cgminer::prime(&openings, in_flight, crate::parallel::cores(), call.deadline);
-        let call = call.with_primed(&primed);
-        let (slow, quick): (Vec<(&Job, Option<bool>)>, Vec<_>) =
-            primable.into_iter().zip(refused).partition(|(_, refused)| *refused != Some(false));
-        let quick: Vec<&Job> = quick.into_iter().map(|(job, _)| job).collect();
-        let slow: Vec<&Job> = slow.into_iter().map(|(job, _)| job).collect();
-        let mut answers = run(&quick, crate::parallel::cores(), &call);
-        answers.extend(run(&slow, concurrency, &call));
+        let mut answers = Vec::with_capacity(jobs.len());
+        // In waves of `in_flight`, so that only one wave's replies are held at a time.
+        for (jobs, openings) in primable.chunks(in_flight).zip(openings.chunks(in_flight)) {
+            let (primed, refused) =
+                crate::transport::cgminer::prime(openings, in_flight, crate::parallel::cores(), call.deadline);
+            let call = call.with_primed(&primed);
+            let (quick, slow) = by_readiness(jobs, &refused);
+            answers.extend(run(&quick, crate::parallel::cores(), &call));
+            answers.extend(run(&slow, concurrency, &call));
+        }
         // A job that panicked has no answer, as when a worker thread fails.
         answers.extend(others.join().unwrap_or_default());
         answers
     })
+}
+
+/// The jobs whose reply was read ahead and was not a refusal of the multi-command (they need
+/// no connection of their own), and the others.
+fn by_readiness<'j>(jobs: &[&'j Job<'j>], refused: &[Option<bool>]) -> (Vec<&'j Job<'j>>, Vec<&'j Job<'j>>) {
+    let (quick, slow): (Vec<_>, Vec<_>) = jobs.iter().zip(refused).partition(|(_, refused)| **refused == Some(false));
+    (quick.into_iter().map(|(job, _)| *job).collect(), slow.into_iter().map(|(job, _)| *job).collect())
 }
 
 /// The opening of a miner read from one CGMiner-API controller alone, and nothing else.

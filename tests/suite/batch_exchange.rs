@@ -149,3 +149,53 @@ fn a_host_name_is_not_read_ahead() {
     assert!(primed.is_empty());
     assert!(fake.commands().is_empty());
 }
+
+/// A fleet larger than `concurrency`, read in waves through the built binary, twice against
+/// one state file: each miner is asked once per run, the one that refuses multi-commands is
+/// asked command by command, and the one that never answers is named and left alone.
+#[test]
+fn a_fleet_larger_than_concurrency_is_read_in_waves_run_after_run() {
+    let fakes: Vec<FakeCgminer> = (0..10).map(|i| standard_fake(&format!("Rig {i}"))).collect();
+    fakes[3].set_multi(false);
+    fakes[7].set_mode(Mode::Hang);
+    let mut controllers = String::new();
+    let mut miners = String::new();
+    for (index, fake) in fakes.iter().enumerate() {
+        controllers.push_str(&format!("  - {{id: api{index}, type: cgminer, host: 127.0.0.1, port: {}}}\n", fake.port));
+        miners.push_str(&format!("  - {{id: m{index}, controllers: [api{index}]}}\n"));
+    }
+    let ids: Vec<String> = (0..fakes.len()).map(|i| format!("m{i}")).collect();
+    let sandbox = crate::support::Sandbox::new();
+    sandbox.write(
+        "policy.yaml",
+        "rules:\n  - name: sunny\n    conditions: {field: energy_state.production, operator: gt, value: 1000}\n",
+    );
+    sandbox.config(&format!(
+        "version: 1\nstate: state.db\nsettings: {{concurrency: 4, timeout: 1s, deadline: 10s}}\nenergy_sources:\n  - {{id: roof, type: solar, monitor: {{type: simulated}}}}\ncontrollers:\n{controllers}miners:\n{miners}units:\n  - {{id: farm, energy_source: roof, miners: [{}], rules: {{start: [policy.yaml]}}}}\n",
+        ids.join(", ")
+    ));
+    for (run_index, now) in ["2026-06-21T12:00:00+02:00", "2026-06-21T12:05:00+02:00"].iter().enumerate() {
+        let (run, report) = sandbox.cycle(now, &["--dry-run"]);
+        assert_eq!(run.code, 1, "degraded by the silent miner: {}", run.stderr);
+        for (index, fake) in fakes.iter().enumerate() {
+            let entry = crate::support::miner(&report, &format!("m{index}"));
+            let runs = run_index + 1;
+            match index {
+                7 => {
+                    assert_eq!(entry["reason"]["name"], "miner unreadable", "{entry}");
+                    assert_eq!(fake.commands().len(), runs, "asked once a run, not again one by one");
+                }
+                3 => {
+                    assert_eq!(entry["status"], "on", "{entry}");
+                    assert_eq!(fake.commands().len(), 5 * runs, "the multi-command, then four single ones");
+                }
+                _ => {
+                    assert_eq!(entry["status"], "on", "m{index}: {entry}");
+                    assert_eq!(fake.commands(), vec!["summary+devs+stats+version"; runs], "m{index}");
+                }
+            }
+            assert!(fake.writes().is_empty(), "a dry run sends no command");
+        }
+        assert!(report["errors"].to_string().contains("api7"), "{}", report["errors"]);
+    }
+}
