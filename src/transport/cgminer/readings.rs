@@ -185,13 +185,15 @@ pub fn apply_stats(reading: &mut MinerReading, stats_reply: &Value) {
     let text = |name: &str| entries.iter().find_map(|e| field_text(e, name));
     let model = text("Type").or_else(|| text("Model"));
     let unit_divisor = if text("rate_unit").is_some_and(|u| u.eq_ignore_ascii_case("MH")) { 1e6 } else { 1e3 };
-    let mut fans: Vec<f64> = names.fan.iter().filter_map(|name| key(name)).filter(|rpm| *rpm > 0.0).collect();
+    let present = numbered_keys(entries);
+    let fan_names = names.fan.iter().enumerate().filter(|(i, _)| present.fans.has(*i));
+    let mut fans: Vec<f64> = fan_names.filter_map(|(_, name)| key(name)).filter(|rpm| *rpm > 0.0).collect();
     let fan_count = key("Fan Count").map_or(0, |n| n.clamp(0.0, MOST as f64) as usize);
     fans.extend(names.speed[..fan_count].iter().filter_map(|name| key(name)).filter(|rpm| *rpm > 0.0));
     if !fans.is_empty() {
         reading.internal_fans = Some(fans);
     }
-    let mut boards = antminer_chains(names, &raw, unit_divisor);
+    let mut boards = antminer_chains(names, &raw, unit_divisor, present.chains);
     if boards.is_empty() {
         let count = key("Board Count").map_or(0, |n| n.clamp(0.0, MOST as f64) as usize);
         boards = bdminer_boards(&names.boards[..count], &key);
@@ -216,8 +218,44 @@ pub fn apply_stats(reading: &mut MinerReading, stats_reply: &Value) {
     info.model = info.model.take().or(model);
     info.hashboard_count = reading.hashboards.as_ref().map(|b| b.len() as u32).or(info.hashboard_count);
     info.fan_count = key("fan_num").or(Some(fan_count as f64).filter(|n| *n > 0.0)).map(|n| n as u32);
-    let chips = names.chain_acn.iter().filter_map(|name| key(name)).sum::<f64>() as u32;
+    let chip_counts = names.chain_acn.iter().enumerate().filter(|(i, _)| present.chains.has(*i));
+    let chips = chip_counts.filter_map(|(_, name)| key(name)).sum::<f64>() as u32;
     info.chip_count = Some(chips).filter(|c| *c > 0).or_else(|| key("Chip Count").map(|c| c as u32));
+}
+
+/// A set of the numbers 1 to `MOST`, number `N` as bit `N - 1`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Numbers(u32);
+
+impl Numbers {
+    /// Whether the number at `index` (from 0) is in.
+    fn has(self, index: usize) -> bool {
+        index < MOST && self.0 & (1 << index) != 0
+    }
+}
+
+/// The Antminer numbered keys an entry has: `fanN`, and `chain_acnN` or `chain_rateN`.
+#[derive(Debug, Default)]
+struct NumberedKeys {
+    fans: Numbers,
+    chains: Numbers,
+}
+
+/// One pass over the keys of every entry, so that the numbered keys a miner does not have
+/// (most of the `MOST` of each) are not searched for one by one.
+fn numbered_keys(entries: &[Value]) -> NumberedKeys {
+    let mut found = NumberedKeys::default();
+    let number = |rest: &str| rest.parse::<usize>().ok().filter(|n| (1..=MOST).contains(n)).map(|n| 1 << (n - 1));
+    for key in entries.iter().filter_map(Value::as_object).flat_map(|entry| entry.keys()) {
+        if let Some(bit) = key.strip_prefix("fan").and_then(number) {
+            found.fans.0 |= bit;
+        } else if let Some(bit) =
+            key.strip_prefix("chain_acn").or_else(|| key.strip_prefix("chain_rate")).and_then(number)
+        {
+            found.chains.0 |= bit;
+        }
+    }
+    found
 }
 
 /// Antminer chains `N` (from 1): present when any of their keys is.
@@ -225,10 +263,12 @@ fn antminer_chains<'a>(
     names: &StatsKeys,
     raw: &dyn Fn(&str) -> Option<&'a Value>,
     unit_divisor: f64,
+    present: Numbers,
 ) -> Vec<Hashboard> {
     let key = |name: &str| number(raw(name));
     let corners = |name: &str| raw(name).and_then(max_of_corners);
     (0..MOST)
+        .filter(|&i| present.has(i))
         .filter(|&i| key(&names.chain_acn[i]).is_some_and(|chips| chips > 0.0) || key(&names.chain_rate[i]).is_some())
         .map(|i| Hashboard {
             index: i as u32,
