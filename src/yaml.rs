@@ -7,6 +7,7 @@
 //! Keeping both behind this module lets a maintained fork replace either in one place.
 
 use std::collections::HashMap;
+use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -83,15 +84,27 @@ pub fn index_path(parent: &str, index: usize) -> String {
     format!("{parent}[{index}]")
 }
 
+/// An open mapping or sequence: where its own path ends in the walk's path buffer (`None`
+/// for a node with no path, such as a complex key), and what comes next in it.
 enum Frame {
-    Mapping { path: String, pending_key: Option<String> },
-    Sequence { path: String, next: usize },
+    /// `key`: where the path of the key being read ends, until its value is done.
+    Mapping {
+        end: Option<usize>,
+        key: Option<usize>,
+    },
+    Sequence {
+        end: Option<usize>,
+        next: usize,
+    },
 }
 
-/// Walks the event stream and records the start of every key and list item by path.
+/// Walks the event stream and records the start of every key and list item by path. The
+/// path lives in one buffer that grows and shrinks with the walk; a string is allocated only
+/// for each recorded position.
 fn index_positions(text: &str) -> HashMap<String, (usize, usize)> {
     let mut positions = HashMap::new();
     let mut stack: Vec<Frame> = Vec::new();
+    let mut path = String::new();
     let mut parser = Parser::new_from_str(text);
     while let Some(Ok((event, span))) = parser.next_event() {
         let is_start = matches!(event, Event::MappingStart(..) | Event::SequenceStart(..));
@@ -100,23 +113,29 @@ fn index_positions(text: &str) -> HashMap<String, (usize, usize)> {
                 stack.pop();
                 finish_value(&mut stack);
             }
-            Event::Scalar(ref text, ..) if expects_key(&stack) => {
-                if let Some(Frame::Mapping { path, pending_key }) = stack.last_mut() {
-                    let full = key_path(path, text);
-                    record(&mut positions, &full, span);
-                    *pending_key = Some(full);
+            Event::Scalar(ref key, ..) if expects_key(&stack) => {
+                if let Some(Frame::Mapping { end, key: pending }) = stack.last_mut() {
+                    if let Some(end) = *end {
+                        path.truncate(end);
+                        if end > 0 {
+                            path.push('.');
+                        }
+                        path.push_str(key);
+                        record(&mut positions, &path, span);
+                    }
+                    // A key under a node with no path has none either, but is still a key.
+                    *pending = Some(end.map_or(usize::MAX, |_| path.len()));
                 }
             }
             Event::Scalar(..) | Event::Alias(..) | Event::MappingStart(..) | Event::SequenceStart(..) => {
-                let node_path = value_path(&mut stack);
-                if let Some(node_path) = &node_path {
-                    record(&mut positions, node_path, span);
+                let end = value_path(&mut stack, &mut path);
+                if end.is_some() {
+                    record(&mut positions, &path, span);
                 }
                 if is_start {
-                    let path = node_path.unwrap_or_default();
                     stack.push(match event {
-                        Event::MappingStart(..) => Frame::Mapping { path, pending_key: None },
-                        _ => Frame::Sequence { path, next: 0 },
+                        Event::MappingStart(..) => Frame::Mapping { end, key: None },
+                        _ => Frame::Sequence { end, next: 0 },
                     });
                 } else {
                     finish_value(&mut stack);
@@ -129,30 +148,44 @@ fn index_positions(text: &str) -> HashMap<String, (usize, usize)> {
 }
 
 fn expects_key(stack: &[Frame]) -> bool {
-    matches!(stack.last(), Some(Frame::Mapping { pending_key: None, .. }))
+    matches!(stack.last(), Some(Frame::Mapping { key: None, .. }))
 }
 
-/// The path of the value about to start, advancing a sequence's index.
-fn value_path(stack: &mut [Frame]) -> Option<String> {
+/// Sets `path` to the path of the value about to start, advancing a sequence's index; where
+/// that path ends, or `None` when the value has no path.
+fn value_path(stack: &mut [Frame], path: &mut String) -> Option<usize> {
     match stack.last_mut() {
-        None => Some(String::new()),
-        Some(Frame::Mapping { pending_key, .. }) => pending_key.clone(),
-        Some(Frame::Sequence { path, next }) => {
+        None => {
+            path.clear();
+            Some(0)
+        }
+        Some(Frame::Mapping { key, .. }) => {
+            let end = (*key).filter(|end| *end != usize::MAX)?;
+            path.truncate(end);
+            Some(end)
+        }
+        Some(Frame::Sequence { end, next }) => {
             *next += 1;
-            Some(index_path(path, *next - 1))
+            let end = (*end)?;
+            path.truncate(end);
+            // Writing into a String cannot fail.
+            let _ = write!(path, "[{}]", *next - 1);
+            Some(path.len())
         }
     }
 }
 
 /// After a value completes, its mapping waits for the next key.
 fn finish_value(stack: &mut [Frame]) {
-    if let Some(Frame::Mapping { pending_key, .. }) = stack.last_mut() {
-        *pending_key = None;
+    if let Some(Frame::Mapping { key, .. }) = stack.last_mut() {
+        *key = None;
     }
 }
 
 fn record(positions: &mut HashMap<String, (usize, usize)>, path: &str, span: Span) {
-    positions.entry(path.to_string()).or_insert((span.start.line(), span.start.col() + 1));
+    if !positions.contains_key(path) {
+        positions.insert(path.to_string(), (span.start.line(), span.start.col() + 1));
+    }
 }
 
 #[cfg(test)]

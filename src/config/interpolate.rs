@@ -40,27 +40,32 @@ impl Environment<'_> {
 /// Interpolates every string below `value`; returns (path, message) for each problem.
 pub fn interpolate(value: &mut Value, path: &str, env: &Environment) -> Vec<(String, String)> {
     let mut problems = Vec::new();
-    walk(value, path, env, &mut problems);
+    walk(value, &|| path.to_string(), env, &mut problems);
     problems
 }
 
-fn walk(value: &mut Value, path: &str, env: &Environment, problems: &mut Vec<(String, String)>) {
+/// `path` spells the value's path; it is called only for a problem, so a clean config's
+/// thousands of nodes cost no string each.
+fn walk(value: &mut Value, path: &dyn Fn() -> String, env: &Environment, problems: &mut Vec<(String, String)>) {
     match value {
-        Value::String(text) => match expand(text, env) {
+        Value::String(text) if text.contains('$') => match expand(text, env) {
             Ok(expanded) => *text = expanded,
-            Err(message) => problems.push((path.to_string(), message)),
+            Err(message) => problems.push((path(), message)),
         },
         Value::Sequence(items) => {
             for (index, item) in items.iter_mut().enumerate() {
-                walk(item, &index_path(path, index), env, problems);
+                walk(item, &|| index_path(&path(), index), env, problems);
             }
         }
         Value::Mapping(map) => {
             for (key, item) in map.iter_mut() {
                 let key = key.as_str().unwrap_or_default();
-                walk(item, &key_path(path, key), env, problems);
+                walk(item, &|| key_path(&path(), key), env, problems);
             }
-            resolve_secret_files(map, path, env, problems);
+            let names_a_file = |key: &Value| key.as_str().is_some_and(|key| key.ends_with("_file"));
+            if map.keys().any(names_a_file) {
+                resolve_secret_files(map, &path(), env, problems);
+            }
         }
         _ => {}
     }

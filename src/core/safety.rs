@@ -34,20 +34,34 @@ pub enum StopMode {
     SleepThenPowerOff,
 }
 
-/// A limit on one reading: (name, configured limit, where the reading is, unit, is a maximum).
-type Limit<'a> = (&'a str, Option<f64>, &'a str, &'a str, bool);
+/// A limit on one reading: (name, configured limit, the keys down to the reading, unit, is a maximum).
+type Limit<'a> = (&'a str, Option<f64>, &'a [&'a str], &'a str, bool);
 
 /// The first limit the context violates, named as in the config, with the reading.
 pub fn violated(safety: &Safety, context: &Value) -> Option<String> {
-    let number = |pointer: &str| context.pointer(pointer).and_then(Value::as_f64);
+    let number = |path: &[&str]| path.iter().try_fold(context, |node, key| node.get(key)).and_then(Value::as_f64);
     let limits: [Limit; 4] = [
-        ("max_chip_temperature", safety.max_chip_temperature, "/miner_state/max_chip_temperature/value", "°C", true),
-        ("max_inlet_temperature", safety.max_inlet_temperature, "/miner_state/inlet_temperature/value", "°C", true),
-        ("min_battery_soc", safety.min_battery_soc, "/energy_state/battery/state_of_charge", "%", false),
-        ("max_grid_import", safety.max_grid_import, "/energy_state/grid/importing_power", "W", true),
+        (
+            "max_chip_temperature",
+            safety.max_chip_temperature,
+            &["miner_state", "max_chip_temperature", "value"],
+            "°C",
+            true,
+        ),
+        (
+            "max_inlet_temperature",
+            safety.max_inlet_temperature,
+            &["miner_state", "inlet_temperature", "value"],
+            "°C",
+            true,
+        ),
+        ("min_battery_soc", safety.min_battery_soc, &["energy_state", "battery", "state_of_charge"], "%", false),
+        ("max_grid_import", safety.max_grid_import, &["energy_state", "grid", "importing_power"], "W", true),
     ];
-    for (name, limit, pointer, unit, is_max) in limits {
-        if let (Some(limit), Some(value)) = (limit, number(pointer))
+    for (name, limit, path, unit, is_max) in limits {
+        // A limit that is not set costs no lookup.
+        if let Some(limit) = limit
+            && let Some(value) = number(path)
             && (if is_max { value > limit } else { value < limit })
         {
             let sign = if is_max { ">" } else { "<" };
@@ -55,12 +69,12 @@ pub fn violated(safety: &Safety, context: &Value) -> Option<String> {
         }
     }
     let ages = [
-        ("stale_energy_after", safety.stale_energy_after, "/energy_state/age", "no energy reading"),
-        ("stale_pool_after", safety.stale_pool_after, "/mining_performance/age", "no pool data"),
+        ("stale_energy_after", safety.stale_energy_after, ["energy_state", "age"], "no energy reading"),
+        ("stale_pool_after", safety.stale_pool_after, ["mining_performance", "age"], "no pool data"),
     ];
-    for (name, limit, pointer, missing) in ages {
+    for (name, limit, path, missing) in ages {
         let Some(limit) = limit else { continue };
-        match number(pointer) {
+        match number(&path) {
             None => return Some(format!("{name} ({missing})")),
             Some(age) if age > limit.as_secs_f64() => return Some(format!("{name} ({age} s old)")),
             _ => {}

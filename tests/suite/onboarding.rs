@@ -280,7 +280,7 @@ fn scan_finds_each_firmware_and_nothing_where_nothing_listens() {
         "--http-port",
         &bitaxe.port.to_string(),
         "--timeout",
-        "3s",
+        "1s",
         "--output",
         "json",
     ]);
