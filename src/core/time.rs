@@ -56,10 +56,24 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 /// Resolves `settings.timezone` (an IANA name) or the host's zone.
 pub fn time_zone(name: Option<&str>) -> Result<TimeZone, String> {
     match name {
-        Some(name) => TimeZone::get(name)
-            .map_err(|_| format!("unknown time zone `{name}` (use an IANA name such as Europe/Rome)")),
+        Some(name) => tzif_file(name)
+            .or_else(|| TimeZone::get(name).ok())
+            .ok_or_else(|| format!("unknown time zone `{name}` (use an IANA name such as Europe/Rome)")),
         None => Ok(TimeZone::system()),
     }
+}
+
+/// The zone from its own file in the system's zoneinfo (`$TZDIR`, else /usr/share/zoneinfo),
+/// spelled exactly. jiff's database would first list the whole directory (a third of a small
+/// run); a name spelled otherwise, or a system without the files, is left to it.
+fn tzif_file(name: &str) -> Option<TimeZone> {
+    let plain = |part: &str| !part.is_empty() && part != "." && part != "..";
+    if name.starts_with('/') || !name.split('/').all(plain) {
+        return None;
+    }
+    let dir = std::env::var_os("TZDIR").map_or_else(|| "/usr/share/zoneinfo".into(), std::path::PathBuf::from);
+    let bytes = std::fs::read(dir.join(name)).ok()?;
+    TimeZone::tzif(name, &bytes).ok()
 }
 
 /// The instant in a zone, as RFC 3339 with its offset (no bracketed zone name).
@@ -135,5 +149,17 @@ mod tests {
         let at = parse_instant("2026-06-01T12:00:00Z").unwrap();
         assert_eq!(rfc3339_in(at, &zone), "2026-06-01T14:00:00+02:00");
         assert!(time_zone(Some("Mars/Olympus")).is_err());
+    }
+
+    #[test]
+    fn a_zone_file_is_read_only_by_a_plain_name() {
+        for name in ["../../etc/passwd", "/etc/localtime", "Europe/../../etc/hostname", "", "Europe//Rome"] {
+            assert!(tzif_file(name).is_none(), "{name:?}");
+        }
+        assert!(time_zone(Some("../../etc/passwd")).is_err());
+        if std::path::Path::new("/usr/share/zoneinfo/Europe/Rome").exists() && std::env::var_os("TZDIR").is_none() {
+            let zone = tzif_file("Europe/Rome").expect("the system's own file");
+            assert_eq!(zone.iana_name(), Some("Europe/Rome"));
+        }
     }
 }
