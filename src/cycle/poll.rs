@@ -17,6 +17,7 @@ use crate::devices::Controllers;
 use crate::market::MarketRead;
 use crate::sim::SimWorld;
 use crate::trackers::Tracked;
+use crate::transport::cgminer::Opening;
 use crate::transport::fetch::Fetcher;
 use crate::transport::{Call, InputError};
 
@@ -136,7 +137,7 @@ fn run_jobs(config: &Config, jobs: &[Job], controllers: &Controllers, sources: &
     let mut others: Vec<&Job> = Vec::new();
     for job in jobs {
         match job {
-            Job::Miner(miner) => match opening(config, miner, controllers, call) {
+            Job::Miner(miner) => match opening_of(config, miner, controllers, call) {
                 Some(opening) => {
                     primable.push(job);
                     openings.push(opening);
@@ -156,10 +157,13 @@ fn run_jobs(config: &Config, jobs: &[Job], controllers: &Controllers, sources: &
         let mut answers = Vec::with_capacity(jobs.len());
         // In waves of `in_flight`, so that only one wave's replies are held at a time.
         for (jobs, openings) in primable.chunks(in_flight).zip(openings.chunks(in_flight)) {
-            let (primed, refused) =
-                crate::transport::cgminer::prime(openings, in_flight, crate::parallel::cores(), call.deadline);
+            let primed = crate::transport::cgminer::prime(openings, in_flight, crate::parallel::cores(), call.deadline);
+            // Those whose reply is in need no connection; a refusal is asked command by command.
+            let (mut quick, mut slow): (Vec<&Job>, Vec<&Job>) = (Vec::new(), Vec::new());
+            for (job, opening) in jobs.iter().zip(openings) {
+                if primed.ready(opening) { quick.push(job) } else { slow.push(job) }
+            }
             let call = call.with_primed(&primed);
-            let (quick, slow) = by_readiness(jobs, &refused);
             answers.extend(run(&quick, crate::parallel::cores(), &call));
             answers.extend(run(&slow, concurrency, &call));
         }
@@ -169,20 +173,8 @@ fn run_jobs(config: &Config, jobs: &[Job], controllers: &Controllers, sources: &
     })
 }
 
-/// The jobs whose reply was read ahead and was not a refusal of the multi-command (they need
-/// no connection of their own), and the others.
-fn by_readiness<'j>(jobs: &[&'j Job<'j>], refused: &[Option<bool>]) -> (Vec<&'j Job<'j>>, Vec<&'j Job<'j>>) {
-    let (quick, slow): (Vec<_>, Vec<_>) = jobs.iter().zip(refused).partition(|(_, refused)| **refused == Some(false));
-    (quick.into_iter().map(|(job, _)| *job).collect(), slow.into_iter().map(|(job, _)| *job).collect())
-}
-
 /// The opening of a miner read from one CGMiner-API controller alone, and nothing else.
-fn opening<'c>(
-    config: &Config,
-    miner: &Miner,
-    controllers: &'c Controllers,
-    call: &Call,
-) -> Option<crate::transport::cgminer::Opening<'c>> {
+fn opening_of<'c>(config: &Config, miner: &Miner, controllers: &'c Controllers, call: &Call) -> Option<Opening<'c>> {
     let bindings = config.bindings_of(&miner.id);
     let first = bindings.first()?;
     if bindings.iter().any(|b| b.controller != first.controller) {

@@ -159,9 +159,11 @@ impl Primed {
         self.replies.get(&exchange_of(client, commands))?.lock().ok()?.take()
     }
 
-    /// How many exchanges were read ahead.
-    pub fn len(&self) -> usize {
-        self.replies.len()
+    /// Whether this opening's reply was read ahead and is not a refusal of the multi-command:
+    /// its monitor then needs no connection of its own.
+    pub fn ready(&self, opening: &Opening) -> bool {
+        let outcome = self.replies.get(&exchange_of(opening.client, &opening.commands));
+        outcome.and_then(|o| o.lock().ok()).is_some_and(|o| !matches!(*o, Some(Err(Multi::Refused)) | None))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -170,16 +172,10 @@ impl Primed {
 }
 
 /// Sends every opening at once over one poll loop (`batch`), at most `in_flight` open at a
-/// time, then cuts the replies into parts on `workers` threads. Returns what was read and, by
-/// opening, whether the firmware refused the multi-command (its monitor will then ask command
-/// by command, which needs a thread of its own). Openings to a host name rather than an
-/// address are left out: resolving names one by one would hold up the loop.
-pub fn prime(
-    openings: &[Opening],
-    in_flight: usize,
-    workers: usize,
-    deadline: std::time::Instant,
-) -> (Primed, Vec<Option<bool>>) {
+/// time, then cuts the replies into parts on `workers` threads (`Primed::ready` tells which
+/// monitors need no connection of their own). Openings to a host name rather than an address
+/// are left out: resolving names one by one would hold up the loop.
+pub fn prime(openings: &[Opening], in_flight: usize, workers: usize, deadline: std::time::Instant) -> Primed {
     let (indices, requests): (Vec<usize>, Vec<batch::Request>) = openings
         .iter()
         .enumerate()
@@ -195,12 +191,10 @@ pub fn prime(
         let opening = &openings[*index];
         (*index, opening.client.split(reply, &opening.commands))
     });
-    let mut refused = vec![None; openings.len()];
     let mut primed = Primed::default();
     for (index, outcome) in outcomes {
         let opening = &openings[index];
-        refused[index] = Some(matches!(outcome, Err(Multi::Refused)));
         primed.replies.insert(exchange_of(opening.client, &opening.commands), Mutex::new(Some(outcome)));
     }
-    (primed, refused)
+    primed
 }

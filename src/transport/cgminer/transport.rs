@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 /// Largest reply accepted.
 pub const REPLY_LIMIT: usize = 1024 * 1024;
 
+/// The most read from a socket at once.
+pub(crate) const READ_CHUNK: usize = 16 * 1024;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransportError {
     Connect(String),
@@ -80,7 +83,7 @@ pub(crate) fn connect(host: &str, port: u16, budget: Duration) -> Result<TcpStre
 
 fn read_reply(stream: &mut TcpStream, deadline: Instant) -> Result<Vec<u8>, TransportError> {
     let mut reply = ReplyBuffer::default();
-    let mut chunk = [0u8; 16 * 1024];
+    let mut chunk = [0u8; READ_CHUNK];
     loop {
         let left =
             deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()).ok_or(TransportError::Timeout)?;
