@@ -4,8 +4,6 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde_json::Value;
-
 use crate::core::status::MinerStatus;
 use crate::cycle::outcome::RunReport;
 use crate::rules::model::Decision;
@@ -94,14 +92,10 @@ pub fn render(report: &RunReport, timing: &Timing) -> String {
         ("edge_mining_miner_share_watts", "The miner's share of its unit's budget, W.", |m| {
             m.allocation.as_ref().map(|share| share.share)
         }),
-        ("edge_mining_miner_power_target_watts", "The power target the firmware holds, W.", |m| {
-            m.context.pointer("/miner_state/power_target").and_then(Value::as_f64)
-        }),
+        ("edge_mining_miner_power_target_watts", "The power target the firmware holds, W.", |m| m.facts.power_target),
         ("edge_mining_miner_hashrate_terahashes", "Hashrate reported by the miner, TH/s.", |m| m.hash_rate),
         ("edge_mining_miner_power_watts", "Power drawn by the miner, W.", |m| m.power),
-        ("edge_mining_miner_chip_temperature_celsius", "Hottest chip of the miner, °C.", |m| {
-            m.context.pointer("/miner_state/max_chip_temperature/value").and_then(Value::as_f64)
-        }),
+        ("edge_mining_miner_chip_temperature_celsius", "Hottest chip of the miner, °C.", |m| m.facts.chip_temperature),
     ];
     for (name, help, value) in gauges {
         f.header(name, "gauge", help);
@@ -116,17 +110,16 @@ pub fn render(report: &RunReport, timing: &Timing) -> String {
         "gauge",
         "What a kWh earns mined by this miner, in the tariff currency.",
     );
-    for (unit, miner) in &miners {
-        if let Some(revenue) = miner.context.pointer("/economics/revenue_per_kwh").and_then(Value::as_f64) {
-            let currency = miner.context.pointer("/economics/currency").and_then(Value::as_str).unwrap_or("");
-            f.sample(
-                "edge_mining_miner_revenue_per_kwh",
-                &[("unit", unit), ("miner", &miner.id), ("currency", currency)],
-                revenue,
-            );
+    for unit in &report.units {
+        let currency = unit.market.as_ref().and_then(|e| e["currency"].as_str()).unwrap_or("");
+        for miner in &unit.miners {
+            if let Some(revenue) = miner.facts.revenue_per_kwh {
+                let labels = [("unit", unit.id.as_str()), ("miner", &miner.id), ("currency", currency)];
+                f.sample("edge_mining_miner_revenue_per_kwh", &labels, revenue);
+            }
         }
     }
-    let economics = miners.iter().map(|(_, m)| &m.context["economics"]).find(|e| e.is_object());
+    let economics = report.units.iter().filter_map(|u| u.market.as_ref()).find(|e| e.is_object());
     f.header("edge_mining_market_btc_price", "gauge", "The BTC price in the tariff currency.");
     if let Some(price) = economics.and_then(|e| e["btc_price"].as_f64()) {
         f.sample(

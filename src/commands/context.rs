@@ -26,16 +26,16 @@ pub fn context(cli: &Cli, args: &ContextArgs) -> Result<i32, Failure> {
     let sources = poll::Sources { world: &memory.world, fetcher: &memory.fetcher, samples: &memory.samples };
     let inputs = poll::poll(&loaded.config, &scope, &controllers, &sources, &clock.call(&loaded));
     store.transaction(|conn| memory.fetcher.save(conn)).map_err(fatal)?;
-    let evaluation = crate::cycle::decide(&loaded, &scope, &inputs, &memory, &clock);
+    let mut evaluation = crate::cycle::decide(&loaded, &scope, &inputs, &memory, &clock, true);
     for error in &evaluation.errors {
         eprintln!("failed input: {error}");
     }
     let mut contexts: Vec<Value> = Vec::new();
-    for evaluated in &evaluation.units {
-        let unit = &evaluated.outcome;
-        for miner in &unit.miners {
+    for evaluated in &mut evaluation.units {
+        let unit = &mut evaluated.outcome;
+        for miner in &mut unit.miners {
             if args.miner.as_ref().is_none_or(|id| id == &miner.id) {
-                contexts.push(json!({"unit": unit.id, "miner": miner.id, "context": miner.context}));
+                contexts.push(json!({"unit": unit.id, "miner": miner.id, "context": miner.context.take()}));
             }
         }
     }

@@ -12,6 +12,7 @@ pub fn run(cli: &Cli, args: &RunArgs) -> Result<i32, Failure> {
         miners: args.miners.clone(),
         now: super::parse_now(cli, &loaded)?,
         metrics_file: args.metrics_file.clone(),
+        keep_contexts: args.explain && args.output == Output::Text,
     };
     let outcome = crate::cycle::run(&loaded, &options)?;
     match args.output {
@@ -48,7 +49,9 @@ fn explanation(loaded: &crate::config::Loaded, outcome: &crate::cycle::outcome::
                 let budget = allocation["available"].as_f64().map_or("no budget".into(), |w| format!("{w:.0} W"));
                 out.push_str(&format!("  allocation: share {:.0} W of {budget}: {}\n", share.share, share.why));
             }
-            out.push_str(&crate::rules::testing::explain_rules(rules, &miner.context));
+            if let Some(context) = &miner.context {
+                out.push_str(&crate::rules::testing::explain_rules(rules, context));
+            }
             out.push('\n');
         }
     }

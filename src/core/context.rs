@@ -100,6 +100,33 @@ pub fn build(inputs: &ContextInputs) -> Value {
     context
 }
 
+/// What the stages after the rules read of a miner's context (allocation, metrics, MQTT):
+/// kept when the context itself is not, so that a cycle does not hold one tree per miner
+/// to its end (about 10 KiB each).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContextFacts {
+    /// `miner_state.efficiency`, J/TH.
+    pub efficiency: Option<f64>,
+    /// `miner_state.max_chip_temperature.value`, °C.
+    pub chip_temperature: Option<f64>,
+    /// `miner_state.power_target`, W.
+    pub power_target: Option<f64>,
+    /// `economics.revenue_per_kwh`, in the tariff currency.
+    pub revenue_per_kwh: Option<f64>,
+}
+
+impl ContextFacts {
+    pub fn of(context: &Value) -> ContextFacts {
+        let number = |pointer: &str| context.pointer(pointer).and_then(Value::as_f64);
+        ContextFacts {
+            efficiency: number("/miner_state/efficiency"),
+            chip_temperature: number("/miner_state/max_chip_temperature/value"),
+            power_target: number("/miner_state/power_target"),
+            revenue_per_kwh: number("/economics/revenue_per_kwh"),
+        }
+    }
+}
+
 /// The power a miner takes from the unit's budget (SPEC §17.1): measured while it is on,
 /// else its target, else `power_max`; a miner starting, or about to, is counted with what it
 /// will draw (its target, else `power_max`) unless it already draws more (SPEC §24).
@@ -350,5 +377,32 @@ mod tests {
         complete(&mut context);
         assert!(context["energy_state"].get("surplus_power").is_none());
         assert!(context["miner_state"].get("max_chip_temperature").is_none());
+    }
+
+    #[test]
+    fn the_facts_kept_are_read_where_the_builder_puts_them() {
+        let reading = MinerReading {
+            power: Some(3000.0),
+            hashrate: Some(100.0),
+            power_target: Some(crate::core::reading::PowerTarget { watts: Some(2900.0), ..Default::default() }),
+            hashboards: Some(vec![crate::core::reading::Hashboard {
+                chip_temperature: Some(81.0),
+                ..Default::default()
+            }]),
+            ..MinerReading::default()
+        };
+        let state = MinerState { reading, ..MinerState::default() };
+        let mut context = json!({"miner_state": miner_state(&state), "economics": {"revenue_per_kwh": 0.21}});
+        context["miner_state"]["efficiency"] = json!(30.0);
+        complete(&mut context);
+        let facts = ContextFacts::of(&context);
+        let expected = ContextFacts {
+            efficiency: Some(30.0),
+            chip_temperature: Some(81.0),
+            power_target: Some(2900.0),
+            revenue_per_kwh: Some(0.21),
+        };
+        assert_eq!(facts, expected);
+        assert_eq!(ContextFacts::of(&json!({})), ContextFacts::default());
     }
 }

@@ -14,7 +14,7 @@ use crate::config::model::{Miner, Unit};
 use crate::core::allocation::{
     Allocation, AllocationState, Balance, Budget, Candidate, Share, StartStop, Wish, allocate, budget,
 };
-use crate::core::context::{committed_power, power_range};
+use crate::core::context::{ContextFacts, committed_power, power_range};
 use crate::core::reading::MinerState;
 use crate::core::status::MinerStatus;
 use crate::cycle::evaluate::{Evaluated, Evaluation};
@@ -120,8 +120,7 @@ fn relieve_import(settings: &Allocation, unit: &Unit, inputs: &Inputs, miners: &
     };
     let mut stopping: Vec<usize> = (0..miners.len()).filter(|i| import_stop(&miners[*i])).collect();
     if settings.strategy == crate::core::allocation::Strategy::Efficiency {
-        let efficiency =
-            |i: usize| miners[i].context.pointer("/miner_state/efficiency").and_then(Value::as_f64).unwrap_or(0.0);
+        let efficiency = |i: usize| miners[i].facts.efficiency.unwrap_or(0.0);
         stopping.sort_by(|a, b| efficiency(*b).total_cmp(&efficiency(*a)));
     } else {
         stopping.reverse();
@@ -192,17 +191,14 @@ fn candidate(
             state.reading.hashrate,
             (Some(max), miner.hashrate_max),
         ),
-        may_raise: !pending_up && !near_chip_limit(unit, &outcome.context),
+        may_raise: !pending_up && !near_chip_limit(unit, &outcome.facts),
     })
 }
 
 /// SPEC §24: a miner within 5 °C of `max_chip_temperature` is never raised.
-fn near_chip_limit(unit: &Unit, context: &Value) -> bool {
+fn near_chip_limit(unit: &Unit, facts: &ContextFacts) -> bool {
     let Some(limit) = unit.safety.max_chip_temperature else { return false };
-    context
-        .pointer("/miner_state/max_chip_temperature/value")
-        .and_then(Value::as_f64)
-        .is_some_and(|chip| chip >= limit - 5.0)
+    facts.chip_temperature.is_some_and(|chip| chip >= limit - 5.0)
 }
 
 /// What the miners of the other units on the same energy source draw: the house load of
@@ -276,7 +272,7 @@ fn apply(settings: &Allocation, miner: &mut MinerOutcome, share: &Share, budget:
     if let Some(map) = section.as_object_mut() {
         map.insert("share".into(), json!(round(share.share)));
     }
-    if let Some(context) = miner.context.as_object_mut() {
+    if let Some(context) = miner.context.as_mut().and_then(Value::as_object_mut) {
         context.insert("allocation".into(), section);
     }
     let reason = |why: &str| Reason { kind: ReasonKind::Allocation, name: Some(why.to_string()) };

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::config::Config;
 use crate::config::model::{Miner, Unit};
-use crate::core::context::{ContextInputs, ControlFacts, build, committed_power};
+use crate::core::context::{ContextFacts, ContextInputs, ControlFacts, build, committed_power};
 use crate::core::economics::EconomicsInputs;
 use crate::core::performance::to_context;
 use crate::core::reading::{FeatureState, MinerState};
@@ -33,6 +33,8 @@ pub struct Knowledge<'a> {
     pub home: &'a BTreeMap<String, (Option<Value>, Option<Value>)>,
     /// The `allocation` section each miner's rules see, where they read it.
     pub allocation: &'a BTreeMap<String, Value>,
+    /// Keep every miner's whole context in its outcome (`run --explain`, `context`).
+    pub keep_contexts: bool,
 }
 
 /// Decisions for every unit, plus the `for:` timers to keep.
@@ -205,6 +207,7 @@ fn evaluate_unit(
         allocation: None,
         mode: crate::core::mode::UnitMode::Auto.name(),
         miners: Vec::new(),
+        market: None,
     };
     let Some(source) = source else { return outcome };
     let home = knowledge.home.get(&unit.id);
@@ -246,18 +249,20 @@ fn evaluate_unit(
             climate: home.and_then(|(_, c)| c.as_ref()),
             format_instant: knowledge.format_instant,
         });
+        if outcome.miners.is_empty() {
+            outcome.energy = context.get("energy_state").cloned();
+            outcome.forecast = context.get("forecast").cloned();
+            outcome.market = context.get("economics").cloned();
+        }
         let previous = knowledge.timers.get(&(unit.id.clone(), miner.id.clone())).cloned().unwrap_or_default();
-        let miner_outcome = decide_miner(unit, miner, state, context, rules, knowledge.now, &previous, timers_out);
+        let mut miner_outcome = decide_miner(unit, miner, state, &context, rules, knowledge.now, &previous, timers_out);
+        miner_outcome.context = knowledge.keep_contexts.then_some(context);
         if miner_outcome.decision == Decision::StartMining && *own == 0.0 {
             decided_starts += committed_power(miner, &state.reading, true);
         }
         outcome.miners.push(miner_outcome);
     }
     outcome.economics = economics.as_ref().and_then(|e| crate::cycle::economics::unit_summary(&outcome.miners, e));
-    if let Some(first) = outcome.miners.first() {
-        outcome.energy = first.context.get("energy_state").cloned();
-        outcome.forecast = first.context.get("forecast").cloned();
-    }
     outcome.tracker =
         tracked.map(|t| json!({"id": t.tracker, "stale": t.stale, "age": (knowledge.now - t.fetched_at).max(0)}));
     outcome
@@ -268,14 +273,14 @@ fn decide_miner(
     unit: &Unit,
     miner: &Miner,
     state: &MinerState,
-    context: Value,
+    context: &Value,
     rules: Option<&RuleSet>,
     now: i64,
     previous: &Timers,
     timers_out: &mut Vec<(String, String, Timers)>,
 ) -> MinerOutcome {
     let empty = RuleSet::default();
-    let verdict = decide(rules.unwrap_or(&empty), &context, state.status, now, previous);
+    let verdict = decide(rules.unwrap_or(&empty), context, state.status, now, previous);
     timers_out.push((unit.id.clone(), miner.id.clone(), verdict.timers.clone()));
     let mut decision = verdict.decision;
     let mut reason = match &verdict.rule {
@@ -287,7 +292,7 @@ fn decide_miner(
         decision = Decision::MaintainState;
         reason = Reason { kind: ReasonKind::Guard, name: Some("miner unreadable".into()) };
     }
-    if let Some(limit) = safety::violated(&unit.safety, &context) {
+    if let Some(limit) = safety::violated(&unit.safety, context) {
         let running = matches!(state.status, MinerStatus::On | MinerStatus::Starting);
         if running || decision == Decision::StartMining {
             decision = if running { Decision::StopMining } else { Decision::MaintainState };
@@ -309,7 +314,8 @@ fn decide_miner(
         errors: state.failures.iter().map(|(c, r)| format!("controller `{c}`: {r}")).collect(),
         features_without_value: state.empty_features().iter().map(|f| f.name()).collect(),
         feature_up: state.features.iter().map(|(f, s)| (f.name(), *s == FeatureState::Up)).collect(),
-        context,
+        context: None,
+        facts: ContextFacts::of(context),
         waiting: verdict.waiting,
         allocation: None,
     }

@@ -46,6 +46,8 @@ pub struct RunOptions {
     pub now: Option<Timestamp>,
     /// Where to write Prometheus metrics (`--metrics-file`, else `settings.metrics_file`).
     pub metrics_file: Option<std::path::PathBuf>,
+    /// Keep each miner's whole context in the report (`--explain` prints it).
+    pub keep_contexts: bool,
 }
 
 /// The clock of a cycle: its instant and the configured zone.
@@ -149,7 +151,7 @@ pub fn run_on(loaded: &Loaded, options: &RunOptions, store: &mut Store) -> Resul
     let controllers = crate::devices::build(config, &memory.world, &memory.learned);
     let sources = poll::Sources { world: &memory.world, fetcher: &memory.fetcher, samples: &memory.samples };
     let inputs = poll::poll(config, &scope, &controllers, &sources, &call);
-    let mut evaluation = decide(loaded, &scope, &inputs, &memory, &clock);
+    let mut evaluation = decide(loaded, &scope, &inputs, &memory, &clock, options.keep_contexts);
     evaluation.errors.extend(inbox.problems.iter().cloned());
     guard::apply_modes(&modes, &inputs, &mut evaluation);
     let verifications = guard::verify_intents(config, &scope, &inputs, &memory, clock.now);
@@ -212,13 +214,15 @@ pub fn run_on(loaded: &Loaded, options: &RunOptions, store: &mut Store) -> Resul
     Ok(report)
 }
 
-/// Context, decide (rules and safety) and allocate, with what the database remembers.
+/// Context, decide (rules and safety) and allocate, with what the database remembers. Each
+/// miner's whole context is kept in its outcome only with `keep_contexts`.
 pub fn decide<'a>(
     loaded: &Loaded,
     scope: &Scope<'a>,
     inputs: &Inputs,
     memory: &Memory,
     clock: &Clock,
+    keep_contexts: bool,
 ) -> Evaluation<'a> {
     let format = |at: i64| clock.format(at);
     let control = inputs
@@ -237,6 +241,7 @@ pub fn decide<'a>(
         rules: &loaded.rules,
         timers: &memory.timers,
         control: &control,
+        keep_contexts,
     };
     let mut evaluation = evaluate(&loaded.config, scope, inputs, &knowledge);
     // Rules that read `allocation.*` are judged again with this cycle's shares in view.

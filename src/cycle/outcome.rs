@@ -105,8 +105,12 @@ pub struct MinerOutcome {
     /// Each bound readable feature and whether it gave a value (for metrics).
     #[serde(skip)]
     pub feature_up: Vec<(&'static str, bool)>,
+    /// The decisional context the rules saw, kept whole only when asked for
+    /// (`run --explain`, `context`); what later stages read of it is in `facts`.
     #[serde(skip)]
-    pub context: Value,
+    pub context: Option<Value>,
+    #[serde(skip)]
+    pub facts: crate::core::context::ContextFacts,
     /// Rules waiting on `for:`: (name, seconds left), shown in the text report.
     #[serde(skip)]
     pub waiting: Vec<(String, i64)>,
@@ -130,6 +134,9 @@ pub struct UnitOutcome {
     /// `auto`, `hold` or `off` (SPEC §21).
     pub mode: &'static str,
     pub miners: Vec<MinerOutcome>,
+    /// The economics section its miners saw (market price, hashprice, currency), for metrics.
+    #[serde(skip)]
+    pub market: Option<Value>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -129,7 +129,7 @@ fn miner_snapshot(miner: &crate::cycle::outcome::MinerOutcome) -> MinerSnapshot 
         power_target_max: target("max"),
         decision: miner.decision.name(),
         reason,
-        chip_temperature: miner.context.pointer("/miner_state/max_chip_temperature/value").and_then(|v| v.as_f64()),
+        chip_temperature: miner.facts.chip_temperature,
     }
 }
 

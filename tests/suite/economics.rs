@@ -99,6 +99,8 @@ fn hashprice_revenue_and_margins_equal_the_hand_computed_values() {
         line.rsplit(' ').next().unwrap().parse().unwrap()
     };
     close(&serde_json::json!(sample("edge_mining_miner_revenue_per_kwh{")), per_kwh);
+    let revenue = metrics.lines().find(|l| l.starts_with("edge_mining_miner_revenue_per_kwh{")).unwrap();
+    assert!(revenue.contains("currency=\"EUR\""), "the tariff currency labels each miner's revenue: {revenue}");
     close(&serde_json::json!(sample("edge_mining_market_btc_price{")), 92_000.0);
     close(&serde_json::json!(sample("edge_mining_hashprice_sat_per_th_day{source=\"network\"}")), 57.0);
 }
