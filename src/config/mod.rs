@@ -43,8 +43,9 @@ pub fn load_with(
     let mut doc = Document::parse(file, &text).map_err(|d| vec![d])?;
     let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut diagnostics = interpolate_document(&mut doc, &dir, secrets);
+    let root = std::mem::take(&mut doc.value);
     let mut parser = parse::SectionParser::new(&doc, registry);
-    let sections = parser.parse();
+    let sections = parser.parse(root);
     diagnostics.append(&mut parser.diagnostics);
     let mut checker = check::Checker::new(&doc, &dir);
     let config = checker.config(sections);

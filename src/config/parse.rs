@@ -60,26 +60,29 @@ impl<'a> SectionParser<'a> {
         self.diagnostics.push(Diagnostic::error(self.doc.locate(path), path, message));
     }
 
-    pub fn parse(&mut self) -> Sections {
-        let root = self.doc.value.clone();
+    /// Types the document's values, `root`, taken out of it: each part is moved into its
+    /// typed section, not copied (the document keeps its text, for positions).
+    pub fn parse(&mut self, mut root: Value) -> Sections {
         self.check_top_level(&root);
+        let mut take = |key: &str| root.get_mut(key).map(std::mem::take);
+        let (state, settings, tariffs, market) = (take("state"), take("settings"), take("tariffs"), take("market"));
         Sections {
-            state: root.get("state").and_then(|v| self.typed("state", v.clone())),
-            settings: root.get("settings").and_then(|v| self.typed("settings", v.clone())).unwrap_or_default(),
-            services: self.components(&root, Section::Services),
-            energy_sources: self.list(&root, "energy_sources", Self::energy_source),
-            controllers: self.components(&root, Section::Controllers),
-            miners: self.list(&root, "miners", |parser, path, value| {
+            state: state.and_then(|v| self.typed("state", v)),
+            settings: settings.and_then(|v| self.typed("settings", v)).unwrap_or_default(),
+            services: self.components(&mut root, Section::Services),
+            energy_sources: self.list(&mut root, "energy_sources", Self::energy_source),
+            controllers: self.components(&mut root, Section::Controllers),
+            miners: self.list(&mut root, "miners", |parser, path, value| {
                 parser.typed(path, value).map(|miner| Miner { at: path.to_string(), ..miner })
             }),
-            trackers: self.components(&root, Section::Trackers),
-            notifiers: self.components(&root, Section::Notifiers),
-            publishers: self.components(&root, Section::Publishers),
-            tariffs: root.get("tariffs").and_then(|v| self.typed("tariffs", v.clone())),
-            market: root.get("market").and_then(|v| self.component("market", v.clone(), Section::Market)),
-            home_loads: self.list(&root, "home_loads", |parser, path, value| parser.typed(path, value)),
-            climate_zones: self.list(&root, "climate_zones", |parser, path, value| parser.typed(path, value)),
-            units: self.list(&root, "units", |parser, path, value| {
+            trackers: self.components(&mut root, Section::Trackers),
+            notifiers: self.components(&mut root, Section::Notifiers),
+            publishers: self.components(&mut root, Section::Publishers),
+            tariffs: tariffs.and_then(|v| self.typed("tariffs", v)),
+            market: market.and_then(|v| self.component("market", v, Section::Market)),
+            home_loads: self.list(&mut root, "home_loads", |parser, path, value| parser.typed(path, value)),
+            climate_zones: self.list(&mut root, "climate_zones", |parser, path, value| parser.typed(path, value)),
+            units: self.list(&mut root, "units", |parser, path, value| {
                 parser.typed(path, value).map(|unit| Unit { at: path.to_string(), ..unit })
             }),
         }
@@ -116,27 +119,25 @@ impl<'a> SectionParser<'a> {
 
     fn list<T>(
         &mut self,
-        root: &Value,
+        root: &mut Value,
         section: &str,
         mut each: impl FnMut(&mut Self, &str, Value) -> Option<T>,
     ) -> Vec<T> {
-        let Some(value) = root.get(section) else { return Vec::new() };
-        let Some(items) = value.as_sequence() else {
-            if !value.is_null() {
-                self.error(section, "expected a list");
-            }
-            return Vec::new();
-        };
+        let Some(value) = root.get_mut(section) else { return Vec::new() };
+        if !value.is_sequence() && !value.is_null() {
+            self.error(section, "expected a list");
+        }
+        let Some(items) = value.as_sequence_mut() else { return Vec::new() };
         let mut out = Vec::new();
-        for (index, item) in items.iter().enumerate() {
-            if let Some(typed) = each(self, &index_path(section, index), item.clone()) {
+        for (index, item) in items.iter_mut().enumerate() {
+            if let Some(typed) = each(self, &index_path(section, index), std::mem::take(item)) {
                 out.push(typed);
             }
         }
         out
     }
 
-    fn components(&mut self, root: &Value, section: Section) -> Vec<Component> {
+    fn components(&mut self, root: &mut Value, section: Section) -> Vec<Component> {
         self.list(root, section.name(), |parser, path, value| parser.component(path, value, section))
     }
 
