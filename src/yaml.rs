@@ -2,13 +2,16 @@
 //!
 //! A document is parsed twice over the same text: `serde_yaml` gives the values the
 //! typed config is built from, and `saphyr-parser` gives the position of every key and
-//! list item, so that any problem found later can be reported as `file:line:column`. The
-//! positions are indexed on the first problem, so a clean config is walked only once.
+//! list item, so that any problem found later can be reported as `file:line:column`. A
+//! clean config is walked only once; the first few problems each walk the events until
+//! their path, and only a document with more problems has every position indexed.
 //! Keeping both behind this module lets a maintained fork replace either in one place.
 
 use std::collections::HashMap;
 use std::fmt::Write;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use saphyr_parser::{Event, Parser, Span};
@@ -24,7 +27,13 @@ pub struct Document {
     pub value: Value,
     text: Arc<str>,
     positions: OnceLock<HashMap<String, (usize, usize)>>,
+    /// How many positions were looked for by a walk of their own.
+    searched: Arc<AtomicUsize>,
 }
+
+/// Problems located by a walk each, before the whole document is indexed: a walk costs no
+/// more than the index, which costs a string and a map entry for every node.
+const SEARCHED_BEFORE_INDEXING: usize = 4;
 
 impl Document {
     /// Parses `text`, read from `file`. A syntax error becomes a diagnostic with its position.
@@ -38,23 +47,57 @@ impl Document {
             )
         })?;
         let value = if value.is_null() { Value::Mapping(Mapping::new()) } else { value };
-        Ok(Document { file: file.to_path_buf(), value, text: text.into(), positions: OnceLock::new() })
+        Ok(Document {
+            file: file.to_path_buf(),
+            value,
+            text: text.into(),
+            positions: OnceLock::new(),
+            searched: Arc::default(),
+        })
     }
 
     /// The position of `path` (`controllers[2].adress`), or of its nearest ancestor that has one.
     pub fn locate(&self, path: &str) -> Location {
-        let positions = self.positions.get_or_init(|| index_positions(&self.text));
-        let mut candidate = path;
-        loop {
-            if let Some(&(line, column)) = positions.get(candidate) {
-                return Location::new(&self.file, line, column);
+        let (line, column) = match self.positions.get() {
+            Some(positions) => nearest(positions, path),
+            None if self.searched.fetch_add(1, Ordering::Relaxed) < SEARCHED_BEFORE_INDEXING => {
+                search(&self.text, path)
             }
-            match parent_path(candidate) {
-                Some(parent) => candidate = parent,
-                None => return Location::new(&self.file, 1, 1),
-            }
+            None => nearest(self.positions.get_or_init(|| index_positions(&self.text)), path),
+        };
+        Location::new(&self.file, line, column)
+    }
+}
+
+/// The indexed position of `path` or of its nearest ancestor; the document's start if none.
+fn nearest(positions: &HashMap<String, (usize, usize)>, path: &str) -> (usize, usize) {
+    let mut candidate = path;
+    loop {
+        if let Some(&position) = positions.get(candidate) {
+            return position;
+        }
+        match parent_path(candidate) {
+            Some(parent) => candidate = parent,
+            None => return (1, 1),
         }
     }
+}
+
+/// `nearest` by one walk that stops at `path`: the deepest ancestor met is kept meanwhile.
+fn search(text: &str, path: &str) -> (usize, usize) {
+    // (length of its path, position) of the deepest ancestor met so far.
+    let mut best: Option<(usize, (usize, usize))> = None;
+    let found = walk_positions(text, |at, position| {
+        if at == path {
+            return ControlFlow::Break(position);
+        }
+        let ancestor = at.is_empty() || (path.starts_with(at) && path[at.len()..].starts_with(['.', '[']));
+        if ancestor && best.is_none_or(|(deepest, _)| at.len() > deepest) {
+            best = Some((at.len(), position));
+        }
+        ControlFlow::Continue(())
+    });
+    found.or(best.map(|(_, position)| position)).unwrap_or((1, 1))
 }
 
 /// Drops serde_yaml's own " at line L column C" suffix: the caller reports the position.
@@ -98,16 +141,29 @@ enum Frame {
     },
 }
 
-/// Walks the event stream and records the start of every key and list item by path. The
-/// path lives in one buffer that grows and shrinks with the walk; a string is allocated only
-/// for each recorded position.
+/// Every position by path, the first where a path repeats.
 fn index_positions(text: &str) -> HashMap<String, (usize, usize)> {
     let mut positions = HashMap::new();
+    walk_positions(text, |path, position| {
+        if !positions.contains_key(path) {
+            positions.insert(path.to_string(), position);
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    positions
+}
+
+/// Walks the event stream and hands `visit` the path and start (line, column) of every key
+/// and list item, in document order, until it breaks. The path lives in one buffer that
+/// grows and shrinks with the walk.
+fn walk_positions<B>(text: &str, mut visit: impl FnMut(&str, (usize, usize)) -> ControlFlow<B>) -> Option<B> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut path = String::new();
     let mut parser = Parser::new_from_str(text);
+    let start = |span: Span| (span.start.line(), span.start.col() + 1);
     while let Some(Ok((event, span))) = parser.next_event() {
         let is_start = matches!(event, Event::MappingStart(..) | Event::SequenceStart(..));
+        let mut visited = ControlFlow::Continue(());
         match event {
             Event::MappingEnd | Event::SequenceEnd => {
                 stack.pop();
@@ -121,7 +177,7 @@ fn index_positions(text: &str) -> HashMap<String, (usize, usize)> {
                             path.push('.');
                         }
                         path.push_str(key);
-                        record(&mut positions, &path, span);
+                        visited = visit(&path, start(span));
                     }
                     // A key under a node with no path has none either, but is still a key.
                     *pending = Some(end.map_or(usize::MAX, |_| path.len()));
@@ -130,7 +186,7 @@ fn index_positions(text: &str) -> HashMap<String, (usize, usize)> {
             Event::Scalar(..) | Event::Alias(..) | Event::MappingStart(..) | Event::SequenceStart(..) => {
                 let end = value_path(&mut stack, &mut path);
                 if end.is_some() {
-                    record(&mut positions, &path, span);
+                    visited = visit(&path, start(span));
                 }
                 if is_start {
                     stack.push(match event {
@@ -143,8 +199,11 @@ fn index_positions(text: &str) -> HashMap<String, (usize, usize)> {
             }
             _ => {}
         }
+        if let ControlFlow::Break(found) = visited {
+            return Some(found);
+        }
     }
-    positions
+    None
 }
 
 fn expects_key(stack: &[Frame]) -> bool {
@@ -182,12 +241,6 @@ fn finish_value(stack: &mut [Frame]) {
     }
 }
 
-fn record(positions: &mut HashMap<String, (usize, usize)>, path: &str, span: Span) {
-    if !positions.contains_key(path) {
-        positions.insert(path.to_string(), (span.start.line(), span.start.col() + 1));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +258,28 @@ mod tests {
         assert_eq!(at("controllers[1].adress"), (6, 5));
         assert_eq!(at("controllers[1].missing"), (6, 5).min(at("controllers[1]")));
         assert_eq!(at("nothing.here"), (1, 1));
+    }
+
+    #[test]
+    fn a_walk_to_one_path_finds_what_the_index_finds() {
+        let text = "version: 1\ncontrollers:\n  - id: a\n    type: simulated\n  - {id: b, adress: x, list: [1, {c: 2}]}\nunits:\n  - id: u\n    miners: [m0, m1]\n    safety:\n      max_chip_temperature: 85\n";
+        let index = index_positions(text);
+        let mut paths: Vec<String> = index.keys().cloned().collect();
+        for missing in
+            ["controllers[1].nope", "controllers[9]", "units[0].safety.x.y", "nothing", "controllers[1].list[10]"]
+        {
+            paths.push(missing.to_string());
+        }
+        for path in &paths {
+            assert_eq!(search(text, path), nearest(&index, path), "{path}");
+        }
+        // Past the first few problems the document is indexed, with the same answers.
+        let doc = Document::parse(Path::new("c.yaml"), text).unwrap();
+        for path in paths.iter().chain(&paths) {
+            let location = doc.locate(path);
+            assert_eq!((location.line, location.column), nearest(&index, path), "{path}");
+        }
+        assert!(doc.positions.get().is_some(), "indexed after {SEARCHED_BEFORE_INDEXING} searches");
     }
 
     #[test]
