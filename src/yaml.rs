@@ -21,14 +21,14 @@ use crate::diag::{Diagnostic, Location};
 pub use serde_yaml::{Mapping, Value};
 
 /// A parsed YAML file: its values and where each node starts.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Document {
     pub file: PathBuf,
     pub value: Value,
     text: Arc<str>,
     positions: OnceLock<HashMap<String, (usize, usize)>>,
     /// How many positions were looked for by a walk of their own.
-    searched: Arc<AtomicUsize>,
+    searched: AtomicUsize,
 }
 
 /// Problems located by a walk each, before the whole document is indexed: a walk costs no
@@ -52,7 +52,7 @@ impl Document {
             value,
             text: text.into(),
             positions: OnceLock::new(),
-            searched: Arc::default(),
+            searched: AtomicUsize::new(0),
         })
     }
 

@@ -252,7 +252,6 @@ fn evaluate_unit(
         if outcome.miners.is_empty() {
             outcome.energy = context.get("energy_state").cloned();
             outcome.forecast = context.get("forecast").cloned();
-            outcome.market = context.get("economics").cloned();
         }
         let previous = knowledge.timers.get(&(unit.id.clone(), miner.id.clone())).cloned().unwrap_or_default();
         let mut miner_outcome = decide_miner(unit, miner, state, &context, rules, knowledge.now, &previous, timers_out);
@@ -263,6 +262,10 @@ fn evaluate_unit(
         outcome.miners.push(miner_outcome);
     }
     outcome.economics = economics.as_ref().and_then(|e| crate::cycle::economics::unit_summary(&outcome.miners, e));
+    if !outcome.miners.is_empty() {
+        // The section every miner sees, without a miner's own revenue (no efficiency).
+        outcome.market = economics.as_ref().map(|e| crate::core::economics::section(e, None));
+    }
     outcome.tracker =
         tracked.map(|t| json!({"id": t.tracker, "stale": t.stale, "age": (knowledge.now - t.fetched_at).max(0)}));
     outcome

@@ -134,7 +134,8 @@ pub struct UnitOutcome {
     /// `auto`, `hold` or `off` (SPEC §21).
     pub mode: &'static str,
     pub miners: Vec<MinerOutcome>,
-    /// The economics section its miners saw (market price, hashprice, currency), for metrics.
+    /// The unit-wide part of its miners' economics section (currency, BTC price, hashprice),
+    /// for metrics.
     #[serde(skip)]
     pub market: Option<Value>,
 }
